@@ -1,0 +1,152 @@
+"""Simplified self-attention without trainable weights (chapter 3.3 of the book).
+
+    scores   ω = X Xᵀ          (T, d) @ (d, T) -> (T, T)
+    weights  α = softmax(ω)    row by row, each row sums to 1
+    context  Z = α X           (T, T) @ (T, d) -> (T, d)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+# exp(x) is finite in float32 up to ln(float32 max) ≈ 88.72; past it the walk-through shifts by the max.
+_FLOAT32_EXP_LIMIT = 88.0
+
+
+def attention_scores(inputs: torch.Tensor) -> torch.Tensor:
+    """Every token's dot product with every token: ``inputs @ inputs.T``.
+
+    inputs: (T, d). Returns (T, T); entry [i, j] is ω_ij = x^i · x^j.
+    """
+    _check_matrix(inputs)
+    return inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
+
+
+def attention_weights(scores: torch.Tensor) -> torch.Tensor:
+    """Softmax of each row of ``scores`` (numerically stable), so every row sums to 1.
+
+    scores: (..., T). Returns the same shape.
+    """
+    return torch.softmax(scores, dim=-1)  # torch subtracts the row max internally
+
+
+def context_vectors(weights: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """Each token's weighted average of all inputs: ``weights @ inputs``.
+
+    weights: (T, T), inputs: (T, d). Returns (T, d); row i is z^i = Σ_j α_ij x^j.
+    """
+    return weights @ inputs  # (T, T) @ (T, d) -> (T, d)
+
+
+@dataclass(frozen=True)
+class SelfAttention:
+    """Every step of weight-free self-attention for one input matrix.
+
+    inputs (T, d), scores (T, T), weights (T, T), context (T, d).
+    """
+
+    inputs: torch.Tensor
+    scores: torch.Tensor
+    weights: torch.Tensor
+    context: torch.Tensor
+
+
+def self_attention(inputs: torch.Tensor) -> SelfAttention:
+    """Scores, weights and context vectors for ``inputs`` (T, d), with matrix products.
+
+    >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> self_attention(x).weights.sum(dim=-1)
+    tensor([1., 1.])
+    """
+    scores = attention_scores(inputs)  # (T, T)
+    weights = attention_weights(scores)  # (T, T)
+    context = context_vectors(weights, inputs)  # (T, d)
+    return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context)
+
+
+def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
+    """The same computation with explicit loops over ``torch.dot``, as chapter 3 first teaches it.
+
+    Slow on purpose: it is the reference the matrix version is tested against.
+    """
+    _check_matrix(inputs)
+    num_tokens, dim = inputs.shape
+    scores = torch.empty(num_tokens, num_tokens, dtype=inputs.dtype)
+    for i, x_i in enumerate(inputs):
+        for j, x_j in enumerate(inputs):
+            scores[i, j] = torch.dot(x_i, x_j)
+
+    weights = torch.empty_like(scores)
+    for i in range(num_tokens):
+        row_max = scores[i].max()
+        exps = [torch.exp(scores[i, j] - row_max) for j in range(num_tokens)]
+        row_sum = sum(exps)
+        for j in range(num_tokens):
+            weights[i, j] = exps[j] / row_sum
+
+    context = torch.zeros(num_tokens, dim, dtype=inputs.dtype)
+    for i in range(num_tokens):
+        for j, x_j in enumerate(inputs):
+            context[i] += weights[i, j] * x_j
+    return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context)
+
+
+@dataclass(frozen=True)
+class QuerySteps:
+    """One query token's row of attention, step by step, for a walk-through.
+
+    query: the query's index q.
+    scores: (T,) ω_qj = x^q · x^j.
+    shift: the number subtracted before exp; 0 when exp(ω_qj) is finite in float32, else max_j ω_qj.
+    exps: (T,) exp(ω_qj - shift).
+    exp_sum: Σ_j exps[j].
+    weights: (T,) α_qj = exps[j] / exp_sum.
+    context: (d,) z^q = Σ_j α_qj x^j.
+    """
+
+    query: int
+    scores: torch.Tensor
+    shift: float
+    exps: torch.Tensor
+    exp_sum: float
+    weights: torch.Tensor
+    context: torch.Tensor
+
+
+def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
+    """Every intermediate number of row ``query`` of self-attention on ``inputs`` (T, d).
+
+    >>> steps = query_steps(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), 0)
+    >>> steps.scores.tolist(), steps.shift
+    ([1.0, 0.0], 0.0)
+    """
+    _check_matrix(inputs)
+    num_tokens = inputs.shape[0]
+    if not 0 <= query < num_tokens:
+        raise ValueError(f"query must be between 0 and {num_tokens - 1}, got {query}")
+    scores = inputs @ inputs[query]  # (T, d) @ (d,) -> (T,)
+    row_max = float(scores.max())
+    shift = row_max if row_max > _FLOAT32_EXP_LIMIT else 0.0
+    exps = torch.exp(scores - shift)  # (T,)
+    exp_sum = exps.sum()
+    weights = exps / exp_sum  # (T,)
+    context = weights @ inputs  # (T,) @ (T, d) -> (d,)
+    return QuerySteps(
+        query=query,
+        scores=scores,
+        shift=shift,
+        exps=exps,
+        exp_sum=float(exp_sum),
+        weights=weights,
+        context=context,
+    )
+
+
+def _check_matrix(inputs: torch.Tensor) -> None:
+    if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2:
+        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise ValueError(f"inputs must be a (T, d) tensor, got {shape}")
+    if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError(f"inputs must have at least one token and one dimension, got {tuple(inputs.shape)}")

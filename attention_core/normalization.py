@@ -1,0 +1,220 @@
+"""Three ways to turn scores into weights, and what goes wrong with each on extreme values."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import torch
+
+from .limits import MAX_LAB_CHARS, MAX_LAB_VALUES, InputError, check_dtype, check_encodable
+
+DType = Literal["float16", "float32", "float64"]
+
+_TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}
+
+
+def exp_overflow_threshold(dtype: DType) -> float:
+    """The largest x with exp(x) finite in ``dtype``: ln(max) ≈ 11.09, 88.72 or 709.78."""
+    return math.log(torch.finfo(_TORCH_DTYPES[dtype]).max)
+
+
+def sum_normalize(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``x / x.sum(dim)``: the book's first normalization. Not a distribution if x has negatives."""
+    return x / x.sum(dim=dim, keepdim=True)
+
+
+def softmax_naive(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``exp(x) / exp(x).sum(dim)`` with no max subtraction.
+
+    It overflows honestly: in float32 exp(400) is inf and inf / inf is NaN.
+    """
+    exps = torch.exp(x)
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+def softmax_stable(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``exp(x - max) / Σ exp(x - max)``: the same function, and finite wherever x is finite.
+
+    Subtracting the max leaves the result unchanged (the factor exp(-max) cancels) but makes
+    the largest exponent exp(0) = 1, so nothing overflows.
+    """
+    shifted = x - x.amax(dim=dim, keepdim=True)
+    exps = torch.exp(shifted)
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+@dataclass(frozen=True)
+class NormalizationComparison:
+    """The three normalizations of one vector, computed in ``dtype``, with notes on anything odd.
+
+    values, sum_normalized, softmax_naive, softmax_stable: (N,) tensors in ``dtype``.
+    notes: human-readable sentences that explain every non-finite or surprising result.
+    """
+
+    dtype: str
+    values: torch.Tensor
+    sum_normalized: torch.Tensor
+    softmax_naive: torch.Tensor
+    softmax_stable: torch.Tensor
+    notes: list[str]
+
+    def sums(self) -> dict[str, float]:
+        """Each column's sum, as Python floats (NaN stays NaN)."""
+        return {
+            "values": float(self.values.double().sum()),
+            "sum_normalized": float(self.sum_normalized.double().sum()),
+            "softmax_naive": float(self.softmax_naive.double().sum()),
+            "softmax_stable": float(self.softmax_stable.double().sum()),
+        }
+
+
+def parse_values(text: str) -> list[float]:
+    """Parse the lab's box: numbers separated by commas, spaces, semicolons or newlines.
+
+    Brackets and a ``tensor(...)`` wrapper are ignored, so a printed tensor pastes straight in.
+    ``-inf`` is allowed (it is how chapter 3.5 masks a score); ``inf`` and ``nan`` are not.
+
+    >>> parse_values("tensor([0.9544, 1.4950])")
+    [0.9544, 1.495]
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InputError(f"The values must be text, not {type(text).__name__}.")
+    if len(text) > MAX_LAB_CHARS:
+        raise InputError(
+            f"The values box has {len(text):,} characters; the limit is {MAX_LAB_CHARS:,}. Use at most {MAX_LAB_VALUES:,} values."
+        )
+    check_encodable(text, "values")
+    body = re.sub(r"^\s*(torch\.)?tensor\s*\(|\)\s*$", "", text.strip())
+    cells = [cell for cell in re.split(r"[\s,;\[\]]+", body) if cell]
+    if not cells:
+        if text.strip():
+            raise InputError("The values box has only separators. Type numbers, for example: 1, 2, 3, 400")
+        raise InputError("The values box is empty. Type some numbers, for example: 1, 2, 3, 400")
+    if len(cells) > MAX_LAB_VALUES:
+        raise InputError(f"There are {len(cells):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
+    values = []
+    for position, cell in enumerate(cells, start=1):
+        try:
+            value = float(cell)
+        except ValueError:
+            shown = cell if len(cell) <= 30 else cell[:30] + "…"
+            raise InputError(f"Value {position} is {shown!r}, which is not a number. Separate numbers with commas or spaces.") from None
+        if math.isnan(value):
+            raise InputError(f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson).")
+        if value == math.inf:
+            raise InputError(
+                f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow."
+            )
+        values.append(value)
+    return values
+
+
+def compare_normalizations(values: Sequence[float] | torch.Tensor | str, dtype: DType | str = "float32") -> NormalizationComparison:
+    """Sum normalization, naive softmax and stable softmax side by side, in ``dtype``.
+
+    >>> result = compare_normalizations([1, 2, 3, 400])
+    >>> result.softmax_naive.isnan().any().item(), result.softmax_stable.isfinite().all().item()
+    (True, True)
+    >>> result.notes[0]
+    'exp(400) overflows float32 (largest finite input ≈ 88.72), so naive softmax gives NaN.'
+    """
+    dtype = check_dtype(dtype)
+    numbers = parse_values(values) if isinstance(values, str) else [float(v) for v in values]
+    if not numbers:
+        raise InputError("There are no values. Type some numbers, for example: 1, 2, 3, 400")
+    if len(numbers) > MAX_LAB_VALUES:
+        raise InputError(f"There are {len(numbers):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
+    torch_dtype = _TORCH_DTYPES[dtype]
+    x = torch.tensor(numbers, dtype=torch.float64).to(torch_dtype)
+    result = NormalizationComparison(
+        dtype=dtype,
+        values=x,
+        sum_normalized=sum_normalize(x),
+        softmax_naive=softmax_naive(x),
+        softmax_stable=softmax_stable(x),
+        notes=[],
+    )
+    result.notes.extend(_notes(numbers, result))
+    return result
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _notes(numbers: list[float], result: NormalizationComparison) -> list[str]:
+    dtype = result.dtype
+    x = result.values
+    finfo = torch.finfo(x.dtype)
+    limit = exp_overflow_threshold(dtype)  # type: ignore[arg-type]
+    notes: list[str] = []
+
+    unrepresentable = [v for v in numbers if math.isfinite(v) and abs(v) > finfo.max]
+    if unrepresentable:
+        notes.append(
+            f"{_fmt(unrepresentable[0])} is beyond {dtype}'s largest finite value ({finfo.max:.6g}), so it becomes "
+            f"{'-' if unrepresentable[0] < 0 else ''}inf before anything is computed."
+        )
+
+    # Naive softmax.
+    naive = result.softmax_naive
+    finite = x[torch.isfinite(x)]
+    largest = float(finite.max()) if finite.numel() else float("nan")
+    if not torch.isfinite(naive).all():
+        if finite.numel() and largest > limit:
+            notes.append(
+                f"exp({_fmt(largest)}) overflows {dtype} (largest finite input ≈ {limit:.2f}), so naive softmax gives NaN."
+            )
+        elif finite.numel() and bool((torch.exp(x) == 0).all()):
+            notes.append(
+                f"exp({_fmt(largest)}) underflows to 0 in {dtype}, and so does every other exponential, so naive "
+                "softmax divides 0 by 0 and gives NaN."
+            )
+        else:
+            notes.append("Naive softmax gives non-finite weights because an input is infinite.")
+    elif finite.numel() and float(finite.min()) < -limit:
+        notes.append(
+            f"exp({_fmt(float(finite.min()))}) underflows to 0 in {dtype}: that weight is exactly 0, which is fine."
+        )
+
+    # Stable softmax.
+    stable = result.softmax_stable
+    if torch.isfinite(x).all() and not torch.isfinite(naive).all():
+        notes.append(
+            f"Stable softmax subtracts the max ({_fmt(largest)}) first, so its largest exponential is exp(0) = 1 and "
+            "nothing overflows."
+        )
+    elif not torch.isfinite(stable).all():
+        notes.append("Stable softmax is not finite either: an input is already inf in this dtype, and inf − inf is NaN.")
+    if bool(torch.isneginf(x).any()):
+        notes.append(
+            "-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens."
+        )
+
+    # Sum normalization.
+    total = float(x.double().sum())
+    if len(numbers) >= 1 and total == 0 and torch.isfinite(x).all():
+        notes.append("The values sum to 0: sum normalization divides by zero, so it gives inf or NaN.")
+    elif not torch.isfinite(result.sum_normalized).all():
+        notes.append("Sum normalization is not finite: the sum of the values is inf, 0 or NaN in this dtype.")
+    if bool((x < 0).any()) and torch.isfinite(result.sum_normalized).all():
+        notes.append(
+            "Negative weights: sum normalization is not a probability distribution (a weight is below 0 "
+            "or above 1). Softmax weights are always between 0 and 1."
+        )
+
+    # Shapes that surprise.
+    if len(numbers) == 1:
+        notes.append("A single value always gets weight 1 from softmax: there is nothing else to attend to.")
+    elif len(set(numbers)) == 1:
+        notes.append(f"All {len(numbers)} values are equal, so softmax gives each the same weight 1/{len(numbers)}.")
+    elif torch.isfinite(stable).all() and float(stable.max()) > 0.999 and len(numbers) > 1:
+        notes.append(
+            "One value dominates: softmax puts almost all the weight on the largest input, because exp grows so fast."
+        )
+    return notes

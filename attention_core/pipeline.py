@@ -1,0 +1,91 @@
+"""From a sentence (and optionally a table) to every step of self-attention, with every input checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from .attention import SelfAttention, self_attention
+from .embeddings import parse_embedding_table, random_embeddings
+from .limits import InputError, check_dim, check_seed, check_text, check_token_count
+from .tokens import tokenize, visible_token
+
+
+@dataclass(frozen=True)
+class Attended:
+    """A checked run of weight-free self-attention.
+
+    tokens: T text pieces (or the table's labels when no text was given).
+    ids: T GPT-2 token ids, or None when the tokens are a table's labels.
+    source: "random" (the seeded nn.Embedding table) or "table" (the user's).
+    dim, seed: the random table's settings (seed is None for a user table).
+    attention: inputs (T, d), scores (T, T), weights (T, T), context (T, d).
+    """
+
+    tokens: list[str]
+    ids: list[int] | None
+    source: Literal["random", "table"]
+    dim: int
+    seed: int | None
+    attention: SelfAttention
+
+
+def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "") -> Attended:
+    """Tokenize ``text``, embed it (seeded random table, or ``table`` when non-empty), and attend.
+
+    Raises InputError (a ValueError) with a message that says what to fix.
+
+    >>> run = attend("Your journey starts with one step")
+    >>> len(run.tokens), tuple(run.attention.weights.shape)
+    (6, (6, 6))
+    """
+    table_text = table if isinstance(table, str) else ""
+    if table is not None and not isinstance(table, str):
+        raise InputError(f"The table must be text, not {type(table).__name__}.")
+    has_table = bool(table_text.strip())
+    has_text = isinstance(text, str) and bool(text.strip())
+
+    if has_table:
+        parsed = parse_embedding_table(table_text)
+        if not has_text:
+            if parsed.labels is None:
+                raise InputError(
+                    "The text is empty and the table has no label column, so there are no tokens to show. "
+                    "Type the text, or start each table row with its token."
+                )
+            tokens, ids = parsed.labels, None
+        else:
+            text = check_text(text)
+            tokenized = tokenize(text)
+            check_token_count(len(tokenized.ids))
+            tokens, ids = tokenized.tokens, tokenized.ids
+            rows = parsed.vectors.shape[0]
+            if rows != len(tokens):
+                shown = ", ".join(visible_token(t) for t in tokens[:12]) + (", …" if len(tokens) > 12 else "")
+                raise InputError(
+                    f"The table has {rows} rows but the text has {len(tokens)} tokens ({shown}). "
+                    "Give one row per token, in order."
+                )
+        inputs = parsed.vectors
+        source: Literal["random", "table"] = "table"
+        dim_used, seed_used = int(inputs.shape[1]), None
+    else:
+        text = check_text(text)
+        dim_used, seed_used = check_dim(dim), check_seed(seed)
+        tokenized = tokenize(text)
+        check_token_count(len(tokenized.ids))
+        tokens, ids = tokenized.tokens, tokenized.ids
+        inputs = random_embeddings(ids, dim=dim_used, seed=seed_used)
+        source = "random"
+
+    result = self_attention(inputs)
+    if not bool(torch.isfinite(result.scores).all()):
+        largest = float(inputs.double().pow(2).sum(dim=1).max())
+        raise InputError(
+            f"The embeddings are so large that their dot products overflow float32: the largest score would be "
+            f"≈ {largest:.3g}, beyond float32's maximum ≈ 3.4e38, so the scores are inf and softmax would give NaN. "
+            "Scale the table down (entries around 1 are typical)."
+        )
+    return Attended(tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result)

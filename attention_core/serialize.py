@@ -1,0 +1,46 @@
+"""Tensors to JSON-ready lists, with each float32 in its shortest round-tripping decimal form."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def shortest_floats(tensor: torch.Tensor) -> list:
+    """Nested lists of Python floats whose decimal form is as short as float32 allows.
+
+    ``tensor.tolist()`` on float32 gives float64 values such as 0.4300000071525879; here that
+    entry is 0.43, which converts back to exactly the same float32. Non-finite entries become
+    None (JSON null). Other dtypes are converted with ``tolist``.
+
+    >>> shortest_floats(torch.tensor([0.43, 1 / 3]))
+    [0.43, 0.33333334]
+    """
+    if tensor.dtype != torch.float32:
+        return _nonfinite_to_none(tensor.detach().cpu().double().numpy())
+    x32 = tensor.detach().cpu().numpy()
+    x = x32.astype(np.float64)
+    best = x.copy()
+    finite = np.isfinite(x) & (x != 0)
+    pending = finite.copy()
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
+        for digits in range(1, 10):  # 9 significant digits always round-trip a float32
+            if not pending.any():
+                break
+            power = digits - 1 - exponent
+            # n / 10**k is correctly rounded when both are exact, so its repr is the short decimal.
+            scale = np.power(10.0, np.abs(power))
+            candidate = np.where(power >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
+            ok = pending & (candidate.astype(np.float32) == x32)
+            best[ok] = candidate[ok]
+            pending &= ~ok
+    return _nonfinite_to_none(best)
+
+
+def _nonfinite_to_none(array: np.ndarray) -> list:
+    if np.isfinite(array).all():
+        return array.tolist()
+    objects = array.astype(object)
+    objects[~np.isfinite(array)] = None
+    return objects.tolist()
