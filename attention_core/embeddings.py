@@ -210,9 +210,12 @@ def _parse_delimited(text: str) -> tuple[list[str] | None, list[list[float]]]:
             while cells and not cells[-1].strip():
                 cells.pop()
 
+    # pandas' to_csv() header (",0,1,2") leaves the index column unnamed: that column is labels, even numeric ones.
+    index_column = False
     if len(table) > 1 and _is_header(table[0]):
+        index_column = not table[0][0].strip()
         table = table[1:]
-    has_labels = bool(table[0]) and _number(table[0][0]) is None
+    has_labels = bool(table[0]) and (index_column or _number(table[0][0]) is None)
     labels: list[str] | None = [] if has_labels else None
     rows: list[list[float]] = []
     for row_number, cells in enumerate(table, start=1):

@@ -35,6 +35,11 @@ def shortest_floats(tensor: torch.Tensor) -> list:
             ok = pending & (candidate.astype(np.float32) == x32)
             best[ok] = candidate[ok]
             pending &= ~ok
+    # 10**k is exact in float64 only up to k = 22, so below about 1e-14 or above 1e22 the quotient can miss the
+    # shortest decimal; numpy's float32 repr is shortest, so let it decide those entries (and any left pending).
+    slow = pending | (finite & ((exponent < -14) | (exponent > 22)))
+    if slow.any():
+        best[slow] = x32[slow].astype(str).astype(np.float64)
     return _nonfinite_to_none(best)
 
 

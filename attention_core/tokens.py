@@ -7,6 +7,8 @@ exactly the encoding ``tiktoken.get_encoding("gpt2")`` would download.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +49,9 @@ def _load() -> tuple[tiktoken.Encoding, list[str]]:
     if _loaded is None:
         with _lock:
             if _loaded is None:
-                from tiktoken.load import load_tiktoken_bpe
                 from tiktoken_ext.openai_public import r50k_pat_str
 
-                ranks = load_tiktoken_bpe(str(GPT2_BPE_PATH), expected_hash=GPT2_BPE_SHA256)
+                ranks = _read_bpe()
                 encoding = tiktoken.Encoding(
                     name="gpt2",
                     pat_str=r50k_pat_str,
@@ -62,6 +63,20 @@ def _load() -> tuple[tiktoken.Encoding, list[str]]:
                 pieces = [token_piece(raw) for raw in encoding.decode_tokens_bytes(range(VOCAB_SIZE))]
                 _loaded = (encoding, pieces)
     return _loaded
+
+
+def _read_bpe() -> dict[bytes, int]:
+    """The bundled ranks, read directly: tiktoken's loader would also copy them into TIKTOKEN_CACHE_DIR
+    (and fail when that directory is not writable)."""
+    data = GPT2_BPE_PATH.read_bytes()
+    if hashlib.sha256(data).hexdigest() != GPT2_BPE_SHA256:
+        raise RuntimeError(f"{GPT2_BPE_PATH} does not match its sha256 {GPT2_BPE_SHA256}; restore the file from git.")
+    ranks = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
 
 
 def token_piece(raw: bytes) -> str:

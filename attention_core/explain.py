@@ -1,0 +1,257 @@
+"""Markdown (with KaTeX between \\( \\) and $$ $$) that explains a run with its real numbers."""
+
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Sequence
+
+import torch
+
+from .attention import QuerySteps, SelfAttention, self_attention, self_attention_loops
+from .normalization import exp_overflow_threshold
+from .tokens import visible_token
+
+# Expansions longer than this are summarised rather than written out term by term.
+EXPAND_MAX_TERMS = 8
+
+
+def num(value: float) -> str:
+    """A number at 4 decimals, or in scientific notation when 4 decimals would hide it.
+
+    >>> num(0.95441), num(5.5e34), num(0.0)
+    ('0.9544', '5.5000e+34', '0.0000')
+    """
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value == 0 or 1e-4 <= abs(value) < 1e6:
+        return f"{value:.4f}"
+    return f"{value:.4e}"
+
+
+def token_html(piece: str) -> str:
+    """A token piece as inline code that is safe inside Markdown tables and HTML."""
+    text = html.escape(visible_token(piece)).replace("|", "&#124;").replace("$", "&#36;").replace("\\", "&#92;")
+    return f"<code>{text}</code>"
+
+
+def vector(values: torch.Tensor | Sequence[float], limit: int = EXPAND_MAX_TERMS) -> str:
+    """``[0.4300, 0.1500, …]`` with at most ``limit`` entries written out."""
+    items = [num(v) for v in (values.tolist() if isinstance(values, torch.Tensor) else values)]
+    if len(items) > limit:
+        return "[" + ", ".join(items[:limit]) + f", … ({len(items)} values)]"
+    return "[" + ", ".join(items) + "]"
+
+
+def dot_product_terms(query_vector: torch.Tensor, key_vector: torch.Tensor, result: float) -> str:
+    """``0.55·0.43 + 0.87·0.15 + 0.66·0.89 = 0.9544`` (summarised when d is large)."""
+    dim = query_vector.shape[0]
+    if dim > EXPAND_MAX_TERMS:
+        return f"sum of {dim} products = {num(result)}"
+    terms = " + ".join(f"{_factor(a)}·{_factor(b)}" for a, b in zip(query_vector.tolist(), key_vector.tolist()))
+    return f"{terms} = {num(result)}"
+
+
+def _factor(value: float) -> str:
+    """A factor in a product: negatives in parentheses, so ``0.36·(-0.85)`` cannot be misread."""
+    text = num(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QuerySteps) -> str:
+    """The chapter 3.3 lecture for one query token, with this run's numbers in correct formulas."""
+    q = steps.query
+    n = q + 1  # the book counts tokens from 1: x^(2) is "journey"
+    count, dim = inputs.shape
+    shifted = steps.shift != 0.0
+    exp_of = (lambda s: rf"\exp(\omega_{{{n}{s}}} - m)") if shifted else (lambda s: rf"\exp(\omega_{{{n}{s}}})")
+    lines = [
+        f"### Query {n}: {token_html(tokens[q])}",
+        rf"The query is the input vector \(x^{{({n})}} = {_latex_vector(inputs[q])}\) (d = {dim}).",
+        "",
+        "**Step 1: attention scores.** Each score is the dot product of the query with one input:",
+        rf"$$\omega_{{{n}j}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{k=1}}^{{{dim}}} x^{{({n})}}_k \, x^{{(j)}}_k$$",
+        "",
+    ]
+    if shifted:
+        lines += [
+            rf"**Step 2: exponentials.** The largest score is \(m = {num(steps.shift)}\), and exp of anything above "
+            rf"≈ {exp_overflow_threshold('float32'):.2f} overflows float32, so we compute \(\exp(\omega_{{{n}j}} - m)\) "
+            r"instead. The factor \(e^{-m}\) is in every term of the fraction below and cancels, so the weights are "
+            "exactly the same.",
+            "",
+        ]
+    else:
+        lines += [rf"**Step 2: exponentials** \(\exp(\omega_{{{n}j}})\), one per key:", ""]
+    lines += [
+        rf"| j | token | \(\omega_{{{n}j}} = x^{{({n})}} \cdot x^{{(j)}}\) | \({exp_of('j')}\) | \(\alpha_{{{n}j}}\) |",
+        "|---:|---|---|---:|---:|",
+    ]
+    for j in range(count):
+        lines.append(
+            f"| {j + 1} | {token_html(tokens[j])} | {dot_product_terms(inputs[q], inputs[j], float(steps.scores[j]))} "
+            f"| {num(steps.exps[j])} | {num(steps.weights[j])} |"
+        )
+    exps = steps.exps.tolist()
+    expansion = " + ".join(num(e) for e in exps) if count <= EXPAND_MAX_TERMS else f"(the {count} exponentials above)"
+    lines += [
+        "",
+        "**Step 3: their sum** normalizes the row:",
+        rf"$$\sum_{{k=1}}^{{{count}}} {exp_of('k')} = {expansion} = {num(steps.exp_sum)}$$",
+        "",
+        "**Step 4: attention weights** (softmax of the scores), each between 0 and 1:",
+        rf"$$\alpha_{{{n}j}} = \frac{{{exp_of('j')}}}{{\sum_{{k=1}}^{{{count}}} {exp_of('k')}}}"
+        rf"\qquad\text{{e.g. }}\alpha_{{{n}1}} = \frac{{{num(exps[0])}}}{{{num(steps.exp_sum)}}} = {num(steps.weights[0])}$$",
+        f"The weights sum to {num(steps.weights.double().sum())}.",
+        "",
+        "**Step 5: context vector**, the weighted average of all inputs:",
+    ]
+    weights = steps.weights.tolist()
+    head = rf"z^{{({n})}} &= \sum_{{j=1}}^{{{count}}} \alpha_{{{n}j}} \, x^{{(j)}}"
+    if count <= EXPAND_MAX_TERMS and dim <= 4:
+        # One term per line: six 3-vectors side by side do not fit a page.
+        terms = r" \\ &\quad + ".join(f"{num(w)}\\,{_latex_vector(inputs[j])}" for j, w in enumerate(weights))
+        body = rf"{head} \\ &= {terms} \\ &= {_latex_vector(steps.context)}"
+    else:
+        body = (
+            rf"{head} = \alpha_{{{n}1}} x^{{(1)}} + \dots + \alpha_{{{n}{count}}} x^{{({count})}} "
+            rf"\\ &= {_latex_vector(steps.context)}"
+        )
+    lines.append(rf"$$\begin{{aligned}} {body} \end{{aligned}}$$")
+    if dim > EXPAND_MAX_TERMS:
+        lines.append(f"All {dim} values of \\(z^{{({n})}}\\) are in the context-vector table.")
+    return "\n".join(lines)
+
+
+def _latex_vector(values: torch.Tensor) -> str:
+    items = [num(v) for v in values.tolist()]
+    if len(items) > EXPAND_MAX_TERMS:
+        items = items[:EXPAND_MAX_TERMS] + [r"\dots"]
+    return r"[" + ",\\ ".join(items) + r"]"
+
+
+def self_match_markdown(tokens: Sequence[str], attention: SelfAttention) -> str:
+    """How often each token's largest score is with itself, shown on the diagonal's real numbers."""
+    scores = attention.scores
+    count = scores.shape[0]
+    diagonal = scores.diagonal()
+    if count > 1:
+        masked = scores.clone()
+        masked.fill_diagonal_(float("-inf"))
+        best_other, best_index = masked.max(dim=1)
+        wins = diagonal >= best_other
+    else:
+        best_other, best_index = diagonal, torch.zeros(1, dtype=torch.long)
+        wins = torch.ones(1, dtype=torch.bool)
+    lines = [
+        f"**{int(wins.sum())} of {count} tokens** have their largest score with themselves "
+        r"(\(\omega_{ii} = \lVert x^{(i)} \rVert^2\), the diagonal of the heatmap).",
+        "",
+        r"| i | token | \(\omega_{ii}\) (self) | largest other score | with | self wins? |",
+        "|---:|---|---:|---:|---|:---:|",
+    ]
+    shown = min(count, 32)
+    for i in range(shown):
+        other = "—" if count == 1 else num(best_other[i])
+        partner = "—" if count == 1 else token_html(tokens[int(best_index[i])])
+        lines.append(
+            f"| {i + 1} | {token_html(tokens[i])} | {num(diagonal[i])} | {other} | {partner} | {'yes' if wins[i] else 'no'} |"
+        )
+    if shown < count:
+        lines.append(f"| … | ({count - shown} more rows) | | | | |")
+    return "\n".join(lines)
+
+
+def code_of_both() -> tuple[str, str]:
+    """The source of the loop version and of the matrix version, as shown to learners."""
+    return inspect.getsource(self_attention_loops), inspect.getsource(self_attention)
+
+
+LAB_FORMULAS = rf"""
+**Sum normalization** divides by the total:
+$$\alpha_i = \frac{{\omega_i}}{{\sum_{{j=1}}^{{n}} \omega_j}}$$
+It fails when the scores sum to 0, and it gives negative "weights" when a score is negative.
+
+**Naive softmax** exponentiates first, so every weight is positive and the weights sum to 1:
+$$\alpha_i = \frac{{\exp(\omega_i)}}{{\sum_{{j=1}}^{{n}} \exp(\omega_j)}}$$
+But \(\exp\) overflows: the largest finite input is ≈ {exp_overflow_threshold("float16"):.2f} in float16,
+{exp_overflow_threshold("float32"):.2f} in float32 and {exp_overflow_threshold("float64"):.2f} in float64.
+Past it, \(\exp(\omega_i)\) is inf and inf / inf is NaN. Very negative scores underflow to 0 instead, and 0 / 0 is NaN too.
+
+**Stable softmax** subtracts the largest score \(m = \max_j \omega_j\) first:
+$$\alpha_i = \frac{{\exp(\omega_i - m)}}{{\sum_{{j=1}}^{{n}} \exp(\omega_j - m)}}$$
+This is the same function, because \(e^{{-m}}\) multiplies the top and the bottom and cancels. Now the largest
+exponential is \(\exp(0) = 1\), so nothing overflows, and the sum is at least 1, so nothing divides by 0.
+`torch.softmax` does exactly this.
+
+**Why normalize at all?** Weights that sum to 1 make each context vector a weighted *average* of the inputs,
+whatever the scale of the scores, and they can be read as "how much attention goes where".
+**Why softmax?** It keeps every weight positive, it keeps the order of the scores, and it stretches the gaps:
+a slightly larger score gets a clearly larger weight.
+"""
+
+
+WHY_TRAINABLE = r"""
+Without trainable weights, the score of a token with itself is \(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\).
+A dot product is largest when the two vectors point the same way, so a token's best match is usually itself,
+and the heatmap has a bright diagonal. In *The cat sat on the mat because it is warm*, we would like
+`it` to attend to `mat`, but it cannot learn to: nothing here can be learned. And because each score
+depends only on the two vectors, the word order carries no information at all.
+
+The next step in chapter 3 projects each input into a **query** \(q = x W_q\), a **key** \(k = x W_k\) and a
+**value** \(v = x W_v\) with trainable matrices, and scores \(\omega_{ij} = q^{(i)} \cdot k^{(j)}\). Training
+can then make `it` look for `mat` without making `mat` look for `it`.
+"""
+
+
+def timings_markdown(inputs: torch.Tensor, loops_seconds: float, matrix_seconds: float, max_difference: float) -> str:
+    """The loops-vs-matrices comparison in words."""
+    count, dim = inputs.shape
+    ratio = loops_seconds / matrix_seconds if matrix_seconds > 0 else float("inf")
+    return (
+        f"On this input (T = {count} tokens, d = {dim}), the loop version took **{loops_seconds * 1e3:.2f} ms** and the "
+        f"matrix version **{matrix_seconds * 1e3:.3f} ms** ({ratio:,.0f}× faster). The largest absolute difference "
+        f"between their context vectors is **{max_difference:.2e}**: the same numbers up to float32 rounding."
+    )
+
+
+def compare_implementations(inputs: torch.Tensor) -> tuple[float, float, float]:
+    """Time both versions on ``inputs`` and return (loops_seconds, matrix_seconds, max_abs_difference)."""
+    import time
+
+    start = time.perf_counter()
+    loops = self_attention_loops(inputs)
+    loops_seconds = time.perf_counter() - start
+    matrix_seconds = float("inf")
+    for _ in range(5):  # best of 5: the matrix version is too quick for one reading
+        start = time.perf_counter()
+        matrix = self_attention(inputs)
+        matrix_seconds = min(matrix_seconds, time.perf_counter() - start)
+    difference = float((loops.context - matrix.context).abs().max())
+    return loops_seconds, matrix_seconds, difference
+
+
+def token_chips_html(tokens: Sequence[str], ids: Sequence[int] | None) -> str:
+    """Every token as a chip with its id: spaces as ␣, byte fragments of split UTF-8 marked."""
+    chips = []
+    for index, piece in enumerate(tokens):
+        shown = html.escape(visible_token(piece)) or "∅"
+        fragment = "\\x" in piece
+        classes = "tok-chip tok-bytes" if fragment else "tok-chip"
+        title = f"token {index + 1}" + (f", id {ids[index]}" if ids is not None else "")
+        if fragment:
+            title += ": part of a UTF-8 character split across tokens (bytes shown as \\xNN)"
+        token_id = f"<span class='tok-id'>{ids[index]}</span>" if ids is not None else ""
+        chips.append(f"<span class='{classes}' title='{html.escape(title)}'>{shown}{token_id}</span>")
+    count = len(tokens)
+    return f"<div class='tok-row'><span class='tok-count'>{count} token{'s' if count != 1 else ''}:</span> " + "".join(chips) + "</div>"
+
+
+def matrix_rows(tokens: Sequence[str], matrix: torch.Tensor, max_columns: int) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows for a table with a token column and the matrix at 4 decimals (at most max_columns)."""
+    shown = min(matrix.shape[1], max_columns)
+    headers = ["#", "token"] + [f"d{k + 1}" for k in range(shown)]
+    values = matrix[:, :shown].tolist()
+    rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
+    return headers, rows

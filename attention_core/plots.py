@@ -1,0 +1,170 @@
+"""Matplotlib figures for the views, built with the object API (no pyplot state, nothing to close).
+
+matplotlib is imported inside each function, so importing attention_core stays light.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import torch
+
+from .tokens import visible_token
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# Above this many tokens, numbers in cells would be unreadable.
+ANNOTATE_MAX_TOKENS = 12
+# Above this many tokens, only every k-th tick is labelled.
+MAX_TICK_LABELS = 48
+DPI = 100
+
+
+@functools.lru_cache(maxsize=1)
+def _font_charmap() -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(font_manager.findfont("DejaVu Sans")).get_charmap())
+
+
+def plot_label(piece: str, limit: int = 14) -> str:
+    """A token piece as a tick label: visible whitespace, and ``\\uXXXX`` for glyphs the font lacks.
+
+    >>> plot_label(" journey")
+    '␣journey'
+    """
+    charmap = _font_charmap()
+    text = "".join(
+        char if ord(char) in charmap else (f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+        for char in visible_token(piece)
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _numbered_labels(tokens: Sequence[str]) -> list[str]:
+    return [f"{plot_label(token)} ({i + 1})" for i, token in enumerate(tokens)]
+
+
+def _tick_positions(count: int) -> list[int]:
+    step = max(1, math.ceil(count / MAX_TICK_LABELS))
+    return list(range(0, count, step))
+
+
+def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
+    """A (T, T) matrix as a heatmap: rows are queries, columns are keys, labelled with tokens.
+
+    Cells show their value when T <= ANNOTATE_MAX_TOKENS.
+    """
+    from matplotlib.figure import Figure
+
+    values = matrix.detach().double().cpu().numpy()
+    count = values.shape[0]
+    side = min(9.0, 3.2 + 0.32 * min(count, 40))
+    figure = Figure(figsize=(side + 1.2, side), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(values, cmap="viridis", interpolation="nearest", aspect="equal")
+    labels = _numbered_labels(tokens)
+    ticks = _tick_positions(count)
+    fontsize = 9 if count <= 16 else 7
+    axes.set_xticks(ticks, [labels[i] for i in ticks], rotation=60, ha="right", rotation_mode="anchor", fontsize=fontsize)
+    axes.set_yticks(ticks, [labels[i] for i in ticks], fontsize=fontsize)
+    for label in axes.get_xticklabels() + axes.get_yticklabels():
+        label.set_parse_math(False)  # a token like "$" must not start mathtext
+    axes.set_xlabel("key j (attended to)")
+    axes.set_ylabel("query i (attending)")
+    axes.set_title(title, fontsize=11)
+    if count <= ANNOTATE_MAX_TOKENS:
+        finite = values[np.isfinite(values)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        for i in range(count):
+            for j in range(count):
+                axes.text(
+                    j,
+                    i,
+                    f"{values[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8 if count <= 8 else 7,
+                    color="black" if values[i, j] > middle else "white",
+                )
+    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar.set_label(colorbar_label)
+    return figure
+
+
+def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: int) -> "Figure":
+    """One query's attention weights α_qj as bars, one per key token."""
+    from matplotlib.figure import Figure
+
+    values = weights.detach().double().cpu().numpy()
+    count = values.shape[0]
+    width = min(10.0, 3.0 + 0.4 * min(count, 40))
+    figure = Figure(figsize=(width, 3.2), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    colors = ["#d62728" if j == query else "#1f77b4" for j in range(count)]
+    axes.bar(range(count), values, color=colors)
+    labels = _numbered_labels(tokens)
+    ticks = _tick_positions(count)
+    axes.set_xticks(ticks, [labels[i] for i in ticks], rotation=60, ha="right", rotation_mode="anchor", fontsize=8)
+    for label in axes.get_xticklabels():
+        label.set_parse_math(False)
+    axes.set_ylabel("weight α")
+    axes.set_ylim(0, max(1e-9, float(values.max())) * 1.15)
+    axes.set_title(f"Attention weights of query {query + 1} ({plot_label(tokens[query])}); they sum to 1", fontsize=10)
+    if count <= 16:
+        for j, value in enumerate(values):
+            axes.text(j, value, f"{value:.4f}", ha="center", va="bottom", fontsize=7)
+    return figure
+
+
+def normalization_figure(
+    values: Sequence[float],
+    columns: dict[str, Sequence[float | None]],
+) -> "Figure":
+    """Grouped bars: for each input value, one bar per normalization. Non-finite results are marked."""
+    from matplotlib.figure import Figure
+
+    count = len(values)
+    shown = min(count, 40)
+    figure = Figure(figsize=(min(10.0, 3.5 + 0.5 * shown), 3.4), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    width = 0.8 / max(1, len(columns))
+    positions = np.arange(shown)
+    for index, (name, column) in enumerate(columns.items()):
+        heights = np.array([np.nan if v is None else float(v) for v in list(column)[:shown]], dtype=float)
+        finite = np.isfinite(heights)
+        offset = (index - (len(columns) - 1) / 2) * width
+        axes.bar(positions[finite] + offset, heights[finite], width=width, label=name)
+        for position in positions[~finite]:
+            axes.text(position + offset, 0, "NaN/inf", rotation=90, ha="center", va="bottom", fontsize=7, color="#d62728")
+    axes.axhline(0, color="black", linewidth=0.6)
+    axes.set_xticks(positions, [f"{v:.4g}" for v in list(values)[:shown]], fontsize=8, rotation=45 if shown > 8 else 0)
+    axes.set_xlabel("input value" + (f" (first {shown} of {count})" if shown < count else ""))
+    axes.set_ylabel("weight")
+    axes.legend(fontsize=8, loc="best")
+    axes.set_title("Normalizations side by side (missing bars are NaN or inf)", fontsize=10)
+    return figure
+
+
+def figure_to_array(figure: "Figure") -> np.ndarray:
+    """Render a figure to an (H, W, 4) uint8 RGBA array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def figure_to_png(figure: "Figure") -> bytes:
+    """Render a figure to PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()

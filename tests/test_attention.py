@@ -1,0 +1,226 @@
+"""Self-attention against the book's printed numbers, and the loop version against the matrix version."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from attention_core import (
+    attention_scores,
+    attention_weights,
+    context_vectors,
+    query_steps,
+    random_embeddings,
+    self_attention,
+    self_attention_loops,
+    softmax_naive,
+    softmax_stable,
+    sum_normalize,
+    tokenize,
+)
+
+# "Your journey starts with one step", chapter 3.3.1.
+BOOK_INPUTS = [
+    [0.43, 0.15, 0.89],  # Your     (x^1)
+    [0.55, 0.87, 0.66],  # journey  (x^2)
+    [0.57, 0.85, 0.64],  # starts   (x^3)
+    [0.22, 0.58, 0.33],  # with     (x^4)
+    [0.77, 0.25, 0.10],  # one      (x^5)
+    [0.05, 0.80, 0.55],  # step     (x^6)
+]
+X = torch.tensor(BOOK_INPUTS)  # (6, 3) float32, as in the book
+
+# Printed in the book (4 decimals).
+BOOK_SCORES_2 = [0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865]
+BOOK_SUM_NORMALIZED_2 = [0.1455, 0.2278, 0.2249, 0.1285, 0.1077, 0.1656]
+BOOK_WEIGHTS_2 = [0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581]
+BOOK_CONTEXT_2 = [0.4419, 0.6515, 0.5683]
+BOOK_WEIGHTS = [
+    [0.2098, 0.2006, 0.1981, 0.1242, 0.1220, 0.1452],
+    [0.1385, 0.2379, 0.2333, 0.1240, 0.1082, 0.1581],
+    [0.1390, 0.2369, 0.2326, 0.1242, 0.1108, 0.1565],
+    [0.1435, 0.2074, 0.2046, 0.1462, 0.1263, 0.1720],
+    [0.1526, 0.1958, 0.1975, 0.1367, 0.1879, 0.1295],
+    [0.1385, 0.2184, 0.2128, 0.1420, 0.0988, 0.1896],
+]
+BOOK_CONTEXT = [
+    [0.4421, 0.5931, 0.5790],
+    [0.4419, 0.6515, 0.5683],
+    [0.4431, 0.6496, 0.5671],
+    [0.4304, 0.6298, 0.5510],
+    [0.4671, 0.5910, 0.5266],
+    [0.4177, 0.6503, 0.5645],
+]
+FOUR_DECIMALS = {"atol": 5e-5, "rtol": 0.0}
+
+
+def _book(values: list) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def _scores_by_hand(rows: list[list[float]]) -> torch.Tensor:
+    """ω_ij = Σ_k x_ik x_jk with Python floats (float64), independent of torch's matmul."""
+    return torch.tensor(
+        [[math.fsum(a * b for a, b in zip(x_i, x_j)) for x_j in rows] for x_i in rows], dtype=torch.float64
+    )
+
+
+# --- the book's printed values ---------------------------------------------------------------
+
+
+def test_book_scores_match_an_explicit_double_loop():
+    scores = self_attention(X).scores
+    assert scores.shape == (6, 6)
+    assert_close(scores.double(), _scores_by_hand(BOOK_INPUTS), atol=1e-6, rtol=0.0)
+
+
+def test_book_scores_row_2_as_printed():
+    assert_close(attention_scores(X)[1], _book(BOOK_SCORES_2), **FOUR_DECIMALS)
+
+
+def test_book_sum_normalized_row_2():
+    normalized = sum_normalize(attention_scores(X)[1])
+    assert_close(normalized, _book(BOOK_SUM_NORMALIZED_2), **FOUR_DECIMALS)
+    assert_close(normalized.sum(), torch.tensor(1.0))
+
+
+@pytest.mark.parametrize(
+    "normalize",
+    [softmax_naive, softmax_stable, attention_weights],
+    ids=["softmax_naive", "softmax_stable", "attention_weights"],
+)
+def test_book_softmax_row_2(normalize):
+    weights = normalize(attention_scores(X)[1])
+    assert_close(weights, _book(BOOK_WEIGHTS_2), **FOUR_DECIMALS)
+    assert_close(weights.sum(), torch.tensor(1.0))
+
+
+def test_book_context_vector_2():
+    weights = attention_weights(attention_scores(X))
+    assert_close(context_vectors(weights, X)[1], _book(BOOK_CONTEXT_2), **FOUR_DECIMALS)
+
+
+@pytest.mark.parametrize("implementation", [self_attention, self_attention_loops], ids=["matrix", "loops"])
+def test_book_full_weights_and_context(implementation):
+    result = implementation(X)
+    assert_close(result.weights, _book(BOOK_WEIGHTS), **FOUR_DECIMALS)
+    assert_close(result.context, _book(BOOK_CONTEXT), **FOUR_DECIMALS)
+    assert result.inputs is X
+
+
+def test_book_query_steps_for_journey():
+    steps = query_steps(X, 1)
+    expected_scores = _scores_by_hand(BOOK_INPUTS)[1]
+    expected_exps = torch.tensor([math.exp(s) for s in expected_scores.tolist()], dtype=torch.float64)
+    assert steps.query == 1
+    assert steps.shift == 0.0
+    assert_close(steps.scores, _book(BOOK_SCORES_2), **FOUR_DECIMALS)
+    assert_close(steps.exps.double(), expected_exps, atol=1e-5, rtol=0.0)
+    assert steps.exp_sum == pytest.approx(math.fsum(expected_exps.tolist()), abs=1e-4)
+    assert_close(steps.weights, _book(BOOK_WEIGHTS_2), **FOUR_DECIMALS)
+    assert_close(steps.context, _book(BOOK_CONTEXT_2), **FOUR_DECIMALS)
+
+
+@pytest.mark.parametrize("query", range(6), ids=[f"q{q}" for q in range(6)])
+def test_query_steps_agree_with_the_matrix_row(query):
+    steps = query_steps(X, query)
+    full = self_attention(X)
+    assert_close(steps.scores, full.scores[query])
+    assert_close(steps.weights, full.weights[query])
+    assert_close(steps.context, full.context[query])
+    assert_close(steps.exps / steps.exp_sum, steps.weights)
+
+
+def _dim_768_inputs() -> torch.Tensor:
+    ids = tokenize("Your journey starts with one step").ids
+    return random_embeddings(ids, dim=768, seed=123)  # diagonal scores ≈ 768, far past exp's float32 limit
+
+
+@pytest.mark.parametrize(
+    "make_inputs",
+    [lambda: X * 100, _dim_768_inputs],
+    ids=["book_times_100", "random_dim_768"],
+)
+def test_query_steps_shift_by_the_max_on_large_scores(make_inputs):
+    inputs = make_inputs()
+    full = self_attention(inputs)
+    for query in range(inputs.shape[0]):
+        steps = query_steps(inputs, query)
+        assert steps.shift > 88.72  # exp(shift) alone would overflow float32
+        assert steps.shift == pytest.approx(float(steps.scores.max()))
+        assert torch.isfinite(steps.exps).all() and torch.isfinite(steps.weights).all()
+        assert float(steps.exps.max()) == 1.0  # exp(max - max)
+        assert math.isfinite(steps.exp_sum)
+        assert_close(steps.weights, full.weights[query])
+        assert_close(steps.context, full.context[query])
+
+
+@pytest.mark.parametrize("query", [-1, 6, 100], ids=["negative", "one_past_end", "far"])
+def test_query_steps_rejects_a_query_outside_the_tokens(query):
+    with pytest.raises(ValueError, match=r"query must be between 0 and 5"):
+        query_steps(X, query)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (torch.tensor([1.0, 2.0]), r"\(T, d\) tensor, got \(2,\)"),
+        (torch.ones(2, 2, 2), r"\(T, d\) tensor, got \(2, 2, 2\)"),
+        (torch.ones(0, 3), r"at least one token and one dimension"),
+        (torch.ones(3, 0), r"at least one token and one dimension"),
+        ([[1.0, 2.0]], r"\(T, d\) tensor, got list"),
+    ],
+    ids=["vector", "3d", "no_tokens", "no_dims", "list"],
+)
+@pytest.mark.parametrize("function", [attention_scores, self_attention, self_attention_loops], ids=["scores", "matrix", "loops"])
+def test_bad_input_shapes_are_rejected(function, inputs, message):
+    with pytest.raises(ValueError, match=message):
+        function(inputs)
+
+
+# --- the loop version is the reference for the matrix version --------------------------------
+
+SHAPES = [(1, 1), (2, 3), (6, 3), (17, 5), (32, 64)]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"seed{s}")
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"T{s[0]}_d{s[1]}")
+def test_loops_equal_matrix_version(shape, seed, dtype):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(*shape, generator=generator, dtype=dtype)
+    loops = self_attention_loops(inputs)
+    matrix = self_attention(inputs)
+    tolerance = 64 * torch.finfo(dtype).eps  # a few ulps: the two sum the products in different orders
+    for name in ("scores", "weights", "context"):
+        got, want = getattr(loops, name), getattr(matrix, name)
+        assert got.dtype == dtype, name
+        scale = max(1.0, float(want.abs().max()))
+        assert torch.allclose(got, want, rtol=tolerance, atol=tolerance * scale), name
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"T{s[0]}_d{s[1]}")
+def test_self_attention_properties(shape, dtype):
+    num_tokens, dim = shape
+    inputs = torch.rand(*shape, generator=torch.Generator().manual_seed(7), dtype=dtype)
+    result = self_attention(inputs)
+    assert result.scores.shape == (num_tokens, num_tokens)
+    assert result.weights.shape == (num_tokens, num_tokens)
+    assert result.context.shape == (num_tokens, dim)
+    assert result.weights.dtype == result.context.dtype == dtype
+    assert torch.allclose(result.scores, result.scores.T)  # x^i · x^j = x^j · x^i
+    assert torch.allclose(result.weights.sum(dim=-1), torch.ones(num_tokens, dtype=dtype))
+    assert bool((result.weights >= 0).all()) and bool((result.weights <= 1).all())
+    # Each context vector is a convex combination, so it lies inside the inputs' bounding box.
+    low, high = inputs.min(dim=0).values, inputs.max(dim=0).values
+    eps = 1e-5 if dtype == torch.float32 else 1e-12
+    assert bool((result.context >= low - eps).all()) and bool((result.context <= high + eps).all())
+
+
+def test_weights_are_not_symmetric_even_though_scores_are():
+    weights = self_attention(X).weights
+    assert not torch.allclose(weights, weights.T, atol=1e-3)
