@@ -99,7 +99,8 @@ class QuerySteps:
 
     query: the query's index q.
     scores: (T,) ω_qj = x^q · x^j.
-    shift: the number subtracted before exp; 0 when exp(ω_qj) is finite in float32, else max_j ω_qj.
+    shift: the number subtracted before exp; 0 when exp(ω_qj) is finite in float32 and so is their sum
+        in the inputs' dtype, else max_j ω_qj.
     exps: (T,) exp(ω_qj - shift).
     exp_sum: Σ_j exps[j].
     weights: (T,) α_qj = exps[j] / exp_sum.
@@ -128,9 +129,14 @@ def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
         raise ValueError(f"query must be between 0 and {num_tokens - 1}, got {query}")
     scores = inputs @ inputs[query]  # (T, d) @ (d,) -> (T,)
     row_max = float(scores.max())
-    shift = row_max if row_max > _FLOAT32_EXP_LIMIT else 0.0
-    exps = torch.exp(scores - shift)  # (T,)
+    shift = 0.0
+    exps = torch.exp(scores)  # (T,)
     exp_sum = exps.sum()
+    if row_max > _FLOAT32_EXP_LIMIT or not torch.isfinite(exp_sum):
+        # exp (or the sum of several exps near the limit, or exp in float16) would overflow: subtract the max.
+        shift = row_max
+        exps = torch.exp(scores - shift)  # (T,)
+        exp_sum = exps.sum()
     weights = exps / exp_sum  # (T,)
     context = weights @ inputs  # (T,) @ (T, d) -> (d,)
     return QuerySteps(

@@ -76,9 +76,9 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
     ]
     if shifted:
         lines += [
-            rf"**Step 2: exponentials.** The largest score is \(m = {num(steps.shift)}\), and exp of anything above "
-            rf"≈ {exp_overflow_threshold('float32'):.2f} overflows float32, so we compute \(\exp(\omega_{{{n}j}} - m)\) "
-            r"instead. The factor \(e^{-m}\) is in every term of the fraction below and cancels, so the weights are "
+            rf"**Step 2: exponentials.** The largest score is \(m = {num(steps.shift)}\). The exponentials (or their "
+            rf"sum) would overflow float32, whose exp overflows above ≈ {exp_overflow_threshold('float32'):.2f}, so we "
+            rf"compute \(\exp(\omega_{{{n}j}} - m)\) instead. The factor \(e^{-m}\) is in every term of the fraction below and cancels, so the weights are "
             "exactly the same.",
             "",
         ]

@@ -6,6 +6,7 @@ The UI, the API and the README all quote these numbers, so they live here once.
 from __future__ import annotations
 
 import math
+import numbers
 
 MAX_TEXT_CHARS = 10_000
 MAX_TOKENS = 256
@@ -30,9 +31,10 @@ def _integer(value: object, name: str) -> int:
     """Accept ints and integral floats or strings ("3", 3.0); refuse bools, fractions and words."""
     if isinstance(value, bool):
         raise InputError(f"The {name} must be a whole number, not {value!r}.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
         if math.isfinite(value) and value.is_integer():
             return int(value)
         raise InputError(f"The {name} must be a whole number, not {value!r}.")

@@ -100,18 +100,28 @@ def parse_values(text: str) -> list[float]:
     values = []
     for position, cell in enumerate(cells, start=1):
         try:
-            value = float(cell)
+            values.append(float(cell))
         except ValueError:
             shown = cell if len(cell) <= 30 else cell[:30] + "…"
             raise InputError(f"Value {position} is {shown!r}, which is not a number. Separate numbers with commas or spaces.") from None
+    return check_values(values)
+
+
+def check_values(values: Sequence[float]) -> list[float]:
+    """Check a list of lab values: 1 to MAX_LAB_VALUES numbers, no NaN, no +inf (-inf is allowed)."""
+    numbers = [float(v) for v in values]
+    if not numbers:
+        raise InputError("There are no values. Type some numbers, for example: 1, 2, 3, 400")
+    if len(numbers) > MAX_LAB_VALUES:
+        raise InputError(f"There are {len(numbers):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
+    for position, value in enumerate(numbers, start=1):
         if math.isnan(value):
             raise InputError(f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson).")
         if value == math.inf:
             raise InputError(
                 f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow."
             )
-        values.append(value)
-    return values
+    return numbers
 
 
 def compare_normalizations(values: Sequence[float] | torch.Tensor | str, dtype: DType | str = "float32") -> NormalizationComparison:
@@ -124,11 +134,15 @@ def compare_normalizations(values: Sequence[float] | torch.Tensor | str, dtype: 
     'exp(400) overflows float32 (largest finite input ≈ 88.72), so naive softmax gives NaN.'
     """
     dtype = check_dtype(dtype)
-    numbers = parse_values(values) if isinstance(values, str) else [float(v) for v in values]
-    if not numbers:
-        raise InputError("There are no values. Type some numbers, for example: 1, 2, 3, 400")
-    if len(numbers) > MAX_LAB_VALUES:
-        raise InputError(f"There are {len(numbers):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
+    if isinstance(values, str):
+        numbers = parse_values(values)
+    else:
+        try:
+            numbers = check_values(values.tolist() if isinstance(values, torch.Tensor) else list(values))
+        except (TypeError, ValueError) as error:
+            if isinstance(error, InputError):
+                raise
+            raise InputError("The values must be numbers, for example: 1, 2, 3, 400") from None
     torch_dtype = _TORCH_DTYPES[dtype]
     x = torch.tensor(numbers, dtype=torch.float64).to(torch_dtype)
     result = NormalizationComparison(

@@ -41,9 +41,11 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "") -
     >>> len(run.tokens), tuple(run.attention.weights.shape)
     (6, (6, 6))
     """
-    table_text = table if isinstance(table, str) else ""
+    if text is not None and not isinstance(text, str):
+        raise InputError(f"The text must be a string, not {type(text).__name__}.")
     if table is not None and not isinstance(table, str):
         raise InputError(f"The table must be text, not {type(table).__name__}.")
+    table_text = table or ""
     has_table = bool(table_text.strip())
     has_text = isinstance(text, str) and bool(text.strip())
 

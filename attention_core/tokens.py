@@ -51,7 +51,7 @@ def _load() -> tuple[tiktoken.Encoding, list[str]]:
             if _loaded is None:
                 from tiktoken_ext.openai_public import r50k_pat_str
 
-                ranks = _read_bpe()
+                ranks = _load_ranks()
                 encoding = tiktoken.Encoding(
                     name="gpt2",
                     pat_str=r50k_pat_str,
@@ -65,9 +65,21 @@ def _load() -> tuple[tiktoken.Encoding, list[str]]:
     return _loaded
 
 
+def _load_ranks() -> dict[bytes, int]:
+    """The bundled ranks, through tiktoken's own loader and its hash check.
+
+    That loader also copies the file into tiktoken's cache directory; if a user-set
+    TIKTOKEN_CACHE_DIR cannot be written, we read the same file directly instead.
+    """
+    from tiktoken.load import load_tiktoken_bpe
+
+    try:
+        return load_tiktoken_bpe(str(GPT2_BPE_PATH), expected_hash=GPT2_BPE_SHA256)
+    except OSError:
+        return _read_bpe()
+
+
 def _read_bpe() -> dict[bytes, int]:
-    """The bundled ranks, read directly: tiktoken's loader would also copy them into TIKTOKEN_CACHE_DIR
-    (and fail when that directory is not writable)."""
     data = GPT2_BPE_PATH.read_bytes()
     if hashlib.sha256(data).hexdigest() != GPT2_BPE_SHA256:
         raise RuntimeError(f"{GPT2_BPE_PATH} does not match its sha256 {GPT2_BPE_SHA256}; restore the file from git.")

@@ -158,6 +158,26 @@ def test_query_steps_shift_by_the_max_on_large_scores(make_inputs):
         assert_close(steps.context, full.context[query])
 
 
+def test_query_steps_shift_when_only_the_sum_would_overflow():
+    # Each score ≈ 87.8 has a finite exp in float32 (limit ≈ 88.72), but three of them sum past float32's max.
+    inputs = torch.full((3, 1), 9.37)
+    steps = query_steps(inputs, 0)
+    assert steps.shift == pytest.approx(9.37**2, rel=1e-6)
+    assert math.isfinite(steps.exp_sum)
+    assert_close(steps.weights, torch.full((3,), 1 / 3))
+    assert_close(steps.weights, self_attention(inputs).weights[0])
+
+
+def test_query_steps_in_float16():
+    # exp(16) overflows float16 (limit ≈ 11.09) although it is far below float32's limit.
+    inputs = torch.tensor([[4.0, 0.0], [0.0, 1.0]], dtype=torch.float16)
+    steps = query_steps(inputs, 0)
+    assert steps.shift == 16.0
+    assert torch.isfinite(steps.weights).all()
+    expected = [1 / (1 + math.exp(-16)), math.exp(-16) / (1 + math.exp(-16))]
+    assert_close(steps.weights.double(), torch.tensor(expected, dtype=torch.float64), atol=1e-3, rtol=0.0)
+
+
 @pytest.mark.parametrize("query", [-1, 6, 100], ids=["negative", "one_past_end", "far"])
 def test_query_steps_rejects_a_query_outside_the_tokens(query):
     with pytest.raises(ValueError, match=r"query must be between 0 and 5"):
