@@ -306,10 +306,11 @@ def attention_section() -> None:
             source = gr.Radio([SOURCE_RANDOM, SOURCE_TABLE], value=SOURCE_RANDOM, label="Embeddings")
             with gr.Column(visible=True) as random_box:
                 with gr.Row():
-                    dim = gr.Number(value=DEFAULT_DIM, label=f"dim d ({ac.MIN_DIM}–{ac.MAX_DIM})", precision=0,
-                                    minimum=ac.MIN_DIM, maximum=ac.MAX_DIM)
-                    seed = gr.Number(value=DEFAULT_SEED, label="seed", precision=0, minimum=0, maximum=ac.MAX_SEED)
-                recipe = gr.Code(language="python", label="The same inputs in a notebook", interactive=False, lines=3)
+                    # No minimum/maximum here: the core's check gives the message, the same one the API gives.
+                    dim = gr.Number(value=DEFAULT_DIM, label=f"dim d ({ac.MIN_DIM}–{ac.MAX_DIM})")
+                    seed = gr.Number(value=DEFAULT_SEED, label=f"seed (0–{ac.MAX_SEED:,})")
+                recipe = gr.Code(language="python", label="The same inputs in a notebook", interactive=False, lines=3,
+                                 wrap_lines=True)
             with gr.Column(visible=False) as table_box:
                 table = gr.Textbox(value=BOOK_TABLE, label="Embedding table (one row per token)", lines=8, max_lines=16,
                                    info="CSV, TSV, spaces, JSON [[...]] or a pasted torch.tensor(...); a label column is optional.")
@@ -345,7 +346,7 @@ def attention_section() -> None:
         cat_button = gr.Button("Try it on “" + CAT_SENTENCE + "”", size="sm")
         self_match = gr.Markdown(latex_delimiters=LATEX)
 
-    state = gr.State(None, time_to_live=1800)
+    state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
     run_inputs = [text, source, dim, seed, table, raw_scores]
     run_outputs = [state, tokens_html, heatmap, inputs_table, context_table, query, walk_text, bars, self_match, recipe]
     private = {"api_visibility": "private"}

@@ -23,8 +23,10 @@ def num(value: float) -> str:
     ('0.9544', '5.5000e+34', '0.0000')
     """
     value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
     if value == 0 or 1e-4 <= abs(value) < 1e6:
         return f"{value:.4f}"
     return f"{value:.4e}"
@@ -65,27 +67,34 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
     n = q + 1  # the book counts tokens from 1: x^(2) is "journey"
     count, dim = inputs.shape
     shifted = steps.shift != 0.0
-    exp_of = (lambda s: rf"\exp(\omega_{{{n}{s}}} - m)") if shifted else (lambda s: rf"\exp(\omega_{{{n}{s}}})")
+
+    def ij(j: object) -> str:
+        # The book writes ω_21 for (2, 1); past 9 tokens "ω_210" would be ambiguous, so use a comma.
+        return f"{n}{j}" if count < 10 else f"{n},{j}"
+
+    def exp_of(j: str) -> str:
+        return rf"\exp(\omega_{{{ij(j)}}} - m)" if shifted else rf"\exp(\omega_{{{ij(j)}}})"
+
     lines = [
         f"### Query {n}: {token_html(tokens[q])}",
         rf"The query is the input vector \(x^{{({n})}} = {_latex_vector(inputs[q])}\) (d = {dim}).",
         "",
         "**Step 1: attention scores.** Each score is the dot product of the query with one input:",
-        rf"$$\omega_{{{n}j}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{k=1}}^{{{dim}}} x^{{({n})}}_k \, x^{{(j)}}_k$$",
+        rf"$$\omega_{{{ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{k=1}}^{{{dim}}} x^{{({n})}}_k \, x^{{(j)}}_k$$",
         "",
     ]
     if shifted:
         lines += [
             rf"**Step 2: exponentials.** The largest score is \(m = {num(steps.shift)}\). The exponentials (or their "
             rf"sum) would overflow float32, whose exp overflows above ≈ {exp_overflow_threshold('float32'):.2f}, so we "
-            rf"compute \(\exp(\omega_{{{n}j}} - m)\) instead. The factor \(e^{-m}\) is in every term of the fraction below and cancels, so the weights are "
+            rf"compute \(\exp(\omega_{{{ij('j')}}} - m)\) instead. The factor \(e^{{-m}}\) is in every term of the fraction below and cancels, so the weights are "
             "exactly the same.",
             "",
         ]
     else:
-        lines += [rf"**Step 2: exponentials** \(\exp(\omega_{{{n}j}})\), one per key:", ""]
+        lines += [rf"**Step 2: exponentials** \(\exp(\omega_{{{ij('j')}}})\), one per key:", ""]
     lines += [
-        rf"| j | token | \(\omega_{{{n}j}} = x^{{({n})}} \cdot x^{{(j)}}\) | \({exp_of('j')}\) | \(\alpha_{{{n}j}}\) |",
+        rf"| j | token | \(\omega_{{{ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}}\) | \({exp_of('j')}\) | \(\alpha_{{{ij('j')}}}\) |",
         "|---:|---|---|---:|---:|",
     ]
     for j in range(count):
@@ -94,28 +103,28 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
             f"| {num(steps.exps[j])} | {num(steps.weights[j])} |"
         )
     exps = steps.exps.tolist()
-    expansion = " + ".join(num(e) for e in exps) if count <= EXPAND_MAX_TERMS else f"(the {count} exponentials above)"
+    expansion = " + ".join(num(e) for e in exps) if count <= EXPAND_MAX_TERMS else rf"\text{{(the {count} exponentials above)}}"
     lines += [
         "",
         "**Step 3: their sum** normalizes the row:",
         rf"$$\sum_{{k=1}}^{{{count}}} {exp_of('k')} = {expansion} = {num(steps.exp_sum)}$$",
         "",
         "**Step 4: attention weights** (softmax of the scores), each between 0 and 1:",
-        rf"$$\alpha_{{{n}j}} = \frac{{{exp_of('j')}}}{{\sum_{{k=1}}^{{{count}}} {exp_of('k')}}}"
-        rf"\qquad\text{{e.g. }}\alpha_{{{n}1}} = \frac{{{num(exps[0])}}}{{{num(steps.exp_sum)}}} = {num(steps.weights[0])}$$",
+        rf"$$\alpha_{{{ij('j')}}} = \frac{{{exp_of('j')}}}{{\sum_{{k=1}}^{{{count}}} {exp_of('k')}}}"
+        rf"\qquad\text{{e.g. }}\alpha_{{{ij(1)}}} = \frac{{{num(exps[0])}}}{{{num(steps.exp_sum)}}} = {num(steps.weights[0])}$$",
         f"The weights sum to {num(steps.weights.double().sum())}.",
         "",
         "**Step 5: context vector**, the weighted average of all inputs:",
     ]
     weights = steps.weights.tolist()
-    head = rf"z^{{({n})}} &= \sum_{{j=1}}^{{{count}}} \alpha_{{{n}j}} \, x^{{(j)}}"
+    head = rf"z^{{({n})}} &= \sum_{{j=1}}^{{{count}}} \alpha_{{{ij('j')}}} \, x^{{(j)}}"
     if count <= EXPAND_MAX_TERMS and dim <= 4:
         # One term per line: six 3-vectors side by side do not fit a page.
         terms = r" \\ &\quad + ".join(f"{num(w)}\\,{_latex_vector(inputs[j])}" for j, w in enumerate(weights))
         body = rf"{head} \\ &= {terms} \\ &= {_latex_vector(steps.context)}"
     else:
         body = (
-            rf"{head} = \alpha_{{{n}1}} x^{{(1)}} + \dots + \alpha_{{{n}{count}}} x^{{({count})}} "
+            rf"{head} = \alpha_{{{ij(1)}}} x^{{(1)}} + \dots + \alpha_{{{ij(count)}}} x^{{({count})}} "
             rf"\\ &= {_latex_vector(steps.context)}"
         )
     lines.append(rf"$$\begin{{aligned}} {body} \end{{aligned}}$$")
