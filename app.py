@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-import gradio as gr
-import numpy as np
+# The Space must not phone home: no analytics, no version check (set before gradio is imported).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import attention_core as ac
-from attention_core import explain, plots
-from attention_core.uploads import UPLOAD_TYPES, decode_upload
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+import attention_core as ac  # noqa: E402
+from attention_core import explain, plots  # noqa: E402
+from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 
 log = logging.getLogger("attention_app")
 
@@ -67,7 +72,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_errors(fn: F) -> F:
-    """Turn the core's ValueErrors into gr.Error messages; hide and log anything unexpected."""
+    """Turn the core's input errors into gr.Error messages; hide and log anything unexpected.
+
+    Only ``InputError`` is shown: its messages are written for users, while another library's
+    ValueError may carry internals.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -75,7 +84,7 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except ValueError as error:
+        except ac.InputError as error:
             raise gr.Error(str(error), print_exception=False) from None
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
@@ -183,7 +192,13 @@ def redraw_heatmap(run: ac.Attended | None, raw_scores: bool):
 def show_query(run: ac.Attended | None, query: Any):
     if run is None or query is None:
         return gr.skip(), gr.skip()
-    return walkthrough(run, int(query))
+    try:
+        index = int(query)
+    except (TypeError, ValueError):
+        index = -1
+    if isinstance(query, bool) or not 0 <= index < len(run.tokens):
+        raise ac.InputError(f"Choose a query token between 1 and {len(run.tokens)}.")
+    return walkthrough(run, index)
 
 
 @user_errors
@@ -202,9 +217,11 @@ def time_both(run: ac.Attended | None) -> str:
 def load_upload(path: str | None):
     if not path:
         return gr.skip(), gr.skip()
+    name = Path(path).name
+    check_upload_size(os.path.getsize(path), name)
     with open(path, "rb") as handle:  # a Gradio temp file, never a user-typed path
         data = handle.read(ac.MAX_UPLOAD_BYTES + 1)
-    text = decode_upload(data, Path(path).name)
+    text = decode_upload(data, name)
     ac.parse_embedding_table(text)  # report a bad table now, not on the next Run
     return text, SOURCE_TABLE
 

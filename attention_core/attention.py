@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .limits import InputError
+
 # exp(x) is finite in float32 up to ln(float32 max) ≈ 88.72; past it the walk-through shifts by the max.
 _FLOAT32_EXP_LIMIT = 88.0
 
@@ -126,7 +128,7 @@ def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
     _check_matrix(inputs)
     num_tokens = inputs.shape[0]
     if not 0 <= query < num_tokens:
-        raise ValueError(f"query must be between 0 and {num_tokens - 1}, got {query}")
+        raise InputError(f"The query must be a token index between 0 and {num_tokens - 1}, not {query}.")
     scores = inputs @ inputs[query]  # (T, d) @ (d,) -> (T,)
     row_max = float(scores.max())
     shift = 0.0

@@ -29,6 +29,8 @@ class InputError(ValueError):
 
 def _integer(value: object, name: str) -> int:
     """Accept ints and integral floats or strings ("3", 3.0); refuse bools, fractions and words."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(f"The {name} is empty. Type a whole number.")
     if isinstance(value, bool):
         raise InputError(f"The {name} must be a whole number, not {value!r}.")
     if isinstance(value, numbers.Integral):

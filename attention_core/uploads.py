@@ -9,6 +9,13 @@ from .limits import MAX_UPLOAD_BYTES, InputError
 UPLOAD_TYPES = (".csv", ".tsv", ".txt", ".json")
 
 
+def check_upload_size(size: int, filename: str) -> None:
+    """Raise InputError if an upload of ``size`` bytes is over MAX_UPLOAD_BYTES."""
+    if size > MAX_UPLOAD_BYTES:
+        name = PurePath(filename or "upload").name
+        raise InputError(f"{name!r} is {size:,} bytes; the upload limit is {MAX_UPLOAD_BYTES:,} bytes (1 MB).")
+
+
 def decode_upload(data: bytes, filename: str) -> str:
     """Return an uploaded table's text, or raise InputError for the wrong type, size or content.
 
@@ -21,10 +28,7 @@ def decode_upload(data: bytes, filename: str) -> str:
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_TYPES:
         raise InputError(f"{name!r} is not a table file. Upload a {', '.join(UPLOAD_TYPES)} file.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"{name!r} is {len(data):,} bytes; the upload limit is {MAX_UPLOAD_BYTES:,} bytes (1 MB)."
-        )
+    check_upload_size(len(data), name)
     if not data.strip():
         raise InputError(f"{name!r} is empty. Upload a table with one row of numbers per token.")
     if b"\x00" in data:

@@ -180,7 +180,7 @@ def test_query_steps_in_float16():
 
 @pytest.mark.parametrize("query", [-1, 6, 100], ids=["negative", "one_past_end", "far"])
 def test_query_steps_rejects_a_query_outside_the_tokens(query):
-    with pytest.raises(ValueError, match=r"query must be between 0 and 5"):
+    with pytest.raises(ValueError, match=r"query must be a token index between 0 and 5"):
         query_steps(X, query)
 
 
