@@ -48,6 +48,7 @@ DEFAULT_SEED = 123
 TABLE_MAX_COLUMNS = 16
 # The loop version is O(T^2 d) Python calls; above this many tokens it is timed on a prefix.
 LOOPS_MAX_TOKENS = 64
+SELF_MATCH_DIMS = (3, 16, 768)
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
 QUEUE_MAX_SIZE = 64
@@ -179,6 +180,16 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
         explain.self_match_markdown(run.tokens, run.attention),
         pytorch_recipe(run, text),
     )
+
+
+@user_errors
+def self_match_by_dim() -> str:
+    """The cat sentence's diagonal at a few dimensions, with the default seed (computed when the section opens)."""
+    rows = []
+    for dim in SELF_MATCH_DIMS:
+        run = ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
+        rows.append((dim, explain.self_match_count(run.attention.scores), len(run.tokens)))
+    return explain.self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
 
 
 @user_errors
@@ -318,6 +329,7 @@ def attention_section() -> None:
                               info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.")
             run_button = gr.Button("Run", variant="primary")
             gr.Examples([[BOOK_SENTENCE], [CAT_SENTENCE], [BOOK_TOKENIZER_SENTENCE], [UNICODE_SENTENCE]], inputs=[text],
+                        api_visibility="private",
                         label="Examples")
         with gr.Column(scale=2):
             source = gr.Radio([SOURCE_RANDOM, SOURCE_TABLE], value=SOURCE_RANDOM, label="Embeddings")
@@ -358,9 +370,11 @@ def attention_section() -> None:
             gr.Code(matrix_code, language="python", label="Matrices: two matrix products and a softmax", interactive=False)
         timings = gr.Markdown()
 
-    with gr.Accordion("Why the next step adds trainable weights", open=False):
+    with gr.Accordion("Why the next step adds trainable weights", open=False) as why_box:
         gr.Markdown(explain.WHY_TRAINABLE, latex_delimiters=LATEX)
-        cat_button = gr.Button("Try it on “" + CAT_SENTENCE + "”", size="sm")
+        by_dim = gr.Markdown(latex_delimiters=LATEX)
+        cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+        gr.Markdown("**In the current run:**")
         self_match = gr.Markdown(latex_delimiters=LATEX)
 
     state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
@@ -375,6 +389,7 @@ def attention_section() -> None:
     )
     raw_scores.change(redraw_heatmap, [state, raw_scores], heatmap, **private)
     query.input(show_query, [state, query], [walk_text, bars], **private)
+    why_box.expand(self_match_by_dim, None, by_dim, **private)
     cat_button.click(lambda: (CAT_SENTENCE, SOURCE_RANDOM), None, [text, source], queue=False, **private).then(
         run_attention, run_inputs, run_outputs, **private
     ).then(time_both, state, timings, **private)
@@ -390,6 +405,7 @@ def lab_section() -> None:
         dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
     lab_button = gr.Button("Compare", variant="primary")
     gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], ["1, 2, 3, 400"]], inputs=[values],
+                api_visibility="private",
                 label="Examples (the first is the book's attn_scores_2)")
     with gr.Row():
         lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False)

@@ -172,6 +172,28 @@ def self_match_markdown(tokens: Sequence[str], attention: SelfAttention) -> str:
     return "\n".join(lines)
 
 
+def self_match_count(scores: torch.Tensor) -> int:
+    """How many rows of ``scores`` (T, T) have their maximum on the diagonal."""
+    return int((scores.argmax(dim=1) == torch.arange(scores.shape[0])).sum())
+
+
+def self_match_by_dim_markdown(text: str, seed: int, rows: Sequence[tuple[int, int, int]]) -> str:
+    """A table of (dim, tokens whose best match is themselves, tokens) for one sentence."""
+    lines = [
+        f"*{html.escape(text)}* with the seeded random table (seed {seed}):",
+        "",
+        "| dimension d | tokens whose largest score is with themselves |",
+        "|---:|---|",
+    ]
+    lines += [f"| {dim} | {wins} of {count} |" for dim, wins, count in rows]
+    lines += [
+        "",
+        "The more dimensions, the closer to orthogonal two random vectors are, while a vector's score with itself "
+        "grows like d: the diagonal almost always wins.",
+    ]
+    return "\n".join(lines)
+
+
 def code_of_both() -> tuple[str, str]:
     """The source of the loop version and of the matrix version, as shown to learners."""
     return inspect.getsource(self_attention_loops), inspect.getsource(self_attention)

@@ -669,3 +669,17 @@ def test_unexpected_errors_are_hidden_and_logged(monkeypatch, caplog, tmp_path, 
     logged = [record for record in caplog.records if record.name == "attention_app"]
     assert len(logged) == 1 and handler in logged[0].getMessage()
     assert "secret /path/to/internals" in logged[0].exc_text
+
+
+def test_self_match_by_dim_counts_the_cat_sentence_diagonal():
+    """The section's table, checked against an independent argmax on the recipe's embeddings."""
+    ids = attention_core.tokenize(app.CAT_SENTENCE).ids
+    text = app.self_match_by_dim()
+    for dim in app.SELF_MATCH_DIMS:
+        generator_state = torch.get_rng_state()
+        torch.manual_seed(app.DEFAULT_SEED)
+        x = torch.nn.Embedding(50257, dim).weight[ids].detach()
+        torch.set_rng_state(generator_state)
+        scores = x @ x.T
+        wins = sum(int(scores[i].argmax()) == i for i in range(len(ids)))
+        assert f"| {dim} | {wins} of {len(ids)} |" in text
