@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Above this many tokens, numbers in cells would be unreadable.
 ANNOTATE_MAX_TOKENS = 12
 # Above this many tokens, only every k-th tick is labelled.
-MAX_TICK_LABELS = 48
+MAX_TICK_LABELS = 32
 DPI = 100
 
 
@@ -56,29 +56,44 @@ def _tick_positions(count: int) -> list[int]:
     return list(range(0, count, step))
 
 
+def _text_inches(labels: Sequence[str], fontsize: float) -> float:
+    """A generous estimate of the widest label's length in inches (DejaVu Sans averages ~0.6 em a glyph)."""
+    longest = max((len(label) for label in labels), default=1)
+    return longest * fontsize * 0.62 / 72
+
+
 def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
     """A (T, T) matrix as a heatmap: rows are queries, columns are keys, labelled with tokens.
 
-    Cells show their value when T <= ANNOTATE_MAX_TOKENS.
+    Cells show their value when T <= ANNOTATE_MAX_TOKENS. The axes are placed by hand rather
+    than by a layout engine, which would measure every label several times per draw.
     """
     from matplotlib.figure import Figure
 
     values = matrix.detach().double().cpu().numpy()
     count = values.shape[0]
-    side = min(9.0, 3.2 + 0.32 * min(count, 40))
-    figure = Figure(figsize=(side + 1.2, side), dpi=DPI, layout="constrained")
-    axes = figure.add_subplot()
-    image = axes.imshow(values, cmap="viridis", interpolation="nearest", aspect="equal")
     labels = _numbered_labels(tokens)
     ticks = _tick_positions(count)
+    shown = [labels[i] for i in ticks]
     fontsize = 9 if count <= 16 else 7
-    axes.set_xticks(ticks, [labels[i] for i in ticks], rotation=60, ha="right", rotation_mode="anchor", fontsize=fontsize)
-    axes.set_yticks(ticks, [labels[i] for i in ticks], fontsize=fontsize)
+    label_inches = _text_inches(shown, fontsize)
+
+    side = min(6.5, 2.4 + 0.3 * min(count, 40))  # the square plot, in inches
+    left, bottom, top = label_inches + 0.55, label_inches * 0.87 + 0.55, 0.4
+    right = 0.25 + 0.18 + 0.85  # gap, colorbar, its tick labels and label
+    width, height = left + side + right, bottom + side + top
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.add_axes((left / width, bottom / height, side / width, side / height))
+    colorbar_axes = figure.add_axes(((left + side + 0.25) / width, bottom / height, 0.18 / width, side / height))
+
+    image = axes.imshow(values, cmap="viridis", interpolation="nearest", aspect="auto")
+    axes.set_xticks(ticks, shown, rotation=60, ha="right", rotation_mode="anchor", fontsize=fontsize)
+    axes.set_yticks(ticks, shown, fontsize=fontsize)
     for label in axes.get_xticklabels() + axes.get_yticklabels():
         label.set_parse_math(False)  # a token like "$" must not start mathtext
     axes.set_xlabel("key j (attended to)")
     axes.set_ylabel("query i (attending)")
-    axes.set_title(title, fontsize=11)
+    axes.set_title(title, fontsize=10)
     if count <= ANNOTATE_MAX_TOKENS:
         finite = values[np.isfinite(values)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
@@ -93,25 +108,39 @@ def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, c
                     fontsize=8 if count <= 8 else 7,
                     color="black" if values[i, j] > middle else "white",
                 )
-    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar = figure.colorbar(image, cax=colorbar_axes)
     colorbar.set_label(colorbar_label)
     return figure
 
 
+# Above this many keys, bars become one line collection: hundreds of patches are slow to draw.
+BARS_AS_LINES_ABOVE = 40
+
+
 def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: int) -> "Figure":
-    """One query's attention weights α_qj as bars, one per key token."""
+    """One query's attention weights α_qj as bars, one per key token; the query's own bar in red."""
     from matplotlib.figure import Figure
 
     values = weights.detach().double().cpu().numpy()
     count = values.shape[0]
-    width = min(10.0, 3.0 + 0.4 * min(count, 40))
-    figure = Figure(figsize=(width, 3.2), dpi=DPI, layout="constrained")
-    axes = figure.add_subplot()
-    colors = ["#d62728" if j == query else "#1f77b4" for j in range(count)]
-    axes.bar(range(count), values, color=colors)
     labels = _numbered_labels(tokens)
     ticks = _tick_positions(count)
-    axes.set_xticks(ticks, [labels[i] for i in ticks], rotation=60, ha="right", rotation_mode="anchor", fontsize=8)
+    shown = [labels[i] for i in ticks]
+    label_inches = _text_inches(shown, 8)
+    plot_width, plot_height = min(8.0, 2.5 + 0.4 * min(count, 40)), 2.4
+    left, bottom, top, right = 0.75, label_inches * 0.87 + 0.3, 0.4, 0.2
+    width, height = left + plot_width + right, bottom + plot_height + top
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.add_axes((left / width, bottom / height, plot_width / width, plot_height / height))
+    positions = np.arange(count)
+    others = positions != query
+    if count > BARS_AS_LINES_ABOVE:
+        axes.vlines(positions[others], 0, values[others], color="#1f77b4", linewidth=1.2)
+        axes.vlines([query], 0, [values[query]], color="#d62728", linewidth=2.0)
+    else:
+        axes.bar(positions, values, color=["#d62728" if j == query else "#1f77b4" for j in range(count)])
+    axes.set_xlim(-0.6, count - 0.4)
+    axes.set_xticks(ticks, shown, rotation=60, ha="right", rotation_mode="anchor", fontsize=8)
     for label in axes.get_xticklabels():
         label.set_parse_math(False)
     axes.set_ylabel("weight α")
