@@ -52,6 +52,11 @@ SELF_MATCH_DIMS = (3, 16, 768)
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
 QUEUE_MAX_SIZE = 64
+# Gradio keeps every session's last inputs and outputs, and each API call is a session of its own: a
+# 256 x 768 /attend answer holds about 23 MB. The default (10,000 sessions) would let that grow without
+# bound; the least recently used sessions beyond this many are dropped.
+STATE_SESSION_CAPACITY = 64
+EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
 GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
 
 CSS = """
@@ -195,14 +200,16 @@ def self_match_by_dim() -> str:
 @user_errors
 def redraw_heatmap(run: ac.Attended | None, raw_scores: bool):
     if run is None:
-        return gr.skip()
+        raise ac.InputError(EXPIRED_RUN)
     return heatmap_image(run, raw_scores)
 
 
 @user_errors
 def show_query(run: ac.Attended | None, query: Any):
-    if run is None or query is None:
+    if query is None:
         return gr.skip(), gr.skip()
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
     try:
         index = int(query)
     except (TypeError, ValueError):
@@ -450,6 +457,7 @@ def launch(**overrides: Any):
         "theme": gr.themes.Soft(),
         "show_error": False,
         "max_file_size": ac.MAX_UPLOAD_BYTES,
+        "state_session_capacity": STATE_SESSION_CAPACITY,
     }
     settings.update(overrides)
     return demo.launch(**settings)

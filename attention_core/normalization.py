@@ -88,7 +88,7 @@ def parse_values(text: str) -> list[float]:
         raise InputError(
             f"The values box has {len(text):,} characters; the limit is {MAX_LAB_CHARS:,}. Use at most {MAX_LAB_VALUES:,} values."
         )
-    check_encodable(text, "values")
+    check_encodable(text, "values box")
     body = re.sub(r"^\s*(torch\.)?tensor\s*\(|\)\s*$", "", text.strip())
     cells = [cell for cell in re.split(r"[\s,;\[\]]+", body) if cell]
     if not cells:
@@ -162,10 +162,12 @@ def _fmt(value: float) -> str:
 
 
 def _notes(numbers: list[float], result: NormalizationComparison) -> list[str]:
+    """One sentence for every non-finite or surprising result, each true of this result."""
     dtype = result.dtype
     x = result.values
     finfo = torch.finfo(x.dtype)
     limit = exp_overflow_threshold(dtype)  # type: ignore[arg-type]
+    naive, stable, summed = result.softmax_naive, result.softmax_stable, result.sum_normalized
     notes: list[str] = []
 
     unrepresentable = [v for v in numbers if math.isfinite(v) and abs(v) > finfo.max]
@@ -175,59 +177,69 @@ def _notes(numbers: list[float], result: NormalizationComparison) -> list[str]:
             f"{'-' if unrepresentable[0] < 0 else ''}inf before anything is computed."
         )
 
-    # Naive softmax.
-    naive = result.softmax_naive
     finite = x[torch.isfinite(x)]
-    largest = float(finite.max()) if finite.numel() else float("nan")
-    if not torch.isfinite(naive).all():
-        if finite.numel() and largest > limit:
+    if bool(torch.isposinf(x).any()):
+        notes.append(
+            f"An input is inf in {dtype}: naive softmax computes inf / inf and even stable softmax computes "
+            "inf − inf, so both give NaN. Sum normalization divides by an infinite sum."
+        )
+        return notes
+    if finite.numel() == 0:
+        notes.append(
+            "Every value is -inf, so every exponential is 0 and softmax divides 0 by 0: NaN (a fully masked row). "
+            "Sum normalization computes -inf / -inf, also NaN."
+        )
+        return notes
+
+    # From here on at least one value is finite and none is +inf, so stable softmax is finite.
+    largest, smallest = float(finite.max()), float(finite.min())
+    if not bool(torch.isfinite(naive).all()):
+        if largest > limit:
             notes.append(
                 f"exp({_fmt(largest)}) overflows {dtype} (largest finite input ≈ {limit:.2f}), so naive softmax gives NaN."
             )
-        elif finite.numel() and bool((torch.exp(x) == 0).all()):
+        else:
             notes.append(
                 f"exp({_fmt(largest)}) underflows to 0 in {dtype}, and so does every other exponential, so naive "
                 "softmax divides 0 by 0 and gives NaN."
             )
-        else:
-            notes.append("Naive softmax gives non-finite weights because an input is infinite.")
-    elif finite.numel() and float(finite.min()) < -limit:
-        notes.append(
-            f"exp({_fmt(float(finite.min()))}) underflows to 0 in {dtype}: that weight is exactly 0, which is fine."
-        )
-
-    # Stable softmax.
-    stable = result.softmax_stable
-    if torch.isfinite(x).all() and not torch.isfinite(naive).all():
         notes.append(
             f"Stable softmax subtracts the max ({_fmt(largest)}) first, so its largest exponential is exp(0) = 1 and "
-            "nothing overflows."
+            "nothing overflows or divides by 0."
         )
-    elif not torch.isfinite(stable).all():
-        notes.append("Stable softmax is not finite either: an input is already inf in this dtype, and inf − inf is NaN.")
+    else:
+        naive_total = float(naive.double().sum())
+        if abs(naive_total - 1) > 1e-2:
+            notes.append(
+                f"Each exp is finite in {dtype}, but their sum overflows, so naive softmax's weights sum to "
+                f"{_fmt(naive_total)} instead of 1. Stable softmax is unaffected."
+            )
+        if smallest < -limit:
+            notes.append(f"exp({_fmt(smallest)}) underflows to 0 in {dtype}: that weight is exactly 0, which is fine.")
     if bool(torch.isneginf(x).any()):
-        notes.append(
-            "-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens."
-        )
+        notes.append("-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens.")
 
-    # Sum normalization.
     total = float(x.double().sum())
-    if len(numbers) >= 1 and total == 0 and torch.isfinite(x).all():
+    if total == 0 and finite.numel() == x.numel():
         notes.append("The values sum to 0: sum normalization divides by zero, so it gives inf or NaN.")
-    elif not torch.isfinite(result.sum_normalized).all():
-        notes.append("Sum normalization is not finite: the sum of the values is inf, 0 or NaN in this dtype.")
-    if bool((x < 0).any()) and torch.isfinite(result.sum_normalized).all():
+    elif not bool(torch.isfinite(summed).all()):
+        notes.append(f"Sum normalization is not finite: the values sum to {_fmt(total)} in {dtype}.")
+    elif bool(((summed < 0) | (summed > 1)).any()):
         notes.append(
-            "Negative weights: sum normalization is not a probability distribution (a weight is below 0 "
-            "or above 1). Softmax weights are always between 0 and 1."
+            "Negative weights: sum normalization is not a probability distribution (a weight is below 0 or above 1). "
+            "Softmax weights are always between 0 and 1."
+        )
+    elif largest < 0 and len(numbers) > 1 and len(set(numbers)) > 1:
+        notes.append(
+            "All values are negative, so sum normalization flips their order: the largest value gets the smallest "
+            "weight. Softmax keeps the order."
         )
 
-    # Shapes that surprise.
     if len(numbers) == 1:
         notes.append("A single value always gets weight 1 from softmax: there is nothing else to attend to.")
     elif len(set(numbers)) == 1:
         notes.append(f"All {len(numbers)} values are equal, so softmax gives each the same weight 1/{len(numbers)}.")
-    elif torch.isfinite(stable).all() and float(stable.max()) > 0.999 and len(numbers) > 1:
+    elif float(stable.max()) > 0.999:
         notes.append(
             "One value dominates: softmax puts almost all the weight on the largest input, because exp grows so fast."
         )

@@ -152,31 +152,39 @@ def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: i
     return figure
 
 
+NORMALIZATION_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
+
+
 def normalization_figure(
     values: Sequence[float],
     columns: dict[str, Sequence[float | None]],
 ) -> "Figure":
-    """Grouped bars: for each input value, one bar per normalization. Non-finite results are marked."""
+    """Grouped bars: for each input value (at most 40), one bar per normalization. Non-finite results are marked."""
     from matplotlib.figure import Figure
 
     count = len(values)
     shown = min(count, 40)
-    figure = Figure(figsize=(min(10.0, 3.5 + 0.5 * shown), 3.4), dpi=DPI, layout="constrained")
-    axes = figure.add_subplot()
-    width = 0.8 / max(1, len(columns))
+    plot_width, plot_height = min(8.0, 2.0 + 0.45 * shown), 2.6
+    left, bottom, top, right = 0.75, 0.85, 0.4, 1.75  # the legend sits in the right margin
+    width, height = left + plot_width + right, bottom + plot_height + top
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.add_axes((left / width, bottom / height, plot_width / width, plot_height / height))
+    bar_width = 0.8 / max(1, len(columns))
     positions = np.arange(shown)
     for index, (name, column) in enumerate(columns.items()):
         heights = np.array([np.nan if v is None else float(v) for v in list(column)[:shown]], dtype=float)
         finite = np.isfinite(heights)
-        offset = (index - (len(columns) - 1) / 2) * width
-        axes.bar(positions[finite] + offset, heights[finite], width=width, label=name)
+        offset = (index - (len(columns) - 1) / 2) * bar_width
+        color = NORMALIZATION_COLORS[index % len(NORMALIZATION_COLORS)]
+        axes.bar(positions[finite] + offset, heights[finite], width=bar_width, label=name, color=color)
         for position in positions[~finite]:
             axes.text(position + offset, 0, "NaN/inf", rotation=90, ha="center", va="bottom", fontsize=7, color="#d62728")
     axes.axhline(0, color="black", linewidth=0.6)
+    axes.set_xlim(-0.6, shown - 0.4)
     axes.set_xticks(positions, [f"{v:.4g}" for v in list(values)[:shown]], fontsize=8, rotation=45 if shown > 8 else 0)
     axes.set_xlabel("input value" + (f" (first {shown} of {count})" if shown < count else ""))
     axes.set_ylabel("weight")
-    axes.legend(fontsize=8, loc="best")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     axes.set_title("Normalizations side by side (missing bars are NaN or inf)", fontsize=10)
     return figure
 

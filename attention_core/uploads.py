@@ -27,7 +27,9 @@ def decode_upload(data: bytes, filename: str) -> str:
     name = PurePath(filename or "upload").name
     suffix = PurePath(name).suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        raise InputError(f"{name!r} is not a table file. Upload a {', '.join(UPLOAD_TYPES)} file.")
+        raise InputError(
+            f"{name!r} is not a table file. Upload a {', '.join(UPLOAD_TYPES[:-1])} or {UPLOAD_TYPES[-1]} file."
+        )
     check_upload_size(len(data), name)
     if not data.strip():
         raise InputError(f"{name!r} is empty. Upload a table with one row of numbers per token.")

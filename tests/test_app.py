@@ -345,8 +345,10 @@ def test_redraw_heatmap_raw_scores_differ(random_run):
     np.testing.assert_array_equal(weights_image, random_run[HEATMAP])
 
 
-def test_redraw_heatmap_without_a_run_skips():
-    assert app.redraw_heatmap(None, True) == gr.skip()
+def test_redraw_heatmap_without_a_run_asks_for_a_run():
+    with pytest.raises(gr.Error) as excinfo:
+        app.redraw_heatmap(None, True)
+    assert error_message(excinfo) == app.EXPIRED_RUN
 
 
 @pytest.mark.parametrize("query", range(6), ids=[f"q{i + 1}" for i in range(6)])
@@ -367,8 +369,10 @@ def test_show_query_accepts_a_string_index(random_run):
     assert "### Query 4: <code>␣with</code>" in walk
 
 
-def test_show_query_without_a_run_skips():
-    assert app.show_query(None, 1) == (gr.skip(), gr.skip())
+def test_show_query_without_a_run_asks_for_a_run():
+    with pytest.raises(gr.Error) as excinfo:
+        app.show_query(None, 1)
+    assert error_message(excinfo) == app.EXPIRED_RUN
     assert app.show_query(object(), None) == (gr.skip(), gr.skip())
 
 

@@ -1,0 +1,72 @@
+"""The smallest Gradio 6 app that does what our named API does, as a floor for ``bench_app.py``.
+
+Two endpoints, with the same queue settings as app.py and nothing else:
+
+- ``/echo(text)`` returns ``{"text": text}``: the cost of one request through Gradio.
+- ``/payload(tokens, dim)`` returns a precomputed dict shaped like ``/attend``'s response at that
+  size (tokens, ids, inputs (T, d), scores (T, T), weights (T, T), context (T, d)), with float32
+  data turned into Python floats by ``.tolist()``: the naive float64-repr size, so this is the cost
+  of moving that much data through Gradio.
+
+Run it with ``python benchmarks/floor_app.py``; host and port come from GRADIO_SERVER_NAME /
+GRADIO_SERVER_PORT. It never imports app.py, so it stays a floor whatever app.py does.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+# The same numbers as app.QUEUE_CONCURRENCY and app.QUEUE_MAX_SIZE (hard-coded: the floor must not import our app).
+QUEUE_CONCURRENCY = 2
+QUEUE_MAX_SIZE = 64
+MAX_TOKENS = 256
+MAX_DIM = 768
+
+
+def echo(text: str) -> dict:
+    """Return {"text": text}."""
+    return {"text": text}
+
+
+@functools.lru_cache(maxsize=4)
+def _payload(tokens: int, dim: int) -> dict:
+    rng = np.random.default_rng(0)
+    inputs = rng.standard_normal((tokens, dim), dtype=np.float32)  # (T, d)
+    scores = inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = (shifted / shifted.sum(axis=1, keepdims=True)).astype(np.float32)  # (T, T)
+    context = weights @ inputs  # (T, T) @ (T, d) -> (T, d)
+    return {
+        "tokens": [f" word{i}" for i in range(tokens)],
+        "ids": [int(i) for i in rng.integers(0, 50257, tokens)],
+        "inputs": inputs.tolist(),
+        "scores": scores.tolist(),
+        "weights": weights.tolist(),
+        "context": context.tolist(),
+    }
+
+
+def payload(tokens: int = 6, dim: int = 3) -> dict:
+    """A precomputed /attend-shaped response of T = tokens and d = dim (cached per size)."""
+    tokens, dim = int(tokens), int(dim)
+    if not (1 <= tokens <= MAX_TOKENS and 1 <= dim <= MAX_DIM):
+        raise gr.Error(f"tokens must be 1–{MAX_TOKENS} and dim 1–{MAX_DIM}.")
+    return _payload(tokens, dim)
+
+
+with gr.Blocks(title="Gradio floor", analytics_enabled=False) as demo:
+    gr.Markdown("Floor app for benchmarks/bench_app.py")
+    gr.api(echo, api_name="echo")
+    gr.api(payload, api_name="payload")
+demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+
+
+if __name__ == "__main__":
+    demo.launch()
