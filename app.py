@@ -7,6 +7,7 @@ All the math lives in ``attention_core``; this file maps inputs onto it and resu
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import os
@@ -75,6 +76,91 @@ LATEX = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- Gradio's per-request cost ----------------------------------------------------------------
+# Every API call is a new Gradio session, and Gradio 6.31's SessionState builds the config of every
+# block up front (about 50 µs a block, over 3 ms for this page) although an API call touches two or
+# three of them. This fills those configs when first needed instead. It relies on SessionState's
+# internals, so it is applied only to the pinned Gradio version; tests/test_app.py checks that the
+# lazy configs equal Gradio's own.
+LAZY_SESSIONS_FOR = "6.31.0"
+
+
+class _LazyConfigs(dict):
+    """``SessionState.config_values``, computed per block on first use; iteration computes them all."""
+
+    def __init__(self, session: Any, block_ids: Any) -> None:
+        super().__init__()
+        self._session = session
+        self._block_ids = block_ids
+        self._complete = False
+
+    def _compute(self, key: int) -> Any:
+        config = self._session.blocks_config
+        value = config.config_for_block(key, [], config.blocks[key])
+        dict.__setitem__(self, key, value)
+        return value
+
+    def _complete_all(self) -> None:
+        if not self._complete:
+            self._complete = True
+            for key in self._session.blocks_config.blocks:
+                if key in self._block_ids and not dict.__contains__(self, key):
+                    self._compute(key)
+
+    def __getitem__(self, key: int) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        if key in self._block_ids and key in self._session.blocks_config.blocks:
+            return self._compute(key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        # True for every key Gradio's eager dict would hold, computed or not yet.
+        return dict.__contains__(self, key) or (key in self._block_ids and key in self._session.blocks_config.blocks)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def __iter__(self):
+        self._complete_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._complete_all()
+        return dict.__len__(self)
+
+    def items(self):  # type: ignore[override]
+        self._complete_all()
+        return dict.items(self)
+
+    def keys(self):  # type: ignore[override]
+        self._complete_all()
+        return dict.keys(self)
+
+    def values(self):  # type: ignore[override]
+        self._complete_all()
+        return dict.values(self)
+
+
+def _lazy_session_init(self: Any, blocks: Any) -> None:
+    self.blocks_config = copy.copy(blocks.default_config)
+    self.config_values = _LazyConfigs(self, blocks.blocks)
+    self.state_data = {}
+    self._state_ttl = {}
+    self.is_closed = False
+    self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+
+
+def lighten_sessions() -> bool:
+    """Make new Gradio sessions cheap (see above); returns whether it applied."""
+    from gradio import state_holder
+
+    if gr.__version__ != LAZY_SESSIONS_FOR:
+        return False
+    state_holder.SessionState.__init__ = _lazy_session_init  # type: ignore[method-assign]
+    return True
 
 
 def user_errors(fn: F) -> F:
@@ -447,6 +533,7 @@ def build_demo() -> gr.Blocks:
     return blocks
 
 
+lighten_sessions()
 demo = build_demo()
 
 

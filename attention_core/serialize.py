@@ -6,6 +6,10 @@ import numpy as np
 import torch
 
 
+# Below this many entries numpy's own repr is faster than the vectorized search.
+_SMALL = 512
+
+
 def shortest_floats(tensor: torch.Tensor) -> list:
     """Nested lists of Python floats whose decimal form is as short as float32 allows.
 
@@ -19,6 +23,9 @@ def shortest_floats(tensor: torch.Tensor) -> list:
     if tensor.dtype != torch.float32:
         return _nonfinite_to_none(tensor.detach().cpu().double().numpy())
     x32 = tensor.detach().cpu().numpy()
+    if x32.size <= _SMALL:
+        # numpy's float32 repr is the shortest round-tripping form; per element it wins on small arrays.
+        return _nonfinite_to_none(x32.astype(str).astype(np.float64))
     x = x32.astype(np.float64)
     best = x.copy()
     finite = np.isfinite(x) & (x != 0)

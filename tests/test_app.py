@@ -687,3 +687,23 @@ def test_self_match_by_dim_counts_the_cat_sentence_diagonal():
         scores = x @ x.T
         wins = sum(int(scores[i].argmax()) == i for i in range(len(ids)))
         assert f"| {dim} | {wins} of {len(ids)} |" in text
+
+
+def test_lazy_session_configs_equal_gradios_eager_ones():
+    """lighten_sessions() defers SessionState's per-block configs; what it yields must be what Gradio builds."""
+    from gradio.state_holder import SessionState
+
+    assert app.lighten_sessions() is (gr.__version__ == app.LAZY_SESSIONS_FOR)
+    config = app.demo.default_config
+    eager = {key: config.config_for_block(key, [], block) for key, block in config.blocks.items() if key in app.demo.blocks}
+
+    session = SessionState(app.demo)
+    some_output = next(iter(eager))
+    assert some_output in session.config_values  # Gradio's "key not in config_values" check must see every block
+    session._update_value_in_config(some_output, "changed")
+    assert session.config_values[some_output]["props"]["value"] == "changed"
+    expected = dict(eager)
+    expected[some_output] = config.config_for_block(some_output, [], config.blocks[some_output])
+    expected[some_output]["props"]["value"] = "changed"
+    assert dict(session.config_values.items()) == expected
+    assert [c for c in session.components] == [c for c in expected.values() if c]
