@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+import numpy as np
 import torch
 
 from .limits import MAX_LAB_CHARS, MAX_LAB_VALUES, InputError, check_dtype, check_encodable
@@ -97,31 +98,37 @@ def parse_values(text: str) -> list[float]:
         raise InputError("The values box is empty. Type some numbers, for example: 1, 2, 3, 400")
     if len(cells) > MAX_LAB_VALUES:
         raise InputError(f"There are {len(cells):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
-    values = []
-    for position, cell in enumerate(cells, start=1):
-        try:
-            values.append(float(cell))
-        except ValueError:
-            shown = cell if len(cell) <= 30 else cell[:30] + "…"
-            raise InputError(f"Value {position} is {shown!r}, which is not a number. Separate numbers with commas or spaces.") from None
+    try:
+        values = np.array(cells, dtype=str).astype(np.float64)  # all at once; the loop below names a bad cell
+    except ValueError:
+        for position, cell in enumerate(cells, start=1):
+            try:
+                float(cell)
+            except ValueError:
+                shown = cell if len(cell) <= 30 else cell[:30] + "…"
+                raise InputError(
+                    f"Value {position} is {shown!r}, which is not a number. Separate numbers with commas or spaces."
+                ) from None
+        raise
     return check_values(values)
 
 
-def check_values(values: Sequence[float]) -> list[float]:
+def check_values(values: Sequence[float] | np.ndarray) -> list[float]:
     """Check a list of lab values: 1 to MAX_LAB_VALUES numbers, no NaN, no +inf (-inf is allowed)."""
-    numbers = [float(v) for v in values]
-    if not numbers:
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if array.size == 0:
         raise InputError("There are no values. Type some numbers, for example: 1, 2, 3, 400")
-    if len(numbers) > MAX_LAB_VALUES:
-        raise InputError(f"There are {len(numbers):,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
-    for position, value in enumerate(numbers, start=1):
-        if math.isnan(value):
-            raise InputError(f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson).")
-        if value == math.inf:
+    if array.size > MAX_LAB_VALUES:
+        raise InputError(f"There are {array.size:,} values; the limit is {MAX_LAB_VALUES:,}. Remove some.")
+    bad = np.flatnonzero(np.isnan(array) | np.isposinf(array))
+    if bad.size:
+        position = int(bad[0]) + 1
+        if math.isnan(array[bad[0]]):
             raise InputError(
-                f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow."
+                f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson)."
             )
-    return numbers
+        raise InputError(f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow.")
+    return array.tolist()
 
 
 def compare_normalizations(values: Sequence[float] | torch.Tensor | str, dtype: DType | str = "float32") -> NormalizationComparison:
@@ -170,7 +177,8 @@ def _notes(numbers: list[float], result: NormalizationComparison) -> list[str]:
     naive, stable, summed = result.softmax_naive, result.softmax_stable, result.sum_normalized
     notes: list[str] = []
 
-    unrepresentable = [v for v in numbers if math.isfinite(v) and abs(v) > finfo.max]
+    magnitudes = np.abs(np.asarray(numbers))
+    unrepresentable = np.asarray(numbers)[np.isfinite(magnitudes) & (magnitudes > finfo.max)].tolist()
     if unrepresentable:
         notes.append(
             f"{_fmt(unrepresentable[0])} is beyond {dtype}'s largest finite value ({finfo.max:.6g}), so it becomes "

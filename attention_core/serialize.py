@@ -14,12 +14,15 @@ def shortest_floats(tensor: torch.Tensor) -> list:
     """Nested lists of Python floats whose decimal form is as short as float32 allows.
 
     ``tensor.tolist()`` on float32 gives float64 values such as 0.4300000071525879; here that
-    entry is 0.43, which converts back to exactly the same float32. Non-finite entries become
-    None (JSON null). Other dtypes are converted with ``tolist``.
+    entry is 0.43, which converts back to exactly the same float32 (float16 likewise). Non-finite
+    entries become None (JSON null). Other dtypes become float64 values.
 
     >>> shortest_floats(torch.tensor([0.43, 1 / 3]))
     [0.43, 0.33333334]
     """
+    if tensor.dtype == torch.float16:
+        # numpy's float16 repr is the shortest form that reads back as the same float16.
+        return _nonfinite_to_none(tensor.detach().cpu().numpy().astype(str).astype(np.float64))
     if tensor.dtype != torch.float32:
         return _nonfinite_to_none(tensor.detach().cpu().double().numpy())
     x32 = tensor.detach().cpu().numpy()

@@ -3,6 +3,8 @@
 Two endpoints, with the same queue settings as app.py and nothing else:
 
 - ``/echo(text)`` returns ``{"text": text}``: the cost of one request through Gradio.
+- ``/lab(values, dtype)`` returns a precomputed dict shaped like ``/normalize``'s response for as many
+  values as it is sent (four lists of floats and three notes): Gradio's floor for moving the lab's answer.
 - ``/payload(tokens, dim)`` returns a precomputed dict shaped like ``/attend``'s response at that
   size (tokens, ids, inputs (T, d), scores (T, T), weights (T, T), context (T, d)), with float32
   data turned into Python floats by ``.tolist()``: the naive float64-repr size, so this is the cost
@@ -53,6 +55,26 @@ def _payload(tokens: int, dim: int) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=4)
+def _lab(count: int) -> dict:
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal(count).astype(np.float32)
+    weights = np.exp(values - values.max())
+    weights /= weights.sum()
+    return {
+        "values": values.tolist(),
+        "sum_normalized": (values / values.sum()).tolist(),
+        "softmax_naive": weights.tolist(),
+        "softmax_stable": weights.tolist(),
+        "notes": ["A note of about this length, as the lab writes for its results."] * 3,
+    }
+
+
+def lab(values: str, dtype: str = "float32") -> dict:
+    """A precomputed /normalize-shaped response with one entry per comma-separated value (cached per count)."""
+    return _lab(max(1, min(values.count(",") + 1, 1000)))
+
+
 def payload(tokens: int = 6, dim: int = 3) -> dict:
     """A precomputed /attend-shaped response of T = tokens and d = dim (cached per size)."""
     tokens, dim = int(tokens), int(dim)
@@ -64,6 +86,7 @@ def payload(tokens: int = 6, dim: int = 3) -> dict:
 with gr.Blocks(title="Gradio floor", analytics_enabled=False) as demo:
     gr.Markdown("Floor app for benchmarks/bench_app.py")
     gr.api(echo, api_name="echo")
+    gr.api(lab, api_name="lab")
     gr.api(payload, api_name="payload")
 demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
 
