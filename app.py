@@ -19,11 +19,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
+# attention_core loads its modules on first use: the page is served before torch is imported.
 import attention_core as ac  # noqa: E402
-from attention_core import explain, plots  # noqa: E402
+from attention_core import lessons  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 
 log = logging.getLogger("attention_app")
@@ -58,6 +56,8 @@ QUEUE_MAX_SIZE = 64
 # 256 x 768 /attend answer holds about 23 MB. The default (10,000 sessions) would let that grow without
 # bound; the least recently used sessions beyond this many are dropped.
 STATE_SESSION_CAPACITY = 64
+# The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
+MCP_SERVER = True
 EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
 GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
 
@@ -77,6 +77,9 @@ LATEX = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+# An attention_core.Attended. Gradio evaluates handlers' type hints when the page is built, and naming the
+# class there would import torch before the page is served.
+Run = Any
 
 
 # --- Gradio's per-request cost ----------------------------------------------------------------
@@ -189,7 +192,7 @@ def user_errors(fn: F) -> F:
 # --- mapping inputs onto the core ----------------------------------------------------------
 
 
-def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str) -> ac.Attended:
+def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str) -> Run:
     if source == SOURCE_TABLE:
         if not (table or "").strip():
             raise ac.InputError("The table is empty. Paste one row of numbers per token, or choose the seeded random table.")
@@ -197,7 +200,7 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str) -> a
     return ac.attend(text, dim=dim, seed=seed)
 
 
-def pytorch_recipe(run: ac.Attended, text: str) -> str:
+def pytorch_recipe(run: Run, text: str) -> str:
     """The notebook lines that rebuild this run's inputs with torch and tiktoken only."""
     if run.source == "table":
         return "# Your own table: paste it into torch.tensor([...]) in a notebook."
@@ -208,47 +211,47 @@ def pytorch_recipe(run: ac.Attended, text: str) -> str:
     )
 
 
-def heatmap_image(run: ac.Attended, raw_scores: bool) -> np.ndarray:
+def heatmap_image(run: Run, raw_scores: bool) -> Any:
     attention = run.attention
     if raw_scores:
-        figure = plots.heatmap_figure(
+        figure = ac.plots.heatmap_figure(
             attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)", colorbar_label="score ω"
         )
     else:
-        figure = plots.heatmap_figure(
+        figure = ac.plots.heatmap_figure(
             attention.weights,
             run.tokens,
             title="Attention weights α = softmax(ω), row by row (each row sums to 1)",
             colorbar_label="weight α",
         )
-    return plots.figure_to_array(figure)
+    return ac.plots.figure_to_array(figure)
 
 
-def walkthrough(run: ac.Attended, query: int) -> tuple[str, np.ndarray]:
+def walkthrough(run: Run, query: int) -> tuple[str, Any]:
     inputs = run.attention.inputs
     steps = ac.query_steps(inputs, query)
-    text = explain.query_walkthrough(run.tokens, inputs, steps)
-    bars = plots.figure_to_array(plots.weights_bar_figure(steps.weights, run.tokens, query=query))
+    text = ac.explain.query_walkthrough(run.tokens, inputs, steps)
+    bars = ac.plots.figure_to_array(ac.plots.weights_bar_figure(steps.weights, run.tokens, query=query))
     return text, bars
 
 
 def table_value(tokens: list[str], matrix: Any) -> dict[str, Any]:
-    headers, rows = explain.matrix_rows(tokens, matrix, TABLE_MAX_COLUMNS)
+    headers, rows = ac.explain.matrix_rows(tokens, matrix, TABLE_MAX_COLUMNS)
     return {"headers": headers, "data": rows}
 
 
-def table_label(what: str, run: ac.Attended) -> str:
+def table_label(what: str, run: Run) -> str:
     dim = run.attention.inputs.shape[1]
     if dim > TABLE_MAX_COLUMNS:
         return f"{what} (first {TABLE_MAX_COLUMNS} of {dim} dimensions, 4 decimals)"
     return f"{what} (4 decimals)"
 
 
-def query_choices(run: ac.Attended) -> list[tuple[str, int]]:
+def query_choices(run: Run) -> list[tuple[str, int]]:
     return [(f"{i + 1}: {ac.visible_token(token)}", i) for i, token in enumerate(run.tokens)]
 
 
-def default_query(run: ac.Attended) -> int:
+def default_query(run: Run) -> int:
     return 1 if len(run.tokens) > 1 else 0  # the book walks through x^(2), "journey"
 
 
@@ -262,14 +265,14 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
     walk_text, bars = walkthrough(run, query)
     return (
         run,
-        explain.token_chips_html(run.tokens, run.ids),
+        ac.explain.token_chips_html(run.tokens, run.ids),
         heatmap_image(run, raw_scores),
         gr.Dataframe(value=table_value(run.tokens, run.attention.inputs), label=table_label("Input embeddings x", run)),
         gr.Dataframe(value=table_value(run.tokens, run.attention.context), label=table_label("Context vectors z", run)),
         gr.Dropdown(choices=query_choices(run), value=query),
         walk_text,
         bars,
-        explain.self_match_markdown(run.tokens, run.attention),
+        ac.explain.self_match_markdown(run.tokens, run.attention),
         pytorch_recipe(run, text),
     )
 
@@ -280,19 +283,19 @@ def self_match_by_dim() -> str:
     rows = []
     for dim in SELF_MATCH_DIMS:
         run = ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
-        rows.append((dim, explain.self_match_count(run.attention.scores), len(run.tokens)))
-    return explain.self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
+        rows.append((dim, ac.explain.self_match_count(run.attention.scores), len(run.tokens)))
+    return ac.explain.self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
 
 
 @user_errors
-def redraw_heatmap(run: ac.Attended | None, raw_scores: bool):
+def redraw_heatmap(run: Run | None, raw_scores: bool):
     if run is None:
         raise ac.InputError(EXPIRED_RUN)
     return heatmap_image(run, raw_scores)
 
 
 @user_errors
-def show_query(run: ac.Attended | None, query: Any):
+def show_query(run: Run | None, query: Any):
     if query is None:
         return gr.skip(), gr.skip()
     if run is None:
@@ -307,15 +310,15 @@ def show_query(run: ac.Attended | None, query: Any):
 
 
 @user_errors
-def time_both(run: ac.Attended | None) -> str:
+def time_both(run: Run | None) -> str:
     if run is None:
         return ""
     inputs = run.attention.inputs[:LOOPS_MAX_TOKENS]
-    loops_seconds, matrix_seconds, difference = explain.compare_implementations(inputs)
+    loops_seconds, matrix_seconds, difference = ac.explain.compare_implementations(inputs)
     note = ""
     if run.attention.inputs.shape[0] > LOOPS_MAX_TOKENS:
         note = f"\n\n(Timed on the first {LOOPS_MAX_TOKENS} tokens: the loops make T² Python calls.)"
-    return explain.timings_markdown(inputs, loops_seconds, matrix_seconds, difference) + note
+    return ac.explain.timings_markdown(inputs, loops_seconds, matrix_seconds, difference) + note
 
 
 @user_errors
@@ -345,15 +348,15 @@ def run_lab(values: str, dtype: str):
         "stable softmax": result.softmax_stable.tolist(),
     }
     rows = [
-        [explain.num(v), explain.num(s), explain.num(n), explain.num(t)]
+        [ac.explain.num(v), ac.explain.num(s), ac.explain.num(n), ac.explain.num(t)]
         for v, s, n, t in zip(result.values.tolist(), *columns.values())
     ]
     sums = result.sums()
-    rows.append(["sum: " + explain.num(sums["values"])] + [explain.num(sums[k]) for k in ("sum_normalized", "softmax_naive", "softmax_stable")])
+    rows.append(["sum: " + ac.explain.num(sums["values"])] + [ac.explain.num(sums[k]) for k in ("sum_normalized", "softmax_naive", "softmax_stable")])
     table = {"headers": ["value", "sum-normalized", "naive softmax", "stable softmax"], "data": rows}
-    figure = plots.normalization_figure(result.values.tolist(), columns)
+    figure = ac.plots.normalization_figure(result.values.tolist(), columns)
     notes = "\n".join(f"- {note}" for note in result.notes) or "- Nothing surprising: all three give finite weights."
-    return table, plots.figure_to_array(figure), f"**Notes ({result.dtype})**\n\n{notes}"
+    return table, ac.plots.figure_to_array(figure), f"**Notes ({result.dtype})**\n\n{notes}"
 
 
 # --- the named API ---------------------------------------------------------------------------
@@ -375,16 +378,7 @@ def attend_api(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, tabl
     A non-empty table (CSV, TSV, JSON or a torch.tensor literal, one row per token) replaces the seeded random
     embeddings. If text is empty and the table has a label column, the labels are the tokens.
     """
-    run = ac.attend(text, dim=dim, seed=seed, table=table)
-    attention = run.attention
-    return {
-        "tokens": run.tokens,
-        "ids": run.ids,
-        "inputs": ac.shortest_floats(attention.inputs),
-        "scores": ac.shortest_floats(attention.scores),
-        "weights": ac.shortest_floats(attention.weights),
-        "context": ac.shortest_floats(attention.context),
-    }
+    return ac.serialize.attended_json(ac.attend(text, dim=dim, seed=seed, table=table))
 
 
 @user_errors
@@ -393,18 +387,7 @@ def normalize_api(values: str, dtype: str = "float32") -> dict:
 
     Non-finite results are null, and a note explains each one.
     """
-    result = ac.compare_normalizations(values, dtype)
-    # One conversion for the four columns: the per-call overhead dominates at lab sizes.
-    columns = ac.shortest_floats(
-        torch.stack([result.values, result.sum_normalized, result.softmax_naive, result.softmax_stable])
-    )
-    return {
-        "values": columns[0],
-        "sum_normalized": columns[1],
-        "softmax_naive": columns[2],
-        "softmax_stable": columns[3],
-        "notes": result.notes,
-    }
+    return ac.serialize.comparison_json(ac.compare_normalizations(values, dtype))
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -462,14 +445,14 @@ def attention_section() -> None:
         bars = gr.Image(label="This query's weights", show_label=False, type="numpy", format="png", interactive=False)
 
     with gr.Accordion("Loops vs matrices", open=False):
-        loops_code, matrix_code = explain.code_of_both()
+        loops_code, matrix_code = lessons.code_of_both()
         with gr.Row():
             gr.Code(loops_code, language="python", label="Loops: torch.dot, one pair at a time", interactive=False)
             gr.Code(matrix_code, language="python", label="Matrices: two matrix products and a softmax", interactive=False)
         timings = gr.Markdown()
 
     with gr.Accordion("Why the next step adds trainable weights", open=False) as why_box:
-        gr.Markdown(explain.WHY_TRAINABLE, latex_delimiters=LATEX)
+        gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
         by_dim = gr.Markdown(latex_delimiters=LATEX)
         cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
         gr.Markdown("**In the current run:**")
@@ -509,7 +492,7 @@ def lab_section() -> None:
         lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False)
         lab_notes = gr.Markdown()
     lab_chart = gr.Image(label="Grouped bars", show_label=False, type="numpy", format="png", interactive=False)
-    gr.Markdown(explain.LAB_FORMULAS, latex_delimiters=LATEX)
+    gr.Markdown(lessons.LAB_FORMULAS, latex_delimiters=LATEX)
     lab_outputs = [lab_table, lab_chart, lab_notes]
     gr.on([lab_button.click, values.submit, dtype.change], run_lab, [values, dtype], lab_outputs, api_visibility="private")
     return [values, dtype], lab_outputs
@@ -550,11 +533,22 @@ def launch(**overrides: Any):
         "show_error": False,
         "max_file_size": ac.MAX_UPLOAD_BYTES,
         "state_session_capacity": STATE_SESSION_CAPACITY,
+        "mcp_server": MCP_SERVER,
     }
     settings.update(overrides)
     return demo.launch(**settings)
 
 
+def warm_up() -> None:
+    """Import torch and matplotlib, load the tokenizer and the default table: the first visitor's run is then quick."""
+    try:
+        run_attention(BOOK_SENTENCE, SOURCE_RANDOM, DEFAULT_DIM, DEFAULT_SEED, "", False)
+    except gr.Error:
+        log.exception("warm-up failed")
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    launch()
+    launch(prevent_thread_lock=True)  # serve the page first, then warm up while it is read
+    warm_up()
+    demo.block_thread()

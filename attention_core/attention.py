@@ -3,10 +3,16 @@
     scores   ω = X Xᵀ          (T, d) @ (d, T) -> (T, T)
     weights  α = softmax(ω)    row by row, each row sums to 1
     context  Z = α X           (T, T) @ (T, d) -> (T, d)
+
+An optional temperature τ divides the scores before the softmax, α = softmax(ω / τ). τ = 1 is the
+book's weight-free case; τ = √d is the scaling scaled dot-product attention uses (section 3.4).
+Larger τ flattens each row toward uniform, smaller τ sharpens it toward the row's largest score.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -26,11 +32,23 @@ def attention_scores(inputs: torch.Tensor) -> torch.Tensor:
     return inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
 
 
-def attention_weights(scores: torch.Tensor) -> torch.Tensor:
-    """Softmax of each row of ``scores`` (numerically stable), so every row sums to 1.
+def attention_weights(scores: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+    """Softmax of each row of ``scores / temperature`` (numerically stable), so every row sums to 1.
 
-    scores: (..., T). Returns the same shape.
+    scores: (..., T). Returns the same shape. With the default temperature 1 this is exactly
+    ``torch.softmax(scores, dim=-1)``; no division happens.
+
+    >>> attention_weights(torch.tensor([0.0, 2.0]), temperature=2.0)
+    tensor([0.2689, 0.7311])
     """
+    if temperature != 1.0 or isinstance(temperature, bool):
+        tau = _temperature(temperature)
+        if tau < 1.0:
+            # Dividing by τ < 1 enlarges the scores and could overflow float32; subtracting the row max first
+            # cannot change the softmax, keeps every entry ≤ 0, and loses no precision near the max.
+            shifted = scores - scores.amax(dim=-1, keepdim=True)  # (..., T)
+            return torch.softmax(shifted / tau, dim=-1)
+        return torch.softmax(scores / tau, dim=-1)
     return torch.softmax(scores, dim=-1)  # torch subtracts the row max internally
 
 
@@ -55,15 +73,18 @@ class SelfAttention:
     context: torch.Tensor
 
 
-def self_attention(inputs: torch.Tensor) -> SelfAttention:
+def self_attention(inputs: torch.Tensor, *, temperature: float = 1.0) -> SelfAttention:
     """Scores, weights and context vectors for ``inputs`` (T, d), with matrix products.
+
+    ``temperature`` τ divides the scores inside the softmax only: ``scores`` stay the raw ω = X Xᵀ
+    and ``weights`` are softmax(ω / τ).
 
     >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     >>> self_attention(x).weights.sum(dim=-1)
     tensor([1., 1.])
     """
     scores = attention_scores(inputs)  # (T, T)
-    weights = attention_weights(scores)  # (T, T)
+    weights = attention_weights(scores, temperature=temperature)  # (T, T)
     context = context_vectors(weights, inputs)  # (T, d)
     return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context)
 
@@ -100,13 +121,14 @@ class QuerySteps:
     """One query token's row of attention, step by step, for a walk-through.
 
     query: the query's index q.
-    scores: (T,) ω_qj = x^q · x^j.
-    shift: the number subtracted before exp; 0 when exp(ω_qj) is finite in float32 and so is their sum
-        in the inputs' dtype, else max_j ω_qj.
-    exps: (T,) exp(ω_qj - shift).
+    scores: (T,) ω_qj = x^q · x^j (raw, not divided by the temperature).
+    shift: the number subtracted before exp; 0 when exp(ω_qj / τ) is finite in float32 and so is their sum
+        in the inputs' dtype, else max_j ω_qj / τ.
+    exps: (T,) exp(ω_qj / τ - shift).
     exp_sum: Σ_j exps[j].
     weights: (T,) α_qj = exps[j] / exp_sum.
     context: (d,) z^q = Σ_j α_qj x^j.
+    temperature: τ, which divides the scores inside exp; 1 is the book's softmax.
     """
 
     query: int
@@ -116,10 +138,13 @@ class QuerySteps:
     exp_sum: float
     weights: torch.Tensor
     context: torch.Tensor
+    temperature: float = 1.0
 
 
-def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
+def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -> QuerySteps:
     """Every intermediate number of row ``query`` of self-attention on ``inputs`` (T, d).
+
+    With a ``temperature`` τ ≠ 1 the exponentials are exp(ω_qj / τ); ``scores`` stay the raw ω_qj.
 
     >>> steps = query_steps(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), 0)
     >>> steps.scores.tolist(), steps.shift
@@ -130,14 +155,25 @@ def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
     if not 0 <= query < num_tokens:
         raise InputError(f"The query must be a token index between 0 and {num_tokens - 1}, not {query}.")
     scores = inputs @ inputs[query]  # (T, d) @ (d,) -> (T,)
-    row_max = float(scores.max())
+    tau = 1.0
+    scaled = scores  # (T,) ω_qj / τ
+    if temperature != 1.0 or isinstance(temperature, bool):
+        tau = _temperature(temperature)
+        scaled = scores / tau  # (T,)
+    row_max = float(scaled.max())
     shift = 0.0
-    exps = torch.exp(scores)  # (T,)
+    exps = torch.exp(scaled)  # (T,)
     exp_sum = exps.sum()
     if row_max > _FLOAT32_EXP_LIMIT or not torch.isfinite(exp_sum):
         # exp (or the sum of several exps near the limit, or exp in float16) would overflow: subtract the max.
-        shift = row_max
-        exps = torch.exp(scores - shift)  # (T,)
+        if tau == 1.0:
+            shift = row_max
+            exps = torch.exp(scores - shift)  # (T,)
+        else:
+            # exp(ω/τ - m/τ) = exp((ω - m)/τ); the right side cannot overflow even where ω/τ itself did.
+            top = scores.max()
+            shift = float(top) / tau
+            exps = torch.exp((scores - top) / tau)  # (T,)
         exp_sum = exps.sum()
     weights = exps / exp_sum  # (T,)
     context = weights @ inputs  # (T,) @ (T, d) -> (d,)
@@ -149,7 +185,18 @@ def query_steps(inputs: torch.Tensor, query: int) -> QuerySteps:
         exp_sum=float(exp_sum),
         weights=weights,
         context=context,
+        temperature=tau,
     )
+
+
+def _temperature(value: object) -> float:
+    """A temperature as a positive finite float, or InputError (``limits.check_temperature`` also bounds it)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"The temperature must be a positive number such as 1.0 or 2.0, not {type(value).__name__}.")
+    tau = float(value)
+    if not math.isfinite(tau) or tau <= 0.0:
+        raise InputError(f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax).")
+    return tau
 
 
 def _check_matrix(inputs: torch.Tensor) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import inspect
 from typing import Sequence
 
 import torch
@@ -192,48 +191,6 @@ def self_match_by_dim_markdown(text: str, seed: int, rows: Sequence[tuple[int, i
         "grows like d: the diagonal almost always wins.",
     ]
     return "\n".join(lines)
-
-
-def code_of_both() -> tuple[str, str]:
-    """The source of the loop version and of the matrix version, as shown to learners."""
-    return inspect.getsource(self_attention_loops), inspect.getsource(self_attention)
-
-
-LAB_FORMULAS = rf"""
-**Sum normalization** divides by the total:
-$$\alpha_i = \frac{{\omega_i}}{{\sum_{{j=1}}^{{n}} \omega_j}}$$
-It fails when the scores sum to 0, and it gives negative "weights" when a score is negative.
-
-**Naive softmax** exponentiates first, so every weight is positive and the weights sum to 1:
-$$\alpha_i = \frac{{\exp(\omega_i)}}{{\sum_{{j=1}}^{{n}} \exp(\omega_j)}}$$
-But \(\exp\) overflows: the largest finite input is ≈ {exp_overflow_threshold("float16"):.2f} in float16,
-{exp_overflow_threshold("float32"):.2f} in float32 and {exp_overflow_threshold("float64"):.2f} in float64.
-Past it, \(\exp(\omega_i)\) is inf and inf / inf is NaN. Very negative scores underflow to 0 instead, and 0 / 0 is NaN too.
-
-**Stable softmax** subtracts the largest score \(m = \max_j \omega_j\) first:
-$$\alpha_i = \frac{{\exp(\omega_i - m)}}{{\sum_{{j=1}}^{{n}} \exp(\omega_j - m)}}$$
-This is the same function, because \(e^{{-m}}\) multiplies the top and the bottom and cancels. Now the largest
-exponential is \(\exp(0) = 1\), so nothing overflows, and the sum is at least 1, so nothing divides by 0.
-`torch.softmax` does exactly this.
-
-**Why normalize at all?** Weights that sum to 1 make each context vector a weighted *average* of the inputs,
-whatever the scale of the scores, and they can be read as "how much attention goes where".
-**Why softmax?** It keeps every weight positive, it keeps the order of the scores, and it stretches the gaps:
-a slightly larger score gets a clearly larger weight.
-"""
-
-
-WHY_TRAINABLE = r"""
-Without trainable weights, the score of a token with itself is \(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\).
-A dot product is largest when the two vectors point the same way, so a token's best match is usually itself,
-and the heatmap has a bright diagonal. In *The cat sat on the mat because it is warm*, we would like
-`it` to attend to `mat`, but it cannot learn to: nothing here can be learned. And because each score
-depends only on the two vectors, the word order carries no information at all.
-
-The next step in chapter 3 projects each input into a **query** \(q = x W_q\), a **key** \(k = x W_k\) and a
-**value** \(v = x W_v\) with trainable matrices, and scores \(\omega_{ij} = q^{(i)} \cdot k^{(j)}\). Training
-can then make `it` look for `mat` without making `mat` look for `it`.
-"""
 
 
 def timings_markdown(inputs: torch.Tensor, loops_seconds: float, matrix_seconds: float, max_difference: float) -> str:

@@ -19,6 +19,9 @@ MAX_TABLE_BYTES = 1_000_000
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_LAB_VALUES = 1_000
 MAX_LAB_CHARS = 100_000
+# The softmax temperature τ in softmax(ω / τ): 1 is the book's weight-free case, √d the scaled dot product's.
+MIN_TEMPERATURE = 0.05
+MAX_TEMPERATURE = 50.0
 
 DTYPES = ("float16", "float32", "float64")
 
@@ -123,3 +126,41 @@ def check_token_count(count: int) -> None:
         raise InputError(
             f"The text has {count:,} tokens; the limit is {MAX_TOKENS}. Shorten it or remove some sentences."
         )
+
+
+def check_temperature(value: object) -> float:
+    """Return the softmax temperature τ as a float in [MIN_TEMPERATURE, MAX_TEMPERATURE], or raise InputError.
+
+    Accepts ints, floats and numeric strings; refuses bools, NaN, infinities, zero, negatives and words.
+
+    >>> check_temperature("2"), check_temperature(0.5)
+    (2.0, 0.5)
+    """
+    allowed = (
+        f"a number between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g} "
+        "(1 is the book's softmax; √d is what scaled dot-product attention uses)"
+    )
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(f"The temperature is empty. Type {allowed}.")
+    if isinstance(value, bool):
+        raise InputError(f"The temperature must be {allowed}, not {value!r}.")
+    if isinstance(value, numbers.Real):
+        tau = float(value)
+    elif isinstance(value, str):
+        try:
+            tau = float(value.strip())
+        except ValueError:
+            raise InputError(f"The temperature must be {allowed}, not {value!r}.") from None
+    else:
+        raise InputError(f"The temperature must be {allowed}, not {type(value).__name__}.")
+    if math.isnan(tau):
+        raise InputError(f"The temperature is NaN (not a number); it must be {allowed}.")
+    if math.isinf(tau):
+        raise InputError(f"The temperature is {tau}; it must be {allowed}.")
+    if tau <= 0:
+        raise InputError(
+            f"The temperature is {tau:g}; it must be greater than 0, because the scores are divided by it: {allowed}."
+        )
+    if not MIN_TEMPERATURE <= tau <= MAX_TEMPERATURE:
+        raise InputError(f"The temperature is {tau:g}; it must be {allowed}.")
+    return tau

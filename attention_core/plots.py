@@ -205,3 +205,114 @@ def figure_to_png(figure: "Figure") -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
+
+
+# At most this many points get a token label in the geometry figure.
+HULL_MAX_LABELS = 40
+
+
+def convex_hull_2d(points: np.ndarray) -> np.ndarray:
+    """The convex hull of 2D points by Andrew's monotone chain, counter-clockwise, without repeating the start.
+
+    points: (N, 2). Returns (H, 2) hull vertices; collinear points on an edge are dropped, and fewer than
+    3 distinct points come back as they are (a point or a segment).
+
+    >>> convex_hull_2d(np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]])).tolist()
+    [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    """
+    unique = np.unique(np.asarray(points, dtype=float).reshape(-1, 2), axis=0)  # sorted by x, then y
+    if len(unique) < 3:
+        return unique
+
+    def cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def chain(ordered: np.ndarray) -> list[np.ndarray]:
+        hull: list[np.ndarray] = []
+        for point in ordered:
+            while len(hull) >= 2 and cross(hull[-2], hull[-1], point) <= 0:
+                hull.pop()
+            hull.append(point)
+        return hull
+
+    lower, upper = chain(unique), chain(unique[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequence[str]) -> "Figure":
+    """Where the context vectors sit relative to the inputs: each is a weighted average, so inside their hull.
+
+    inputs: (T, d), context: (T, d). d == 3: a 3D scatter like the book's figure of the input vectors, with a
+    line from each input to its context vector. d == 1 or 2: the vectors themselves; d ≥ 4: both projected
+    on the inputs' top two principal components (``facts.project_2d``), the explained variance in the axis
+    labels. In 2D, arrows run from each input to its context vector, inside the outline of the inputs'
+    convex hull. The first HULL_MAX_LABELS inputs are labelled with their tokens.
+    """
+    from matplotlib.figure import Figure
+
+    x = inputs.detach().double().cpu().numpy()  # (T, d)
+    z = context.detach().double().cpu().numpy()  # (T, d)
+    count, dim = x.shape
+    labelled = min(count, HULL_MAX_LABELS)
+    labels = [plot_label(tokens[i]) for i in range(labelled)]
+    input_style = {"color": "#1f77b4", "marker": "o", "s": 36, "label": "inputs x⁽ⁱ⁾", "zorder": 3}
+    context_style = {"color": "#d62728", "marker": "^", "s": 40, "label": "context vectors z⁽ⁱ⁾", "zorder": 4}
+    fontsize = 8 if count <= 16 else 7
+
+    width, height = 6.6, 5.4
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    if dim == 3:
+        from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+        axes = figure.add_subplot(projection="3d")
+        axes.scatter(x[:, 0], x[:, 1], x[:, 2], **input_style)
+        axes.scatter(z[:, 0], z[:, 1], z[:, 2], **context_style)
+        segments = np.stack([x, z], axis=1)  # (T, 2, 3): input -> context
+        axes.add_collection3d(Line3DCollection(segments, colors="#7f7f7f", linewidths=0.8, alpha=0.8))
+        for i in range(labelled):
+            axes.text(x[i, 0], x[i, 1], x[i, 2], " " + labels[i], fontsize=fontsize).set_parse_math(False)
+        axes.set_xlabel("dimension 1")
+        axes.set_ylabel("dimension 2")
+        axes.set_zlabel("dimension 3")
+        axes.set_title("Context vectors (▲) are weighted averages of the inputs (●)", fontsize=10)
+        axes.legend(fontsize=8, loc="upper left")
+        return figure
+
+    if dim <= 2:
+        inputs_2d = np.column_stack([x, np.zeros((count, 2 - dim))])  # (T, 2)
+        context_2d = np.column_stack([z, np.zeros((count, 2 - dim))])  # (T, 2)
+        x_label = "dimension 1"
+        y_label = "dimension 2" if dim == 2 else "(d = 1: a single dimension)"
+    else:
+        from .facts import project_2d
+
+        projected_inputs, projected_context, explained = project_2d(inputs, context)
+        inputs_2d, context_2d = projected_inputs.numpy(), projected_context.numpy()
+        x_label = f"principal component 1 ({explained[0]:.0%} of the inputs' variance)"
+        y_label = f"principal component 2 ({explained[1]:.0%})"
+
+    left, bottom, plot_width, plot_height = 0.85, 0.65, 5.45, 4.3
+    axes = figure.add_axes((left / width, bottom / height, plot_width / width, plot_height / height))
+    hull = convex_hull_2d(inputs_2d)
+    if len(hull) >= 2:
+        outline = np.vstack([hull, hull[:1]])  # closed
+        axes.fill(outline[:, 0], outline[:, 1], color="#1f77b4", alpha=0.07, zorder=1)
+        axes.plot(outline[:, 0], outline[:, 1], color="#1f77b4", linewidth=1.0, linestyle="--", zorder=2,
+                  label="convex hull of the inputs")
+    delta = context_2d - inputs_2d  # (T, 2)
+    axes.quiver(inputs_2d[:, 0], inputs_2d[:, 1], delta[:, 0], delta[:, 1], angles="xy", scale_units="xy", scale=1,
+                color="#7f7f7f", width=0.003, alpha=0.8, zorder=2)
+    axes.scatter(inputs_2d[:, 0], inputs_2d[:, 1], **input_style)
+    axes.scatter(context_2d[:, 0], context_2d[:, 1], **context_style)
+    for i in range(labelled):
+        axes.annotate(labels[i], (inputs_2d[i, 0], inputs_2d[i, 1]), xytext=(4, 4), textcoords="offset points",
+                      fontsize=fontsize).set_parse_math(False)
+    if dim == 1:
+        axes.set_yticks([])
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    axes.margins(0.12)
+    where = "inside the inputs' hull" + (" (projected)" if dim > 3 else "")
+    axes.set_title(f"Context vectors (▲) are weighted averages: {where}", fontsize=10)
+    axes.legend(fontsize=8, loc="best")
+    return figure

@@ -59,3 +59,31 @@ def _nonfinite_to_none(array: np.ndarray) -> list:
     objects = array.astype(object)
     objects[~np.isfinite(array)] = None
     return objects.tolist()
+
+
+def attended_json(run) -> dict:
+    """The /attend answer for an ``Attended`` run: tokens, ids and the four matrices as shortest floats."""
+    attention = run.attention
+    return {
+        "tokens": run.tokens,
+        "ids": run.ids,
+        "inputs": shortest_floats(attention.inputs),
+        "scores": shortest_floats(attention.scores),
+        "weights": shortest_floats(attention.weights),
+        "context": shortest_floats(attention.context),
+    }
+
+
+def comparison_json(result) -> dict:
+    """The /normalize answer for a ``NormalizationComparison``; NaN and inf become None (JSON null)."""
+    # One conversion for the four columns: the per-call overhead dominates at lab sizes.
+    columns = shortest_floats(
+        torch.stack([result.values, result.sum_normalized, result.softmax_naive, result.softmax_stable])
+    )
+    return {
+        "values": columns[0],
+        "sum_normalized": columns[1],
+        "softmax_naive": columns[2],
+        "softmax_stable": columns[3],
+        "notes": list(result.notes),
+    }

@@ -71,11 +71,13 @@ def test_json_is_smaller_than_tolist():
     assert len(short) < len(long)
 
 
-def test_other_dtypes_use_tolist():
+def test_float64_uses_its_own_repr_and_float16_its_shortest():
     x64 = torch.tensor([0.1, 1 / 3, float("nan")], dtype=torch.float64)
     assert shortest_floats(x64) == [0.1, 1 / 3, None]
-    half = torch.tensor([0.1], dtype=torch.float16)
-    assert shortest_floats(half) == [float(np.float16(0.1))]
+    half = torch.tensor([0.1, 1 / 3, 65504.0, float("inf")], dtype=torch.float16)
+    result = shortest_floats(half)
+    assert result == [0.1, 0.3333, 65500.0, None]  # numpy's float16 reprs: "0.1", "0.3333", "6.55e+04"
+    assert [np.float16(v) for v in result[:3]] == [np.float16(0.1), np.float16(1 / 3), np.float16(65504.0)]
 
 
 def test_empty_tensor():
