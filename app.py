@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, TypeVar
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
@@ -49,6 +54,9 @@ TABLE_MAX_COLUMNS = 16
 # The loop version is O(T^2 d) Python calls; above this many tokens it is timed on a prefix.
 LOOPS_MAX_TOKENS = 64
 SELF_MATCH_DIMS = (3, 16, 768)
+# Exports are written here, one folder per click, and removed after a while (Gradio keeps its own copy to serve).
+EXPORT_ROOT = Path(tempfile.gettempdir()) / "attention-space-exports"
+EXPORT_TTL_SECONDS = 900
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
 QUEUE_MAX_SIZE = 64
@@ -192,12 +200,12 @@ def user_errors(fn: F) -> F:
 # --- mapping inputs onto the core ----------------------------------------------------------
 
 
-def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str) -> Run:
+def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Run:
     if source == SOURCE_TABLE:
         if not (table or "").strip():
             raise ac.InputError("The table is empty. Paste one row of numbers per token, or choose the seeded random table.")
-        return ac.attend(text, table=table)
-    return ac.attend(text, dim=dim, seed=seed)
+        return ac.attend(text, table=table, temperature=tau)
+    return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
 def pytorch_recipe(run: Run, text: str) -> str:
@@ -218,10 +226,11 @@ def heatmap_image(run: Run, raw_scores: bool) -> Any:
             attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)", colorbar_label="score ω"
         )
     else:
+        softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
         figure = ac.plots.heatmap_figure(
             attention.weights,
             run.tokens,
-            title="Attention weights α = softmax(ω), row by row (each row sums to 1)",
+            title=f"Attention weights α = {softmax}, row by row (each row sums to 1)",
             colorbar_label="weight α",
         )
     return ac.plots.figure_to_array(figure)
@@ -229,7 +238,7 @@ def heatmap_image(run: Run, raw_scores: bool) -> Any:
 
 def walkthrough(run: Run, query: int) -> tuple[str, Any]:
     inputs = run.attention.inputs
-    steps = ac.query_steps(inputs, query)
+    steps = ac.query_steps(inputs, query, temperature=run.temperature)
     text = ac.explain.query_walkthrough(run.tokens, inputs, steps)
     bars = ac.plots.figure_to_array(ac.plots.weights_bar_figure(steps.weights, run.tokens, query=query))
     return text, bars
@@ -259,8 +268,8 @@ def default_query(run: Run) -> int:
 
 
 @user_errors
-def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool):
-    run = attend_from_ui(text, source, dim, seed, table)
+def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0):
+    run = attend_from_ui(text, source, dim, seed, table, tau)
     query = default_query(run)
     walk_text, bars = walkthrough(run, query)
     return (
@@ -319,6 +328,162 @@ def time_both(run: Run | None) -> str:
     if run.attention.inputs.shape[0] > LOOPS_MAX_TOKENS:
         note = f"\n\n(Timed on the first {LOOPS_MAX_TOKENS} tokens: the loops make T² Python calls.)"
     return ac.explain.timings_markdown(inputs, loops_seconds, matrix_seconds, difference) + note
+
+
+@user_errors
+def run_extras(run: Run | None, text: str):
+    """Everything below the main views: trace, parity, facts, temperature, notebook snippet."""
+    if run is None:
+        return (gr.skip(),) * 8
+    attention, tokens = run.attention, run.tokens
+    query, key = default_query(run), 0
+    choices = query_choices(run)
+    groups = ac.facts.repeated_tokens(run.ids, attention.inputs)
+    wins = ac.explain.self_match_count(attention.scores)
+    facts = (
+        ac.facts.repeated_tokens_markdown(tokens, groups, attention)
+        + f"\n\n**Self-attention:** {wins} of {len(tokens)} tokens have their largest score with themselves "
+        "(see *Why the next step adds trainable weights*)."
+    )
+    hull = ac.plots.figure_to_array(ac.plots.convex_hull_figure(attention.inputs, attention.context, tokens))
+    snippet = ac.export.pytorch_snippet(
+        tokens, run.ids, run.source, run.dim, run.seed, text, attention.inputs, temperature=run.temperature
+    )
+    return (
+        gr.Dropdown(choices=choices, value=query),
+        gr.Dropdown(choices=choices, value=key),
+        trace_text(run, query, key),
+        parity_text(run),
+        facts,
+        hull,
+        snippet,
+        ac.explain.temperature_markdown(attention.scores, run.temperature, attention.inputs.shape[1]),
+    )
+
+
+def trace_text(run: Run, query: int, key: int) -> str:
+    trace = ac.trace_cell(run.attention.inputs, query, key, temperature=run.temperature)
+    return ac.trace_markdown(run.tokens, trace, run.attention.inputs)
+
+
+def parity_text(run: Run) -> str:
+    if tuple(run.attention.inputs.shape) != (6, 3):
+        return (
+            "The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare them "
+            "with this app's numbers."
+        )
+    note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
+    return f"Computed from this run's 6 × 3 inputs{note}.\n\n" + ac.parity_markdown(ac.book_parity(run.attention.inputs))
+
+
+@user_errors
+def trace_pair(run: Run | None, query: Any, key: Any) -> str:
+    if query is None or key is None:
+        return gr.skip()
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
+    return trace_text(run, query, key)
+
+
+@user_errors
+def trace_click(run: Run | None, event: gr.SelectData):
+    """A click on the heatmap picks the (query, key) cell under it."""
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
+    x, y = event.index
+    cell = ac.plots.heatmap_cell_at(run.tokens, x, y)
+    if cell is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    query, key = cell
+    return query, key, trace_text(run, query, key)
+
+
+@user_errors
+def shuffle_tokens(run: Run | None, clicks: int):
+    """Permute the tokens (a new permutation per click) and show that the heatmap permutes with them."""
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
+    count = len(run.tokens)
+    if count < 2:
+        raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
+    permutation = ac.random_permutation(count, seed=clicks)
+    inputs = ac.permute(run.attention.inputs, permutation)
+    shuffled = ac.self_attention(inputs, temperature=run.temperature)
+    tokens = [run.tokens[i] for i in permutation]
+    image = ac.plots.figure_to_array(
+        ac.plots.heatmap_figure(shuffled.weights, tokens, title="Shuffled: weights of the permuted tokens",
+                                colorbar_label="weight α")
+    )
+    return image, ac.facts.shuffle_markdown(run.tokens, permutation, run.attention, shuffled), clicks + 1
+
+
+@user_errors
+def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
+    """Write this run as CSV, JSON and the heatmap as PNG, for download."""
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
+    folder = export_folder()
+    attention = run.attention
+    (folder / "attention.csv").write_text(
+        ac.run_csv(run.tokens, run.ids, attention, temperature=run.temperature), encoding="utf-8", newline=""
+    )
+    (folder / "attention.json").write_text(
+        ac.run_json(run.tokens, run.ids, attention, temperature=run.temperature), encoding="utf-8"
+    )
+    matrix = attention.scores if raw_scores else attention.weights
+    title = "Attention scores ω = X Xᵀ" if raw_scores else "Attention weights α"
+    figure = ac.plots.heatmap_figure(matrix, run.tokens, title=title, colorbar_label="score ω" if raw_scores else "α")
+    (folder / "heatmap.png").write_bytes(ac.plots.figure_to_png(figure))
+    return [str(folder / name) for name in ("attention.csv", "attention.json", "heatmap.png")]
+
+
+def export_folder() -> Path:
+    """A fresh folder for one export; folders older than EXPORT_TTL_SECONDS are removed first."""
+    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in EXPORT_ROOT.iterdir():
+        try:
+            if now - old.stat().st_mtime > EXPORT_TTL_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass  # another request removed it first
+    return Path(tempfile.mkdtemp(dir=EXPORT_ROOT))
+
+
+def restore_from_url(request: gr.Request):
+    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored."""
+    params = dict(request.query_params) if request is not None else {}
+    text = params.get("text")
+    values: dict[str, Any] = {}
+    if isinstance(text, str) and text.strip() and len(text) <= ac.MAX_TEXT_CHARS:
+        values["text"] = text
+    for name, check in (("dim", ac.check_dim), ("seed", ac.check_seed), ("tau", ac.check_temperature)):
+        if name in params:
+            try:
+                values[name] = check(params[name])
+            except ac.InputError as error:
+                gr.Warning(f"The link's {name} was ignored: {error}")
+    view = params.get("view")
+    book = params.get("table") == "book"
+    return (
+        values.get("text", gr.skip()),
+        SOURCE_TABLE if book else (SOURCE_RANDOM if params else gr.skip()),
+        BOOK_TABLE if book else gr.skip(),
+        values.get("dim", gr.skip()),
+        values.get("seed", gr.skip()),
+        values.get("tau", gr.skip()),
+        (view == "scores") if view in ("scores", "weights") else gr.skip(),
+    )
+
+
+@user_errors
+def root_temperature(dim: Any) -> float:
+    """τ = √d, what scaled dot-product attention (section 3.4) divides the scores by."""
+    return round(ac.check_dim(dim) ** 0.5, 2)
+
+
+def load_book_example():
+    return BOOK_SENTENCE, SOURCE_TABLE, BOOK_TABLE, 1.0, gr.Accordion(open=True)
 
 
 @user_errors
@@ -403,78 +568,168 @@ def intro_section() -> None:
     )
 
 
-def attention_section() -> None:
+# Keeps the page's URL in step with the settings, so the address bar is always a shareable link.
+URL_JS = """
+(text, source, table, dim, seed, tau, raw) => {
+    const params = new URLSearchParams();
+    params.set("text", text ?? "");
+    params.set("dim", dim);
+    params.set("seed", seed);
+    params.set("tau", tau);
+    params.set("view", raw ? "scores" : "weights");
+    if (source === %s && table === %s) params.set("table", "book");
+    history.replaceState(null, "", "?" + params.toString());
+}
+"""
+
+
+def attention_section() -> SimpleNamespace:
+    ui = SimpleNamespace()
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value=BOOK_SENTENCE, label="Text", lines=2, max_lines=8, max_length=ac.MAX_TEXT_CHARS,
-                              info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.")
-            run_button = gr.Button("Run", variant="primary")
-            gr.Examples([[BOOK_SENTENCE], [CAT_SENTENCE], [BOOK_TOKENIZER_SENTENCE], [UNICODE_SENTENCE]], inputs=[text],
-                        api_visibility="private",
-                        label="Examples")
+            ui.text = gr.Textbox(value=BOOK_SENTENCE, label="Text", lines=2, max_lines=8, max_length=ac.MAX_TEXT_CHARS,
+                                 info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.")
+            with gr.Row():
+                ui.run_button = gr.Button("Run", variant="primary", scale=2)
+                ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
+            gr.Examples([[BOOK_SENTENCE], [CAT_SENTENCE], [BOOK_TOKENIZER_SENTENCE], [UNICODE_SENTENCE]],
+                        inputs=[ui.text], api_visibility="private", label="Examples")
         with gr.Column(scale=2):
-            source = gr.Radio([SOURCE_RANDOM, SOURCE_TABLE], value=SOURCE_RANDOM, label="Embeddings")
-            with gr.Column(visible=True) as random_box:
+            ui.source = gr.Radio([SOURCE_RANDOM, SOURCE_TABLE], value=SOURCE_RANDOM, label="Embeddings")
+            with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
-                    dim = gr.Number(value=DEFAULT_DIM, label=f"dim d ({ac.MIN_DIM}–{ac.MAX_DIM})")
-                    seed = gr.Number(value=DEFAULT_SEED, label=f"seed (0–{ac.MAX_SEED:,})")
-                recipe = gr.Code(language="python", label="The same inputs in a notebook", interactive=False, lines=3,
-                                 wrap_lines=True)
-            with gr.Column(visible=False) as table_box:
-                table = gr.Textbox(value=BOOK_TABLE, label="Embedding table (one row per token)", lines=8, max_lines=16,
-                                   info="CSV, TSV, spaces, JSON [[...]] or a pasted torch.tensor(...); a label column is optional.")
-                upload = gr.File(label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)", file_types=list(UPLOAD_TYPES),
-                                 type="filepath", height=90)
+                    ui.dim = gr.Number(value=DEFAULT_DIM, label=f"dim d ({ac.MIN_DIM}–{ac.MAX_DIM})")
+                    ui.seed = gr.Number(value=DEFAULT_SEED, label=f"seed (0–{ac.MAX_SEED:,})")
+                ui.recipe = gr.Code(language="python", label="The same inputs in a notebook", interactive=False,
+                                    lines=3, wrap_lines=True)
+            with gr.Column(visible=False) as ui.table_box:
+                ui.table = gr.Textbox(value=BOOK_TABLE, label="Embedding table (one row per token)", lines=8,
+                                      max_lines=16, info="CSV, TSV, spaces, JSON [[...]] or a pasted torch.tensor(...); "
+                                      "a label column is optional.")
+                ui.upload = gr.File(label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)",
+                                    file_types=list(UPLOAD_TYPES), type="filepath", height=90)
 
-    tokens_html = gr.HTML(label="Tokens", elem_id="tokens")
+    ui.tokens_html = gr.HTML(label="Tokens", elem_id="tokens")
     with gr.Row():
         with gr.Column(scale=3):
-            raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
-            heatmap = gr.Image(label="Heatmap (rows: queries, columns: keys)", show_label=False, type="numpy",
-                               format="png", interactive=False, buttons=["download", "fullscreen"], elem_id="heatmap")
+            with gr.Row(equal_height=True):
+                ui.tau = gr.Slider(ac.MIN_TEMPERATURE, 30.0, value=1.0, step=0.01, scale=4, elem_id="tau",
+                                   label="temperature τ in softmax(ω / τ)",
+                                   info="1 is the book's case; √d is what scaled dot-product attention will use.")
+                ui.root_button = gr.Button("τ = √d", size="sm", scale=1, min_width=90)
+            ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
+            ui.heatmap = gr.Image(label="Heatmap (rows: queries, columns: keys)", show_label=False, type="numpy",
+                                  format="png", interactive=False, buttons=["download", "fullscreen"], elem_id="heatmap")
+            gr.Markdown("Click a cell to trace it below.")
         with gr.Column(scale=2):
-            inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320, elem_id="inputs-table")
-            context_table = gr.Dataframe(label="Context vectors z", interactive=False, max_height=320,
-                                         elem_id="context-table")
+            ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
+                                           elem_id="inputs-table")
+            ui.context_table = gr.Dataframe(label="Context vectors z", interactive=False, max_height=320,
+                                            elem_id="context-table")
+
+    with gr.Accordion("Trace one cell", open=True):
+        with gr.Row():
+            ui.trace_query = gr.Dropdown(label="query (row)", choices=[], type="value", interactive=True)
+            ui.trace_key = gr.Dropdown(label="key (column)", choices=[], type="value", interactive=True)
+        ui.trace_md = gr.Markdown(latex_delimiters=LATEX, elem_id="trace")
 
     with gr.Accordion("Walk through one query", open=True):
-        query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
+        ui.query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
+        ui.walk_text = gr.Markdown(latex_delimiters=LATEX)
+        ui.bars = gr.Image(label="This query's weights", show_label=False, type="numpy", format="png",
+                           interactive=False)
+
+    with gr.Accordion("The book's printed values, side by side", open=False) as ui.parity_box:
+        ui.parity_md = gr.Markdown(latex_delimiters=LATEX, elem_id="parity")
+
+    with gr.Accordion("What attention without weights cannot do", open=False):
+        ui.facts_md = gr.Markdown(latex_delimiters=LATEX)
+        ui.shuffle_button = gr.Button("Shuffle the tokens", size="sm")
         with gr.Row():
-            walk_text = gr.Markdown(latex_delimiters=LATEX)
-        bars = gr.Image(label="This query's weights", show_label=False, type="numpy", format="png", interactive=False)
+            ui.shuffled = gr.Image(label="Shuffled heatmap", show_label=False, type="numpy", format="png",
+                                   interactive=False)
+            ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
+        gr.Markdown(
+            "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it "
+            "lies inside the convex hull of the inputs: the arrows never leave the outlined region."
+        )
+        ui.hull = gr.Image(label="Inputs and their context vectors", show_label=False, type="numpy", format="png",
+                           interactive=False)
+
+    with gr.Accordion("Temperature", open=False):
+        ui.tau_md = gr.Markdown(latex_delimiters=LATEX)
 
     with gr.Accordion("Loops vs matrices", open=False):
         loops_code, matrix_code = lessons.code_of_both()
         with gr.Row():
             gr.Code(loops_code, language="python", label="Loops: torch.dot, one pair at a time", interactive=False)
-            gr.Code(matrix_code, language="python", label="Matrices: two matrix products and a softmax", interactive=False)
-        timings = gr.Markdown()
+            gr.Code(matrix_code, language="python", label="Matrices: two matrix products and a softmax",
+                    interactive=False)
+        ui.timings = gr.Markdown()
 
-    with gr.Accordion("Why the next step adds trainable weights", open=False) as why_box:
+    with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
-        by_dim = gr.Markdown(latex_delimiters=LATEX)
-        cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+        ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
+        ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
         gr.Markdown("**In the current run:**")
-        self_match = gr.Markdown(latex_delimiters=LATEX)
+        ui.self_match = gr.Markdown(latex_delimiters=LATEX)
 
-    state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
-    run_inputs = [text, source, dim, seed, table, raw_scores]
-    run_outputs = [state, tokens_html, heatmap, inputs_table, context_table, query, walk_text, bars, self_match, recipe]
+    with gr.Accordion("Take this run home", open=False):
+        ui.export_button = gr.Button("Prepare CSV, JSON and PNG", size="sm")
+        ui.exports = gr.File(label="Downloads", file_count="multiple", interactive=False)
+        ui.snippet = gr.Code(language="python", label="Copy as PyTorch (torch and tiktoken only)", interactive=False,
+                             buttons=["copy"], wrap_lines=True)
+
+    ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
+    ui.shuffles = gr.State(0)
+    ui.run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
+    ui.run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.context_table, ui.query,
+                      ui.walk_text, ui.bars, ui.self_match, ui.recipe]
+    ui.extras_outputs = [ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.hull, ui.snippet,
+                         ui.tau_md]
+    wire_attention(ui)
+    return ui
+
+
+def run_chain(ui: SimpleNamespace, event: Any) -> Any:
+    """After a trigger: the main views first, then what lies below them, then the loop timing."""
     private = {"api_visibility": "private"}
-
-    source.change(toggle_source, source, [random_box, table_box], queue=False, **private)
-    upload.upload(load_upload, upload, [table, source], **private)
-    gr.on([run_button.click, text.submit], run_attention, run_inputs, run_outputs, **private).then(
-        time_both, state, timings, **private
+    return (
+        event.then(run_attention, ui.run_inputs, ui.run_outputs, **private)
+        .then(run_extras, [ui.state, ui.text], ui.extras_outputs, **private)
+        .then(time_both, ui.state, ui.timings, **private)
     )
-    raw_scores.change(redraw_heatmap, [state, raw_scores], heatmap, **private)
-    query.input(show_query, [state, query], [walk_text, bars], **private)
-    why_box.expand(self_match_by_dim, None, by_dim, **private)
-    cat_button.click(lambda: (CAT_SENTENCE, SOURCE_RANDOM), None, [text, source], queue=False, **private).then(
-        run_attention, run_inputs, run_outputs, **private
-    ).then(time_both, state, timings, **private)
-    return run_inputs, run_outputs, state, timings
+
+
+def wire_attention(ui: SimpleNamespace) -> None:
+    private = {"api_visibility": "private"}
+    url_inputs = [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores]
+    url_js = URL_JS % (json.dumps(SOURCE_TABLE), json.dumps(BOOK_TABLE))
+
+    ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
+    ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
+    triggers = gr.on([ui.run_button.click, ui.text.submit, ui.tau.release], None, url_inputs, None, js=url_js,
+                     **private)
+    run_chain(ui, triggers)
+    root = ui.root_button.click(root_temperature, ui.dim, ui.tau, queue=False, **private)
+    run_chain(ui, root.then(None, url_inputs, None, js=url_js, **private))
+    ui.raw_scores.change(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
+    ui.raw_scores.change(None, url_inputs, None, js=url_js, **private)
+    ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
+    gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
+          ui.trace_md, **private)
+    ui.heatmap.select(trace_click, ui.state, [ui.trace_query, ui.trace_key, ui.trace_md], **private)
+    ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles],
+                            **private)
+    ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
+    ui.why_box.expand(self_match_by_dim, None, ui.by_dim, **private)
+    book = ui.book_button.click(load_book_example, None, [ui.text, ui.source, ui.table, ui.tau, ui.parity_box],
+                                queue=False, **private).then(None, url_inputs, None, js=url_js, **private)
+    run_chain(ui, book)
+    cat = ui.cat_button.click(lambda: (CAT_SENTENCE, SOURCE_RANDOM), None, [ui.text, ui.source], queue=False,
+                              **private).then(None, url_inputs, None, js=url_js, **private)
+    run_chain(ui, cat)
 
 
 def lab_section() -> None:
@@ -505,17 +760,22 @@ def api_section() -> None:
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="Self-attention without trainable weights", analytics_enabled=False) as blocks:
+    # delete_cache: Gradio's copies of figures and exports older than an hour are removed every 30 minutes.
+    with gr.Blocks(title="Self-attention without trainable weights", analytics_enabled=False,
+                   delete_cache=(1800, 3600)) as blocks:
         intro_section()
         with gr.Tabs():
             with gr.Tab("Self-attention"):
-                run_inputs, run_outputs, state, timings = attention_section()
+                ui = attention_section()
             with gr.Tab("Normalization lab"):
                 lab_inputs, lab_outputs = lab_section()
         api_section()
-        blocks.load(run_attention, run_inputs, run_outputs, api_visibility="private").then(
-            time_both, state, timings, api_visibility="private"
+        # A shared link's settings first, then the run they describe.
+        restored = blocks.load(
+            restore_from_url, None, [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores],
+            queue=False, api_visibility="private",
         )
+        run_chain(ui, restored)
         blocks.load(run_lab, lab_inputs, lab_outputs, api_visibility="private")
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     return blocks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import Sequence
 
 import torch
@@ -71,8 +72,13 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         # The book writes ω_21 for (2, 1); past 9 tokens "ω_210" would be ambiguous, so use a comma.
         return f"{n}{j}" if count < 10 else f"{n},{j}"
 
+    tau = steps.temperature
+
+    def arg(j: str) -> str:
+        return rf"\omega_{{{ij(j)}}}" if tau == 1.0 else rf"\omega_{{{ij(j)}}}/\tau"
+
     def exp_of(j: str) -> str:
-        return rf"\exp(\omega_{{{ij(j)}}} - m)" if shifted else rf"\exp(\omega_{{{ij(j)}}})"
+        return rf"\exp({arg(j)} - m)" if shifted else rf"\exp({arg(j)})"
 
     lines = [
         f"### Query {n}: {token_html(tokens[q])}",
@@ -82,16 +88,23 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         rf"$$\omega_{{{ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{k=1}}^{{{dim}}} x^{{({n})}}_k \, x^{{(j)}}_k$$",
         "",
     ]
-    if shifted:
+    if tau != 1.0:
         lines += [
-            rf"**Step 2: exponentials.** The largest score is \(m = {num(steps.shift)}\). The exponentials (or their "
+            rf"With temperature \(\tau = {num(tau)}\), each score is divided by \(\tau\) before the softmax: "
+            r"\(\tau > 1\) flattens the row, \(\tau < 1\) sharpens it. (\(\tau = 1\) is the book's case.)",
+            "",
+        ]
+    if shifted:
+        largest = "score" if tau == 1.0 else r"scaled score \(\omega/\tau\)"
+        lines += [
+            rf"**Step 2: exponentials.** The largest {largest} is \(m = {num(steps.shift)}\). The exponentials (or their "
             rf"sum) would overflow float32, whose exp overflows above ≈ {exp_overflow_threshold('float32'):.2f}, so we "
-            rf"compute \(\exp(\omega_{{{ij('j')}}} - m)\) instead. The factor \(e^{{-m}}\) is in every term of the fraction below and cancels, so the weights are "
-            "exactly the same.",
+            rf"compute \({exp_of('j')}\) instead. The factor \(e^{{-m}}\) is in every term of the fraction below and "
+            "cancels, so the weights are exactly the same.",
             "",
         ]
     else:
-        lines += [rf"**Step 2: exponentials** \(\exp(\omega_{{{ij('j')}}})\), one per key:", ""]
+        lines += [rf"**Step 2: exponentials** \({exp_of('j')}\), one per key:", ""]
     lines += [
         rf"| j | token | \(\omega_{{{ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}}\) | \({exp_of('j')}\) | \(\alpha_{{{ij('j')}}}\) |",
         "|---:|---|---|---:|---:|",
@@ -108,7 +121,9 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         "**Step 3: their sum** normalizes the row:",
         rf"$$\sum_{{k=1}}^{{{count}}} {exp_of('k')} = {expansion} = {num(steps.exp_sum)}$$",
         "",
-        "**Step 4: attention weights** (softmax of the scores), each between 0 and 1:",
+        "**Step 4: attention weights** (softmax of the scores"
+        + ("" if tau == 1.0 else r" divided by \(\tau\)")
+        + "), each between 0 and 1:",
         rf"$$\alpha_{{{ij('j')}}} = \frac{{{exp_of('j')}}}{{\sum_{{k=1}}^{{{count}}} {exp_of('k')}}}"
         rf"\qquad\text{{e.g. }}\alpha_{{{ij(1)}}} = \frac{{{num(exps[0])}}}{{{num(steps.exp_sum)}}} = {num(steps.weights[0])}$$",
         f"The weights sum to {num(steps.weights.double().sum())}.",
@@ -245,3 +260,32 @@ def matrix_rows(tokens: Sequence[str], matrix: torch.Tensor, max_columns: int) -
     values = matrix[:, :shown].tolist()
     rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
     return headers, rows
+
+
+def temperature_markdown(scores: torch.Tensor, temperature: float, dim: int) -> str:
+    """How τ in softmax(ω / τ) sharpens or flattens this run's rows, against τ = 1 and τ = √d."""
+    from .attention import attention_weights
+
+    def sharpness(tau: float) -> tuple[float, float]:
+        weights = attention_weights(scores, temperature=tau).double()  # (T, T)
+        entropy = -(weights * torch.log(weights.clamp_min(1e-300))).sum(dim=-1)  # (T,) in nats
+        return float(weights.max(dim=-1).values.mean()), float(entropy.mean())
+
+    count = scores.shape[0]
+    root = dim**0.5
+    rows = [("τ = 1 (the book)", 1.0), (f"τ = √d = {root:.4g} (scaled dot-product attention)", root)]
+    if temperature not in (1.0, root):
+        rows.insert(0, (f"τ = {temperature:g} (this run)", temperature))
+    lines = [
+        r"Weights are \(\alpha = \operatorname{softmax}(\omega / \tau)\). **τ > 1 flattens** each row toward the uniform "
+        rf"\(1/T = {1 / count:.4f}\); **τ < 1 sharpens** it toward the largest score. Section 3.4 divides by "
+        rf"\(\sqrt{{d}}\) (here \(\sqrt{{{dim}}} = {root:.4g}\)) so that long vectors do not make softmax one-hot.",
+        "",
+        "| temperature | mean largest weight per row | mean row entropy (nats; uniform = "
+        f"{math.log(count):.4f}) |",
+        "|---|---:|---:|",
+    ]
+    for label, tau in rows:
+        top, entropy = sharpness(tau)
+        lines.append(f"| {label} | {top:.4f} | {entropy:.4f} |")
+    return "\n".join(lines)

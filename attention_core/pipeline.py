@@ -9,7 +9,7 @@ import torch
 
 from .attention import SelfAttention, self_attention
 from .embeddings import parse_embedding_table, random_embeddings
-from .limits import InputError, check_dim, check_seed, check_text, check_token_count
+from .limits import InputError, check_dim, check_seed, check_temperature, check_text, check_token_count
 from .tokens import tokenize, visible_token
 
 
@@ -22,6 +22,7 @@ class Attended:
     source: "random" (the seeded nn.Embedding table) or "table" (the user's).
     dim, seed: the random table's settings (seed is None for a user table).
     attention: inputs (T, d), scores (T, T), weights (T, T), context (T, d).
+    temperature: τ in softmax(ω / τ); 1 is the book's weight-free attention.
     """
 
     tokens: list[str]
@@ -30,10 +31,13 @@ class Attended:
     dim: int
     seed: int | None
     attention: SelfAttention
+    temperature: float = 1.0
 
 
-def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "") -> Attended:
+def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", temperature: object = 1.0) -> Attended:
     """Tokenize ``text``, embed it (seeded random table, or ``table`` when non-empty), and attend.
+
+    ``temperature`` τ divides the scores before the softmax (1, the default, is the book's case).
 
     Raises InputError (a ValueError) with a message that says what to fix.
 
@@ -82,7 +86,8 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "") -
         inputs = random_embeddings(ids, dim=dim_used, seed=seed_used)
         source = "random"
 
-    result = self_attention(inputs)
+    tau = 1.0 if temperature == 1.0 and not isinstance(temperature, bool) else check_temperature(temperature)
+    result = self_attention(inputs, temperature=tau)
     if not bool(torch.isfinite(result.scores).all()):
         largest = float(inputs.double().pow(2).sum(dim=1).max())
         raise InputError(
@@ -90,4 +95,6 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "") -
             f"≈ {largest:.3g}, beyond float32's maximum ≈ 3.4e38, so the scores are inf and softmax would give NaN. "
             "Scale the table down (entries around 1 are typical)."
         )
-    return Attended(tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result)
+    return Attended(
+        tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result, temperature=tau
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -62,6 +63,47 @@ def _text_inches(labels: Sequence[str], fontsize: float) -> float:
     return longest * fontsize * 0.62 / 72
 
 
+@dataclass(frozen=True)
+class HeatmapLayout:
+    """Where heatmap_figure puts things, in inches: the figure's size and the square plot's lower-left corner."""
+
+    width: float
+    height: float
+    left: float
+    bottom: float
+    side: float
+    count: int
+    labels: list[str]
+    fontsize: float
+
+
+def heatmap_layout(tokens: Sequence[str]) -> HeatmapLayout:
+    """The heatmap's geometry for these tokens (the same every time, so a click can be mapped to a cell)."""
+    count = len(tokens)
+    labels = _numbered_labels(tokens)
+    shown = [labels[i] for i in _tick_positions(count)]
+    fontsize = 9 if count <= 16 else 7
+    label_inches = _text_inches(shown, fontsize)
+    side = min(6.5, 2.4 + 0.3 * min(count, 40))  # the square plot
+    left, bottom, top = label_inches + 0.55, label_inches * 0.87 + 0.55, 0.4
+    right = 0.25 + 0.18 + 0.85  # gap, colorbar, its tick labels and label
+    return HeatmapLayout(left + side + right, bottom + side + top, left, bottom, side, count, shown, fontsize)
+
+
+def heatmap_cell_at(tokens: Sequence[str], x: float, y: float) -> tuple[int, int] | None:
+    """The (query, key) cell under pixel (x, y) of the rendered heatmap (origin top-left), or None.
+
+    >>> heatmap_cell_at(["a", "b"], 0, 0) is None
+    True
+    """
+    layout = heatmap_layout(tokens)
+    column = (x / DPI - layout.left) / layout.side
+    row = ((layout.height - y / DPI) - layout.bottom) / layout.side  # from the plot's bottom edge
+    if not (0 <= column < 1 and 0 <= row < 1):
+        return None
+    return int((1 - row) * layout.count), int(column * layout.count)
+
+
 def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
     """A (T, T) matrix as a heatmap: rows are queries, columns are keys, labelled with tokens.
 
@@ -72,16 +114,9 @@ def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, c
 
     values = matrix.detach().double().cpu().numpy()
     count = values.shape[0]
-    labels = _numbered_labels(tokens)
-    ticks = _tick_positions(count)
-    shown = [labels[i] for i in ticks]
-    fontsize = 9 if count <= 16 else 7
-    label_inches = _text_inches(shown, fontsize)
-
-    side = min(6.5, 2.4 + 0.3 * min(count, 40))  # the square plot, in inches
-    left, bottom, top = label_inches + 0.55, label_inches * 0.87 + 0.55, 0.4
-    right = 0.25 + 0.18 + 0.85  # gap, colorbar, its tick labels and label
-    width, height = left + side + right, bottom + side + top
+    layout = heatmap_layout(tokens)
+    ticks, shown, fontsize = _tick_positions(count), layout.labels, layout.fontsize
+    width, height, left, bottom, side = layout.width, layout.height, layout.left, layout.bottom, layout.side
     figure = Figure(figsize=(width, height), dpi=DPI)
     axes = figure.add_axes((left / width, bottom / height, side / width, side / height))
     colorbar_axes = figure.add_axes(((left + side + 0.25) / width, bottom / height, 0.18 / width, side / height))
