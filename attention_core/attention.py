@@ -11,13 +11,11 @@ Larger τ flattens each row toward uniform, smaller τ sharpens it toward the ro
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import torch
 
-from .limits import InputError
+from .limits import InputError, positive_temperature
 
 # exp(x) is finite in float32 up to ln(float32 max) ≈ 88.72; past it the walk-through shifts by the max.
 _FLOAT32_EXP_LIMIT = 88.0
@@ -28,7 +26,7 @@ def attention_scores(inputs: torch.Tensor) -> torch.Tensor:
 
     inputs: (T, d). Returns (T, T); entry [i, j] is ω_ij = x^i · x^j.
     """
-    _check_matrix(inputs)
+    check_inputs(inputs)
     return inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
 
 
@@ -42,7 +40,7 @@ def attention_weights(scores: torch.Tensor, *, temperature: float = 1.0) -> torc
     tensor([0.2689, 0.7311])
     """
     if temperature != 1.0 or isinstance(temperature, bool):
-        tau = _temperature(temperature)
+        tau = positive_temperature(temperature)
         if tau < 1.0:
             # Dividing by τ < 1 enlarges the scores and could overflow float32; subtracting the row max first
             # cannot change the softmax, keeps every entry ≤ 0, and loses no precision near the max.
@@ -94,7 +92,7 @@ def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
 
     Slow on purpose: it is the reference the matrix version is tested against.
     """
-    _check_matrix(inputs)
+    check_inputs(inputs)
     num_tokens, dim = inputs.shape
     scores = torch.empty(num_tokens, num_tokens, dtype=inputs.dtype)
     for i, x_i in enumerate(inputs):
@@ -150,7 +148,7 @@ def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -
     >>> steps.scores.tolist(), steps.shift
     ([1.0, 0.0], 0.0)
     """
-    _check_matrix(inputs)
+    check_inputs(inputs)
     num_tokens = inputs.shape[0]
     if not 0 <= query < num_tokens:
         raise InputError(f"The query must be a token index between 0 and {num_tokens - 1}, not {query}.")
@@ -158,7 +156,7 @@ def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -
     tau = 1.0
     scaled = scores  # (T,) ω_qj / τ
     if temperature != 1.0 or isinstance(temperature, bool):
-        tau = _temperature(temperature)
+        tau = positive_temperature(temperature)
         scaled = scores / tau  # (T,)
     row_max = float(scaled.max())
     shift = 0.0
@@ -189,19 +187,12 @@ def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -
     )
 
 
-def _temperature(value: object) -> float:
-    """A temperature as a positive finite float, or InputError (``limits.check_temperature`` also bounds it)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"The temperature must be a positive number such as 1.0 or 2.0, not {type(value).__name__}.")
-    tau = float(value)
-    if not math.isfinite(tau) or tau <= 0.0:
-        raise InputError(f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax).")
-    return tau
-
-
-def _check_matrix(inputs: torch.Tensor) -> None:
+def check_inputs(inputs: torch.Tensor, *, finite: bool = False) -> None:
+    """Raise ValueError unless ``inputs`` is a non-empty (T, d) tensor (and, with ``finite``, has no NaN or inf)."""
     if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
         raise ValueError(f"inputs must be a (T, d) tensor, got {shape}")
     if inputs.shape[0] == 0 or inputs.shape[1] == 0:
         raise ValueError(f"inputs must have at least one token and one dimension, got {tuple(inputs.shape)}")
+    if finite and not bool(torch.isfinite(inputs).all()):
+        raise ValueError("inputs must be finite")

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import torch
 
-from .attention import SelfAttention
+from .attention import SelfAttention, check_inputs
 from .explain import token_html
 
 # Markdown tables stop listing after this many rows.
@@ -38,7 +38,7 @@ def repeated_tokens(ids: Sequence[int] | None, inputs: torch.Tensor) -> list[lis
     >>> repeated_tokens([1, 2, 1], torch.tensor([[1.0], [2.0], [1.0]]))
     [[0, 2]]
     """
-    _check_matrix(inputs)
+    check_inputs(inputs, finite=True)
     count = inputs.shape[0]
     if ids is not None and len(ids) != count:
         raise ValueError(f"ids has {len(ids)} entries but inputs has {count} rows; give one id per row.")
@@ -114,7 +114,7 @@ def permute(inputs: torch.Tensor, permutation: Sequence[int]) -> torch.Tensor:
     >>> permute(torch.tensor([[1.0], [2.0], [3.0]]), [2, 0, 1]).flatten().tolist()
     [3.0, 1.0, 2.0]
     """
-    _check_matrix(inputs)
+    check_inputs(inputs, finite=True)
     order = _check_permutation(permutation, inputs.shape[0])
     return inputs[torch.tensor(order, dtype=torch.long)]  # (T, d)
 
@@ -212,7 +212,7 @@ def project_2d(inputs: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tenso
     >>> a.tolist(), b.tolist(), explained
     ([[-1.0, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]], (1.0, 0.0))
     """
-    _check_matrix(inputs)
+    check_inputs(inputs, finite=True)
     if not isinstance(context, torch.Tensor) or context.ndim != 2 or context.shape[1] != inputs.shape[1]:
         shape = tuple(context.shape) if isinstance(context, torch.Tensor) else type(context).__name__
         raise ValueError(f"context must be a (T, d) tensor with d = {inputs.shape[1]}, got {shape}")
@@ -260,7 +260,7 @@ def inside_convex_hull(
     >>> inside_convex_hull(torch.tensor([[0.25, 0.75], [2.0, 0.0], [0.5, 0.6]]), torch.eye(2)).tolist()
     [True, False, False]
     """
-    _check_matrix(inputs)
+    check_inputs(inputs, finite=True)
     dim = inputs.shape[1]
     if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != dim:
         shape = tuple(points.shape) if isinstance(points, torch.Tensor) else type(points).__name__
@@ -287,13 +287,3 @@ def inside_convex_hull(
     reach = (x @ own.T).max(dim=0).values + eps  # (T, d) @ (d, P) -> (T, P) -> (P,)
     inside &= (p * own).sum(dim=1) <= reach  # (P,)
     return inside
-
-
-def _check_matrix(inputs: torch.Tensor) -> None:
-    if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2:
-        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
-        raise ValueError(f"inputs must be a (T, d) tensor, got {shape}")
-    if inputs.shape[0] == 0 or inputs.shape[1] == 0:
-        raise ValueError(f"inputs must have at least one token and one dimension, got {tuple(inputs.shape)}")
-    if not bool(torch.isfinite(inputs).all()):
-        raise ValueError("inputs must be finite")

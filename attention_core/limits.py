@@ -164,3 +164,13 @@ def check_temperature(value: object) -> float:
     if not MIN_TEMPERATURE <= tau <= MAX_TEMPERATURE:
         raise InputError(f"The temperature is {tau:g}; it must be {allowed}.")
     return tau
+
+
+def positive_temperature(value: object) -> float:
+    """A softmax temperature as a positive finite float (any size; ``check_temperature`` also bounds it for the UI)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"The temperature must be a positive number such as 1.0 or 2.0, not {type(value).__name__}.")
+    tau = float(value)
+    if not math.isfinite(tau) or tau <= 0.0:
+        raise InputError(f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax).")
+    return tau

@@ -24,7 +24,7 @@ import torch
 
 from .attention import attention_scores
 from .explain import num, token_html
-from .limits import InputError
+from .limits import InputError, positive_temperature
 
 # The same threshold as attention.query_steps: exp(x) overflows float32 a little above 88.72.
 _EXP_LIMIT = 88.0
@@ -72,7 +72,7 @@ def trace_cell(inputs: torch.Tensor, query: int, key: int, *, temperature: float
     count = inputs.shape[0]
     query = _index(query, "query", count)
     key = _index(key, "key", count)
-    temperature = _temperature(temperature)
+    temperature = positive_temperature(temperature)
 
     row = scores[query] / temperature  # (T,) ω_qj / τ
     shift = 0.0
@@ -206,13 +206,4 @@ def _index(value: object, name: str, count: int) -> int:
             f"The {name} index is {value}; it must be between 0 and {count - 1} "
             f"(tokens 1 to {count}, counted from 0)."
         )
-    return value
-
-
-def _temperature(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"The temperature must be a number above 0, not {value!r}.")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"The temperature must be a finite number above 0, not {value!r}. Use 1 for the book's softmax.")
     return value

@@ -268,12 +268,12 @@ def test_bad_indices_are_refused(query, key, message):
 @pytest.mark.parametrize(
     ("temperature", "message"),
     [
-        (0.0, r"The temperature must be a finite number above 0, not 0\.0\. Use 1 for the book's softmax\."),
-        (-1.0, r"must be a finite number above 0, not -1\.0\."),
-        (float("inf"), r"must be a finite number above 0, not inf\."),
-        (float("nan"), r"must be a finite number above 0, not nan\."),
-        ("2", r"The temperature must be a number above 0, not '2'\."),
-        (None, r"The temperature must be a number above 0, not None\."),
+        (0.0, r"The temperature is 0\.0; it must be a finite number greater than 0 \(1 is the book's softmax\)\."),
+        (-1.0, r"The temperature is -1\.0; it must be a finite number greater than 0"),
+        (float("inf"), r"The temperature is inf; it must be a finite number greater than 0"),
+        (float("nan"), r"The temperature is nan; it must be a finite number greater than 0"),
+        ("2", r"The temperature must be a positive number such as 1\.0 or 2\.0, not str\."),
+        (None, r"The temperature must be a positive number such as 1\.0 or 2\.0, not NoneType\."),
     ],
     ids=["zero", "negative", "inf", "nan", "string", "none"],
 )
