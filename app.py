@@ -367,7 +367,7 @@ def trace_text(run: Run, query: int, key: int) -> str:
 
 
 def parity_text(run: Run) -> str:
-    if tuple(run.attention.inputs.shape) != (6, 3):
+    if run.source != "table" or tuple(run.attention.inputs.shape) != (6, 3):
         return (
             "The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare them "
             "with this app's numbers."
@@ -399,14 +399,20 @@ def trace_click(run: Run | None, event: gr.SelectData):
 
 
 @user_errors
-def shuffle_tokens(run: Run | None, clicks: int):
-    """Permute the tokens (a new permutation per click) and show that the heatmap permutes with them."""
+def shuffle_tokens(run: Run | None, shuffles: Any):
+    """Permute the tokens, differently from the last click, and show that the heatmap permutes with them.
+
+    ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
+    """
     if run is None:
         raise ac.InputError(EXPIRED_RUN)
     count = len(run.tokens)
     if count < 2:
         raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
-    permutation = ac.random_permutation(count, seed=clicks)
+    clicks, previous = shuffles if isinstance(shuffles, tuple) else (0, None)
+    if previous is not None and len(previous) != count:
+        previous = None  # a new run since the last shuffle
+    permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
     inputs = ac.permute(run.attention.inputs, permutation)
     shuffled = ac.self_attention(inputs, temperature=run.temperature)
     tokens = [run.tokens[i] for i in permutation]
@@ -414,7 +420,7 @@ def shuffle_tokens(run: Run | None, clicks: int):
         ac.plots.heatmap_figure(shuffled.weights, tokens, title="Shuffled: weights of the permuted tokens",
                                 colorbar_label="weight α")
     )
-    return image, ac.facts.shuffle_markdown(run.tokens, permutation, run.attention, shuffled), clicks + 1
+    return image, ac.facts.shuffle_markdown(run.tokens, permutation, run.attention, shuffled), (clicks + 1, permutation)
 
 
 @user_errors
@@ -479,7 +485,7 @@ def restore_from_url(request: gr.Request):
 @user_errors
 def root_temperature(dim: Any) -> float:
     """τ = √d, what scaled dot-product attention (section 3.4) divides the scores by."""
-    return round(ac.check_dim(dim) ** 0.5, 2)
+    return ac.check_dim(dim) ** 0.5
 
 
 def load_book_example():
@@ -614,7 +620,7 @@ def attention_section() -> SimpleNamespace:
     with gr.Row():
         with gr.Column(scale=3):
             with gr.Row(equal_height=True):
-                ui.tau = gr.Slider(ac.MIN_TEMPERATURE, 30.0, value=1.0, step=0.01, scale=4, elem_id="tau",
+                ui.tau = gr.Slider(ac.MIN_TEMPERATURE, ac.MAX_TEMPERATURE, value=1.0, step=0.01, scale=4, elem_id="tau",
                                    label="temperature τ in softmax(ω / τ)",
                                    info="1 is the book's case; √d is what scaled dot-product attention will use.")
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=1, min_width=90)
@@ -682,7 +688,7 @@ def attention_section() -> SimpleNamespace:
                              buttons=["copy"], wrap_lines=True)
 
     ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
-    ui.shuffles = gr.State(0)
+    ui.shuffles = gr.State(0)  # then (clicks, last permutation)
     ui.run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
     ui.run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.context_table, ui.query,
                       ui.walk_text, ui.bars, ui.self_match, ui.recipe]

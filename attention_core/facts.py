@@ -119,8 +119,9 @@ def permute(inputs: torch.Tensor, permutation: Sequence[int]) -> torch.Tensor:
     return inputs[torch.tensor(order, dtype=torch.long)]  # (T, d)
 
 
-def random_permutation(count: int, *, seed: int) -> list[int]:
-    """A seeded random order of ``range(count)``, never the identity when count ≥ 2 (a shuffle should show).
+def random_permutation(count: int, *, seed: int, avoid: Sequence[int] | None = None) -> list[int]:
+    """A seeded random order of ``range(count)``, never the identity when count ≥ 2 (a shuffle should show),
+    and never ``avoid`` (the previous order) when count ≥ 3, so each shuffle changes something.
 
     Uses a local ``torch.Generator``, so the global RNG is untouched.
 
@@ -131,9 +132,10 @@ def random_permutation(count: int, *, seed: int) -> list[int]:
         raise ValueError(f"count must be a whole number ≥ 0, got {count!r}")
     generator = torch.Generator().manual_seed(int(seed))
     identity = list(range(count))
+    previous = list(avoid) if avoid is not None and count >= 3 else None
     while True:
         order = torch.randperm(count, generator=generator).tolist()
-        if count < 2 or order != identity:
+        if count < 2 or (order != identity and order != previous):
             return order
 
 

@@ -97,11 +97,13 @@ def heatmap_cell_at(tokens: Sequence[str], x: float, y: float) -> tuple[int, int
     True
     """
     layout = heatmap_layout(tokens)
+    height_pixels = int(layout.height * DPI)  # Agg truncates the canvas to whole pixels, from the top
     column = (x / DPI - layout.left) / layout.side
-    row = ((layout.height - y / DPI) - layout.bottom) / layout.side  # from the plot's bottom edge
-    if not (0 <= column < 1 and 0 <= row < 1):
+    row_from_top = (y - (height_pixels - (layout.bottom + layout.side) * DPI)) / (layout.side * DPI)
+    if not (0 <= column < 1 and 0 <= row_from_top < 1):
         return None
-    return int((1 - row) * layout.count), int(column * layout.count)
+    last = layout.count - 1
+    return min(int(row_from_top * layout.count), last), min(int(column * layout.count), last)
 
 
 def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
