@@ -658,7 +658,9 @@ def attention_section() -> SimpleNamespace:
             ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
         gr.Markdown(
             "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it "
-            "lies inside the convex hull of the inputs: the arrows never leave the outlined region."
+            "lies inside the convex hull of the inputs. For d = 3 the figure is 3-D, like the book's, with a line from "
+            "each input to its context vector; otherwise it is a 2-D projection with the inputs' hull outlined and an "
+            "arrow from each input to its context vector, which never leaves the outline."
         )
         ui.hull = gr.Image(label="Inputs and their context vectors", show_label=False, type="numpy", format="png",
                            interactive=False)
@@ -720,8 +722,9 @@ def wire_attention(ui: SimpleNamespace) -> None:
     run_chain(ui, triggers)
     root = ui.root_button.click(root_temperature, ui.dim, ui.tau, queue=False, **private)
     run_chain(ui, root.then(None, url_inputs, None, js=url_js, **private))
-    ui.raw_scores.change(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
-    ui.raw_scores.change(None, url_inputs, None, js=url_js, **private)
+    # .input, not .change: a shared link that restores the switch must not redraw before its run exists.
+    ui.raw_scores.input(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
+    ui.raw_scores.input(None, url_inputs, None, js=url_js, **private)
     ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
     gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
           ui.trace_md, **private)
@@ -777,9 +780,10 @@ def build_demo() -> gr.Blocks:
                 lab_inputs, lab_outputs = lab_section()
         api_section()
         # A shared link's settings first, then the run they describe.
+        # Queued, so that gr.Warning about a bad link parameter reaches the page as a toast.
         restored = blocks.load(
             restore_from_url, None, [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores],
-            queue=False, api_visibility="private",
+            api_visibility="private",
         )
         run_chain(ui, restored)
         blocks.load(run_lab, lab_inputs, lab_outputs, api_visibility="private")

@@ -8,11 +8,13 @@ The tests save screenshots to pytest's tmp_path, or to $SCREENSHOT_DIR when it i
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -86,21 +88,38 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, server_url: str) -> Iterator[Page]:
-    """A fresh page on the app, after the first run (six chips for the book's sentence) has finished."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    new_page = context.new_page()
+def open_app(browser: Browser, server_url: str) -> Iterator[Callable[[str], Page]]:
+    """Opens the app at ``server_url + query`` in a fresh browser context, as often as a test needs.
+
+    Every context is closed after the test, which fails if any page raised a JavaScript error.
+    """
+    contexts = []
     page_errors: list[str] = []
-    new_page.on("pageerror", lambda error: page_errors.append(str(error)))
+    expect.set_options(timeout=TIMEOUT_MS)
+
+    def open_page(query: str = "") -> Page:
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        new_page = context.new_page()
+        new_page.on("pageerror", lambda error: page_errors.append(str(error)))
+        new_page.goto(server_url + query)
+        return new_page
+
     try:
-        new_page.goto(server_url)
-        expect(new_page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
-        yield new_page
+        yield open_page
         assert page_errors == [], f"JavaScript errors in the page: {page_errors}"
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(open_app: Callable[[str], Page]) -> Page:
+    """A fresh page on the app, after the first run (six chips for the book's sentence) has finished."""
+    new_page = open_app("")
+    expect(new_page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
+    return new_page
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -165,15 +184,41 @@ def test_first_run_shows_tokens_heatmap_and_context(page: Page):
     expect(grid(page, "inputs-table")).to_have_attribute("aria-rowcount", "7")
 
 
-def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A full-page PNG in $SCREENSHOT_DIR (for the README) or in tmp_path; checked to be a real picture."""
+def screenshot(
+    page: Page, tmp_path: Path, name: str, *, region: Sequence[Locator] = (), max_height: int | None = None
+) -> Path:
+    """A PNG in $SCREENSHOT_DIR (for the README) or in tmp_path; checked to be a real picture.
+
+    Without ``region``, the full page. With it, the smallest rectangle (plus a small margin) holding every
+    locator in ``region``, cut to ``max_height`` pixels when given.
+    """
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    page.screenshot(path=str(path), full_page=True)
+    if region:
+        page.screenshot(path=str(path), full_page=True, clip=region_clip(page, region, max_height=max_height))
+    else:
+        page.screenshot(path=str(path), full_page=True)
     data = path.read_bytes()
-    assert data.startswith(b"\x89PNG") and len(data) > 50_000, (path, len(data))
+    min_bytes = 20_000 if region else 50_000
+    assert data.startswith(b"\x89PNG") and len(data) > min_bytes, (path, len(data))
     return path
+
+
+def region_clip(page: Page, region: Sequence[Locator], *, max_height: int | None, margin: int = 8) -> dict:
+    """The union of the locators' boxes in page coordinates (what a full-page screenshot's clip expects)."""
+    scroll_x, scroll_y = page.evaluate("() => [window.scrollX, window.scrollY]")
+    boxes = []
+    for locator in region:
+        box = locator.bounding_box()
+        assert box is not None, f"{locator} is not visible"
+        boxes.append(box)
+    left = max(0.0, min(box["x"] for box in boxes) + scroll_x - margin)
+    top = max(0.0, min(box["y"] for box in boxes) + scroll_y - margin)
+    right = max(box["x"] + box["width"] for box in boxes) + scroll_x + margin
+    bottom = max(box["y"] + box["height"] for box in boxes) + scroll_y + margin
+    height = bottom - top if max_height is None else min(bottom - top, max_height)
+    return {"x": left, "y": top, "width": right - left, "height": height}
 
 
 def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
@@ -225,3 +270,249 @@ def test_lab_shows_nan_for_naive_softmax_of_400(page: Page, tmp_path: Path):
 
     wait_until_settled(page)
     screenshot(page, tmp_path, "lab.png")
+
+
+# --- shared links, the book's example, tracing, facts, exports ---------------------------------
+
+SHARED_TEXT = "the cat and the hat"
+SHARED_LINK = "?text=the+cat+and+the+hat&dim=4&seed=7&tau=2&view=scores"
+SHARED_SETTINGS = {"dim": "4", "seed": "7", "tau": "2", "view": "scores"}
+NEXT_TEXT = "A dog chased the ball across the park"
+# The trace of the book's cell (2, 1), the one the book works out: ω_21 and α_21.
+BOOK_DOT_LINE = "0.5500·0.4300 + 0.8700·0.1500 + 0.6600·0.8900 = 0.9544"
+BOOK_ALPHA_21 = "0.1385"
+# A link's warnings come with the restored settings, before the run: once the chips are there, a toast
+# that has not appeared within this long never will. (Toasts stay 10 s, so a present one is found at once.)
+TOAST_WAIT_MS = 2_000
+
+
+def url_params(page: Page) -> dict[str, str]:
+    """The page's query string, URL-decoded (``+`` and ``%xx`` included)."""
+    return dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
+
+
+def accordion(page: Page, label: str) -> Locator:
+    """The whole accordion block (header and content) whose header reads ``label``."""
+    return page.locator(".gr-accordion").filter(has=page.get_by_role("button", name=label))
+
+
+def open_accordion(page: Page, label: str) -> Locator:
+    header = page.get_by_role("button", name=label)
+    if "open" not in (header.get_attribute("class") or "").split():
+        header.click()
+    expect(header).to_have_class(re.compile(r"\bopen\b"))
+    return accordion(page, label)
+
+
+def recipe_embeddings(text: str, *, dim: int, seed: int) -> list[list[float]]:
+    """The notebook recipe the app shows: ``torch.manual_seed(seed); torch.nn.Embedding(50257, dim).weight[ids]``.
+
+    Run under fork_rng, so the global generator (shared with the in-process server) is left as it was.
+    """
+    import torch
+
+    ids = tokenize(text).ids
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return torch.nn.Embedding(50257, dim).weight[ids].tolist()  # (T, dim)
+
+
+def expect_restored(page: Page, text: str, *, dim: int, seed: int, tau: str, raw_scores: bool) -> None:
+    """The controls show the link's settings, and the run they describe has finished."""
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(text))
+    expect(textbox(page, "Text")).to_have_value(text)
+    expect(page.get_by_label(re.compile(r"^dim d"))).to_have_value(str(dim))
+    expect(page.get_by_label(re.compile(r"^seed"))).to_have_value(str(seed))
+    expect(page.locator("#tau input[type=number]")).to_have_value(tau)
+    expect(page.get_by_label("Show raw scores ω instead of weights α")).to_be_checked(checked=raw_scores)
+
+    table = grid(page, "inputs-table")
+    expect(table).to_have_attribute("aria-rowcount", str(len(tokenize(text).ids) + 1))
+    assert column_titles(table) == ["#", "token"] + [f"d{i + 1}" for i in range(dim)], column_titles(table)
+    first_row = [f"{value:.4f}" for value in recipe_embeddings(text, dim=dim, seed=seed)[0]]
+    first_cells = table.locator('[role=gridcell][data-testid^="cell-0-"]')
+    expect(first_cells).to_have_text(["1", visible_tokens(text)[0]] + first_row)
+
+
+def expect_settings_in_url(page: Page, text: str, settings: dict[str, str]) -> None:
+    page.wait_for_function("text => new URLSearchParams(location.search).get('text') === text", arg=text)
+    params = url_params(page)
+    assert params == {"text": text, **settings}, params
+
+
+def load_book_example(page: Page) -> None:
+    """Click the button and wait for the book's run: its trace of cell (2, 1) is the sign it has finished."""
+    page.get_by_role("button", name="Load the book's example").click()
+    expect(page.locator("#trace")).to_contain_text(BOOK_DOT_LINE)
+    wait_for_image(page, "#heatmap img")
+
+
+def book_matrices() -> tuple[list[list[float]], list[list[float]], list[list[float]]]:
+    """The book's inputs (6, 3), scores ω = X Xᵀ (6, 6) and weights α = softmax(ω) (6, 6), by torch directly."""
+    import torch
+
+    from attention_core.book import BOOK_INPUTS
+
+    inputs = torch.tensor(BOOK_INPUTS)  # (T, d) = (6, 3)
+    scores = inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
+    weights = torch.softmax(scores, dim=-1)  # (T, T), each row sums to 1
+    return inputs.tolist(), scores.tolist(), weights.tolist()
+
+
+def heatmap_click_position(page: Page, tokens: Sequence[str], row: int, column: int) -> dict[str, float]:
+    """Where to click on ``#heatmap img`` (relative to its box) to hit the centre of cell (row, column), 1-based.
+
+    The figure's layout is in inches (× DPI = natural pixels, y measured from the top in the image). Gradio shows
+    the image scaled down to fit its box (never up) and centred, and maps a click back the same way.
+    """
+    from attention_core import plots
+
+    layout = plots.heatmap_layout(tokens)
+    cell = layout.side / layout.count
+    natural_x = (layout.left + (column - 0.5) * cell) * plots.DPI
+    natural_y = (layout.height - layout.bottom - layout.side + (row - 0.5) * cell) * plots.DPI
+    image = page.locator("#heatmap img")
+    box = image.bounding_box()
+    assert box is not None
+    natural_width, natural_height = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    scale = min(box["width"] / natural_width, box["height"] / natural_height, 1.0)
+    offset_x = (box["width"] - natural_width * scale) / 2
+    offset_y = (box["height"] - natural_height * scale) / 2
+    return {"x": offset_x + natural_x * scale, "y": offset_y + natural_y * scale}
+
+
+def test_a_shared_link_restores_the_run_and_follows_the_next_one(open_app: Callable[[str], Page]):
+    page = open_app(SHARED_LINK)
+    expect_restored(page, SHARED_TEXT, dim=4, seed=7, tau="2", raw_scores=True)
+
+    run_text(page, NEXT_TEXT)
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(NEXT_TEXT))
+    expect_settings_in_url(page, NEXT_TEXT, SHARED_SETTINGS)
+
+    shared = open_app("?" + urlsplit(page.url).query)
+    expect_restored(shared, NEXT_TEXT, dim=4, seed=7, tau="2", raw_scores=True)
+
+
+def test_a_bad_link_parameter_falls_back_to_its_default(open_app: Callable[[str], Page]):
+    import app
+
+    page = open_app("?text=hello+world&seed=abc")
+    expect_restored(page, "hello world", dim=app.DEFAULT_DIM, seed=app.DEFAULT_SEED, tau="1", raw_scores=False)
+
+
+def test_a_bad_link_parameter_is_reported_in_a_toast(open_app: Callable[[str], Page]):
+    page = open_app("?text=hello+world&seed=abc")
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips("hello world"))
+    toast = page.get_by_test_id("toast-body").filter(has_text="seed")
+    expect(toast).to_be_visible(timeout=TOAST_WAIT_MS)
+    expect(toast).to_have_class(re.compile(r"\bwarning\b"))
+
+
+def test_a_scores_link_opens_without_an_error(open_app: Callable[[str], Page]):
+    page = open_app(SHARED_LINK)
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(SHARED_TEXT))
+    expect(page.locator("#trace")).to_contain_text("Cell (2, 1)")  # the whole chain has run
+    # Checked once, not retried: a toast goes away by itself after 10 s.
+    toasts = page.get_by_test_id("toast-body").all_inner_texts()
+    assert toasts == [], toasts
+
+
+def test_the_book_example_matches_every_printed_number(page: Page, tmp_path: Path):
+    from attention_core import book_parity
+
+    load_book_example(page)
+
+    expect(page.get_by_role("radio", name="My own table")).to_be_checked()
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
+    expect(page.locator(".tok-count")).to_have_text("6 tokens:")
+    expect(page.locator("#trace")).to_contain_text(BOOK_ALPHA_21)
+    # τ is back to the book's 1; dim and seed stay as they were (they do not apply to a table).
+    book_link = {"text": BOOK_SENTENCE, "dim": "3", "seed": "123", "tau": "1", "view": "weights", "table": "book"}
+    assert url_params(page) == book_link, page.url
+
+    parity_box = accordion(page, "The book's printed values, side by side")
+    expect(parity_box.get_by_role("button", name="The book's printed values, side by side")).to_have_class(
+        re.compile(r"\bopen\b")
+    )
+    parity = page.locator("#parity")
+    expect(parity).to_be_visible()
+    expect(parity).to_contain_text("printed numbers match")
+    headline = re.search(r"(\d+) of (\d+) printed numbers match", parity.inner_text())
+    assert headline is not None
+    matched, total = int(headline[1]), int(headline[2])
+    assert matched == total == sum(entry.count for entry in book_parity())
+    # One ✓ or ✗ cell per printed number.
+    expect(parity.locator("td", has_text="✓")).to_have_count(total)
+    expect(parity.locator("td", has_text="✗")).to_have_count(0)
+    assert "✗" not in parity.inner_text()
+
+    wait_until_settled(page)
+    parity_box.scroll_into_view_if_needed()
+    screenshot(page, tmp_path, "parity.png", region=[parity_box], max_height=900)
+
+
+def test_a_click_on_the_heatmap_traces_that_cell(page: Page, tmp_path: Path):
+    load_book_example(page)
+    tokens = tokenize(BOOK_SENTENCE).tokens
+    row, column = 4, 5  # " with" attending to " one"
+
+    page.locator("#heatmap img").click(position=heatmap_click_position(page, tokens, row, column))
+
+    expect(page.get_by_label("query (row)")).to_have_value(f"{row}: {visible_token(tokens[row - 1])}")
+    expect(page.get_by_label("key (column)")).to_have_value(f"{column}: {visible_token(tokens[column - 1])}")
+    assert visible_token(tokens[row - 1]) == "␣with" and visible_token(tokens[column - 1]) == "␣one"
+    inputs, scores, weights = book_matrices()
+    query, key = inputs[row - 1], inputs[column - 1]
+    dot_line = " + ".join(f"{a:.4f}·{b:.4f}" for a, b in zip(query, key)) + f" = {scores[row - 1][column - 1]:.4f}"
+    trace = page.locator("#trace")
+    expect(trace).to_contain_text(f"Cell ({row}, {column})")
+    expect(trace).to_contain_text(dot_line)
+    expect(trace).to_contain_text(f"{weights[row - 1][column - 1]:.4f}")
+
+    wait_until_settled(page)
+    # The heatmap with the tables beside it, and the trace below them.
+    region = [page.locator("#inputs-table"), page.locator("#heatmap"), accordion(page, "Trace one cell")]
+    screenshot(page, tmp_path, "trace.png", region=region)
+
+
+def test_shuffling_the_tokens_shows_the_permuted_heatmap(page: Page, tmp_path: Path):
+    facts = open_accordion(page, "What attention without weights cannot do")
+    # Before the click the accordion holds one figure, the convex hull.
+    expect(facts.locator("img")).to_have_count(1)
+
+    facts.get_by_role("button", name="Shuffle the tokens").click()
+
+    expect(facts.get_by_text("Shuffled order")).to_be_visible()
+    expect(facts.locator("img")).to_have_count(2)  # the shuffled heatmap, then the hull
+    page.wait_for_function(
+        "box => Array.from(box.querySelectorAll('img')).every(img => img.complete && img.naturalWidth > 0)",
+        arg=facts.element_handle(),
+    )
+
+    wait_until_settled(page)
+    screenshot(page, tmp_path, "facts.png", region=[facts])
+
+
+def test_exports_download_the_book_run(page: Page):
+    from attention_core.book import book_value
+    from attention_core.parity import tolerance
+
+    load_book_example(page)
+    home = open_accordion(page, "Take this run home")
+    home.get_by_role("button", name="Prepare CSV, JSON and PNG").click()
+
+    links = home.locator("a[download]")
+    expect(links).to_have_count(3)
+    names = [link.get_attribute("download") for link in links.all()]
+    assert names == ["attention.csv", "attention.json", "heatmap.png"], names
+
+    with page.expect_download() as download_info:
+        home.locator('a[download="attention.json"]').click()
+    exported = json.loads(Path(download_info.value.path()).read_text(encoding="utf-8"))
+    assert exported["tokens"] == list(tokenize(BOOK_SENTENCE).tokens)
+    printed = [value for row in book_value("attn_weights").printed for value in row]
+    ours = [value for row in exported["weights"] for value in row]
+    assert ours == pytest.approx(printed, abs=tolerance(4))  # the book's weights, to its 4 decimals
+
+    snippet = home.locator(".block").filter(has_text="Copy as PyTorch").locator(".cm-content")
+    expect(snippet).to_contain_text("torch.softmax")
