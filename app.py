@@ -219,21 +219,23 @@ def pytorch_recipe(run: Run, text: str) -> str:
     )
 
 
-def heatmap_image(run: Run, raw_scores: bool) -> Any:
+def heatmap_figure(run: Run, raw_scores: bool) -> Any:
     attention = run.attention
     if raw_scores:
-        figure = ac.plots.heatmap_figure(
+        return ac.plots.heatmap_figure(
             attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)", colorbar_label="score ω"
         )
-    else:
-        softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
-        figure = ac.plots.heatmap_figure(
-            attention.weights,
-            run.tokens,
-            title=f"Attention weights α = {softmax}, row by row (each row sums to 1)",
-            colorbar_label="weight α",
-        )
-    return ac.plots.figure_to_array(figure)
+    softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
+    return ac.plots.heatmap_figure(
+        attention.weights,
+        run.tokens,
+        title=f"Attention weights α = {softmax}, row by row (each row sums to 1)",
+        colorbar_label="weight α",
+    )
+
+
+def heatmap_image(run: Run, raw_scores: bool) -> Any:
+    return ac.plots.figure_to_array(heatmap_figure(run, raw_scores))
 
 
 def walkthrough(run: Run, query: int) -> tuple[str, Any]:
@@ -436,10 +438,7 @@ def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
     (folder / "attention.json").write_text(
         ac.run_json(run.tokens, run.ids, attention, temperature=run.temperature), encoding="utf-8"
     )
-    matrix = attention.scores if raw_scores else attention.weights
-    title = "Attention scores ω = X Xᵀ" if raw_scores else "Attention weights α"
-    figure = ac.plots.heatmap_figure(matrix, run.tokens, title=title, colorbar_label="score ω" if raw_scores else "α")
-    (folder / "heatmap.png").write_bytes(ac.plots.figure_to_png(figure))
+    (folder / "heatmap.png").write_bytes(ac.plots.figure_to_png(heatmap_figure(run, raw_scores)))
     return [str(folder / name) for name in ("attention.csv", "attention.json", "heatmap.png")]
 
 
