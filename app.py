@@ -209,14 +209,10 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
 
 
 def pytorch_recipe(run: Run, text: str) -> str:
-    """The notebook lines that rebuild this run's inputs with torch and tiktoken only."""
+    """The notebook lines that rebuild this run's inputs (shown beside the seed)."""
     if run.source == "table":
         return "# Your own table: paste it into torch.tensor([...]) in a notebook."
-    return (
-        "import tiktoken, torch\n"
-        f'ids = tiktoken.get_encoding("gpt2").encode({text!r}, allowed_special={{"<|endoftext|>"}})\n'
-        f"torch.manual_seed({run.seed}); inputs = torch.nn.Embedding(50257, {run.dim}).weight[ids]"
-    )
+    return ac.export.embedding_recipe(text, dim=run.dim, seed=run.seed)
 
 
 def heatmap_figure(run: Run, raw_scores: bool) -> Any:

@@ -244,3 +244,16 @@ def pytorch_snippet(
         'print("inputs:", inputs, "scores:", scores, "weights:", weights, "context:", context, sep="\\n")',
     ]
     return "\n".join(lines) + "\n"
+
+
+def embedding_recipe(text: str, *, dim: int, seed: int) -> str:
+    """Three notebook lines that give the seeded random inputs for ``text``, as the book builds them.
+
+    >>> print(embedding_recipe("Hi", dim=3, seed=123).splitlines()[-1])
+    torch.manual_seed(123); inputs = torch.nn.Embedding(50257, 3).weight[ids]
+    """
+    return (
+        "import tiktoken, torch\n"
+        f'ids = tiktoken.get_encoding("gpt2").encode({text!r}, allowed_special={{"<|endoftext|>"}})\n'
+        f"torch.manual_seed({int(seed)}); inputs = torch.nn.Embedding(50257, {int(dim)}).weight[ids]"
+    )
