@@ -24,3 +24,17 @@ def server_url():
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server_url):
+    """A gradio_client Client on the launched app, without gradio_client's telemetry."""
+    from gradio_client import Client
+
+    with pytest.MonkeyPatch.context() as env:
+        # gradio_client reads these in __init__; without them it starts a telemetry thread that calls out.
+        env.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+        env.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        api_client = Client(server_url, verbose=False, analytics_enabled=False)
+    yield api_client
+    api_client.close()

@@ -56,17 +56,6 @@ def recipe_inputs(ids: list[int], dim: int, seed: int) -> torch.Tensor:
         return torch.nn.Embedding(50257, dim).weight[ids].detach()  # (T, d)
 
 
-@pytest.fixture(scope="module")
-def client(server_url):
-    with pytest.MonkeyPatch.context() as env:
-        # gradio_client reads these in __init__; without them it starts a telemetry thread that calls out.
-        env.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        env.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-        api_client = Client(server_url, verbose=False, analytics_enabled=False)
-    yield api_client
-    api_client.close()
-
-
 def attend(client: Client, text: str, *, dim: int = 3, seed: int = 123, table: str = "") -> dict:
     return client.predict(text=text, dim=dim, seed=seed, table=table, api_name="/attend")
 

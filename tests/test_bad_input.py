@@ -60,17 +60,6 @@ def book_table_with(row: int, column: int, value: str) -> str:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client(server_url):
-    with pytest.MonkeyPatch.context() as env:
-        # gradio_client reads these in __init__; without them it starts a telemetry thread that calls out.
-        env.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        env.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-        api_client = Client(server_url, verbose=False, analytics_enabled=False)
-    yield api_client
-    api_client.close()
-
-
 def assert_still_serves(client: Client) -> None:
     """A good /attend call after a bad one: the book's sentence and table give the book's context_vec_2."""
     result = client.predict(app.BOOK_SENTENCE, 3, 123, BOOK_CSV, api_name="/attend")
