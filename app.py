@@ -2,184 +2,81 @@
 "Build a Large Language Model (From Scratch)".
 
 Run it with ``python app.py``. Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
-All the math lives in ``attention_core``; this file maps inputs onto it and results onto components.
+This file is wiring: the math lives in ``attention_core``, the texts, figures and exports in
+``attention_core.views``, the page's own CSS and JavaScript in ``web/``. Handlers return dicts keyed by
+component, and every user input reaches the core's checks, whose ``InputError`` becomes a message.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-import json
+import html
 import logging
 import os
 import shutil
-import tempfile
 import time
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
+
 # attention_core loads its modules on first use: the page is served before torch is imported.
 import attention_core as ac  # noqa: E402
-from attention_core import lessons  # noqa: E402
+from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
+from attention_core.views import lab as lab_view  # noqa: E402
+from attention_core.views import lessons  # noqa: E402
 
 log = logging.getLogger("attention_app")
+WEB = Path(__file__).resolve().parent / "web"
 
 BOOK_SENTENCE = "Your journey starts with one step"
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
-BOOK_TOKENIZER_SENTENCE = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
-UNICODE_SENTENCE = "I love 🦀 and 東京の寿司 🍣!"
-BOOK_TABLE = """inputs = torch.tensor(
-  [[0.43, 0.15, 0.89], # Your     (x^1)
-   [0.55, 0.87, 0.66], # journey  (x^2)
-   [0.57, 0.85, 0.64], # starts   (x^3)
-   [0.22, 0.58, 0.33], # with     (x^4)
-   [0.77, 0.25, 0.10], # one      (x^5)
-   [0.05, 0.80, 0.55]] # step     (x^6)
-)"""
+EXAMPLES = [BOOK_SENTENCE, CAT_SENTENCE, "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
+            "I love 🦀 and 東京の寿司 🍣!"]
 BOOK_SCORES_2 = "0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865"
-
-SOURCE_RANDOM = "Seeded random table"
-SOURCE_TABLE = "My own table"
+SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
 DEFAULT_DIM = 3
 DEFAULT_SEED = 123
-# The UI tables show this many dimensions; the API and the exports carry all of them.
-TABLE_MAX_COLUMNS = 16
-# The loop version is O(T^2 d) Python calls; above this many tokens it is timed on a prefix.
-LOOPS_MAX_TOKENS = 64
 SELF_MATCH_DIMS = (3, 16, 768)
-# Exports are written here, one folder per click, and removed after a while (Gradio keeps its own copy to serve).
-EXPORT_ROOT = Path(tempfile.gettempdir()) / "attention-space-exports"
-EXPORT_TTL_SECONDS = 900
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
 QUEUE_MAX_SIZE = 64
-# Gradio keeps every session's last inputs and outputs, and each API call is a session of its own: a
-# 256 x 768 /attend answer holds about 23 MB. The default (10,000 sessions) would let that grow without
-# bound; the least recently used sessions beyond this many are dropped.
+# Gradio keeps each session's last inputs and outputs, and each API call is a session of its own.
 STATE_SESSION_CAPACITY = 64
 # The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
 MCP_SERVER = True
+# Exports go in a folder of their own inside Gradio's cache (so Gradio serves them without a second copy),
+# live this long, and take at most this much disk in all.
+EXPORT_TTL_SECONDS = 600
+EXPORT_MAX_BYTES = 200_000_000
 EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
 GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
-
-CSS = """
-.tok-row { line-height: 2.2; }
-.tok-count { color: var(--body-text-color-subdued); margin-right: 0.4em; }
-.tok-chip { display: inline-block; padding: 0 0.45em; margin: 0 0.2em 0.2em 0; border-radius: 0.4em;
-            background: var(--color-accent-soft); border: 1px solid var(--border-color-accent);
-            font-family: var(--font-mono); white-space: pre; }
-.tok-chip.tok-bytes { background: var(--block-background-fill); border-style: dashed; }
-.tok-id { font-size: 0.7em; color: var(--body-text-color-subdued); margin-left: 0.35em; }
-"""
-
-LATEX = [
-    {"left": "$$", "right": "$$", "display": True},
-    {"left": "\\(", "right": "\\)", "display": False},
-]
 
 F = TypeVar("F", bound=Callable[..., Any])
 # An attention_core.Attended. Gradio evaluates handlers' type hints when the page is built, and naming the
 # class there would import torch before the page is served.
 Run = Any
+ui = SimpleNamespace()  # the page's components, filled in by build_demo(); handlers key their results by them
 
 
-# --- Gradio's per-request cost ----------------------------------------------------------------
-# Every API call is a new Gradio session, and Gradio 6.31's SessionState builds the config of every
-# block up front (about 50 µs a block, over 3 ms for this page) although an API call touches two or
-# three of them. This fills those configs when first needed instead. It relies on SessionState's
-# internals, so it is applied only to the pinned Gradio version; tests/test_app.py checks that the
-# lazy configs equal Gradio's own.
-LAZY_SESSIONS_FOR = "6.31.0"
-
-
-class _LazyConfigs(dict):
-    """``SessionState.config_values``, computed per block on first use; iteration computes them all."""
-
-    def __init__(self, session: Any, block_ids: Any) -> None:
-        super().__init__()
-        self._session = session
-        self._block_ids = block_ids
-        self._complete = False
-
-    def _compute(self, key: int) -> Any:
-        config = self._session.blocks_config
-        value = config.config_for_block(key, [], config.blocks[key])
-        dict.__setitem__(self, key, value)
-        return value
-
-    def _complete_all(self) -> None:
-        if not self._complete:
-            self._complete = True
-            for key in self._session.blocks_config.blocks:
-                if key in self._block_ids and not dict.__contains__(self, key):
-                    self._compute(key)
-
-    def __getitem__(self, key: int) -> Any:
-        if dict.__contains__(self, key):
-            return dict.__getitem__(self, key)
-        if key in self._block_ids and key in self._session.blocks_config.blocks:
-            return self._compute(key)
-        raise KeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        # True for every key Gradio's eager dict would hold, computed or not yet.
-        return dict.__contains__(self, key) or (key in self._block_ids and key in self._session.blocks_config.blocks)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self[key] if key in self else default
-
-    def __iter__(self):
-        self._complete_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self._complete_all()
-        return dict.__len__(self)
-
-    def items(self):  # type: ignore[override]
-        self._complete_all()
-        return dict.items(self)
-
-    def keys(self):  # type: ignore[override]
-        self._complete_all()
-        return dict.keys(self)
-
-    def values(self):  # type: ignore[override]
-        self._complete_all()
-        return dict.values(self)
-
-
-def _lazy_session_init(self: Any, blocks: Any) -> None:
-    self.blocks_config = copy.copy(blocks.default_config)
-    self.config_values = _LazyConfigs(self, blocks.blocks)
-    self.state_data = {}
-    self._state_ttl = {}
-    self.is_closed = False
-    self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
-
-
-def lighten_sessions() -> bool:
-    """Make new Gradio sessions cheap (see above); returns whether it applied."""
-    from gradio import state_holder
-
-    if gr.__version__ != LAZY_SESSIONS_FOR:
-        return False
-    state_holder.SessionState.__init__ = _lazy_session_init  # type: ignore[method-assign]
-    return True
+def message(error: Exception) -> str:
+    """A core message as the page shows it: inert text, never markup (it may quote the user's input)."""
+    return html.escape(str(error), quote=False)
 
 
 def user_errors(fn: F) -> F:
     """Turn the core's input errors into gr.Error messages; hide and log anything unexpected.
 
-    Only ``InputError`` is shown: its messages are written for users, while another library's
-    ValueError may carry internals.
+    Only ``InputError`` is shown: its messages are written for users, while another library's ValueError
+    may carry internals. An expected refusal logs one line; an unexpected error logs its traceback.
     """
 
     @functools.wraps(fn)
@@ -189,7 +86,8 @@ def user_errors(fn: F) -> F:
         except gr.Error:
             raise
         except ac.InputError as error:
-            raise gr.Error(str(error), print_exception=False) from None
+            log.info("refused in %s: %s", fn.__name__, ac.limits.excerpt(str(error), 200))
+            raise gr.Error(message(error), print_exception=False) from None
         except Exception:
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
@@ -197,61 +95,59 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# --- mapping inputs onto the core ----------------------------------------------------------
+def need_run(run: Run | None) -> Run:
+    if run is None:
+        raise ac.InputError(EXPIRED_RUN)
+    return run
+
+
+# --- mapping inputs onto the core, and runs onto components ----------------------------------
 
 
 def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Run:
-    if source == SOURCE_TABLE:
+    if source == "table":
         if not (table or "").strip():
             raise ac.InputError("The table is empty. Paste one row of numbers per token, or choose the seeded random table.")
-        return ac.attend(text, table=table, temperature=tau)
+        try:
+            return ac.attend(text, table=table, temperature=tau)
+        except ac.InputError as error:
+            if "rows but the text has" in str(error):
+                raise ac.InputError(f"{error} Or choose “Seeded random table” to give every token a vector.") from None
+            raise
     return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
-def pytorch_recipe(run: Run, text: str) -> str:
-    """The notebook lines that rebuild this run's inputs (shown beside the seed)."""
-    if run.source == "table":
-        return "# Your own table: paste it into torch.tensor([...]) in a notebook."
-    return ac.export.embedding_recipe(text, dim=run.dim, seed=run.seed)
+def matrix_value(run: Run, raw_scores: bool) -> Any:
+    from attention_core.views import figures
 
-
-def heatmap_figure(run: Run, raw_scores: bool) -> Any:
     attention = run.attention
     if raw_scores:
-        return ac.plots.heatmap_figure(
-            attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)", colorbar_label="score ω"
-        )
-    softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
-    return ac.plots.heatmap_figure(
-        attention.weights,
-        run.tokens,
-        title=f"Attention weights α = {softmax}, row by row (each row sums to 1)",
-        colorbar_label="weight α",
-    )
+        figure = figures.heatmap_figure(attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)",
+                                        colorbar_label="score ω")
+    else:
+        softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
+        figure = figures.heatmap_figure(attention.weights, run.tokens, title=f"Attention weights α = {softmax}, row by row",
+                                        colorbar_label="weight α")
+    return figures.figure_to_array(figure)
 
 
-def heatmap_image(run: Run, raw_scores: bool) -> Any:
-    return ac.plots.figure_to_array(heatmap_figure(run, raw_scores))
+def walkthrough(run: Run, query: int) -> str:
+    from attention_core.views import walkthrough as walk
+
+    steps = ac.row_steps(run.attention, query)
+    return walk.query_walkthrough(run.tokens, run.attention.inputs, steps) + "\n\n**The same steps in the book's code:**\n\n" + walk.book_cells(query)
 
 
-def walkthrough(run: Run, query: int) -> tuple[str, Any]:
-    inputs = run.attention.inputs
-    steps = ac.query_steps(inputs, query, temperature=run.temperature)
-    text = ac.explain.query_walkthrough(run.tokens, inputs, steps)
-    bars = ac.plots.figure_to_array(ac.plots.weights_bar_figure(steps.weights, run.tokens, query=query))
-    return text, bars
+def query_bars(run: Run, query: int) -> Any:
+    from attention_core.views import figures
+
+    return figures.figure_to_array(figures.weights_bar_figure(run.attention.weights[query], run.tokens, query=query))
 
 
-def table_value(tokens: list[str], matrix: Any) -> dict[str, Any]:
-    headers, rows = ac.explain.matrix_rows(tokens, matrix, TABLE_MAX_COLUMNS)
-    return {"headers": headers, "data": rows}
+def trace_text(run: Run, query: Any, key: Any) -> str:
+    from attention_core.views.walkthrough import trace_markdown
 
-
-def table_label(what: str, run: Run) -> str:
-    dim = run.attention.inputs.shape[1]
-    if dim > TABLE_MAX_COLUMNS:
-        return f"{what} (first {TABLE_MAX_COLUMNS} of {dim} dimensions, 4 decimals)"
-    return f"{what} (4 decimals)"
+    return trace_markdown(run.tokens, ac.cell_of(run.attention, query, key), run.attention.inputs)
 
 
 def query_choices(run: Run) -> list[tuple[str, int]]:
@@ -262,148 +158,145 @@ def default_query(run: Run) -> int:
     return 1 if len(run.tokens) > 1 else 0  # the book walks through x^(2), "journey"
 
 
+def tables(run: Run) -> dict:
+    from attention_core.views.tables import matrix_table, table_label
+
+    attention, tokens = run.attention, run.tokens
+    count, dim = attention.inputs.shape
+    keys = [f"{j + 1}" for j in range(count)]
+    return {
+        ui.inputs_table: gr.Dataframe(value=matrix_table(tokens, attention.inputs), label=table_label("Input embeddings x", dim)),
+        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys),
+                                       label=table_label("Attention weights α (rows: queries, columns: keys)", count, "keys")),
+        ui.context_table: gr.Dataframe(value=matrix_table(tokens, attention.context), label=table_label("Context vectors z", dim)),
+    }
+
+
 # --- UI handlers -----------------------------------------------------------------------------
 
 
 @user_errors
-def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0):
+def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
+    """The first view: tokens, the matrix and the tables. Everything below it follows in run_extras."""
+    from attention_core.views.export import embedding_recipe
+    from attention_core.views.tokens import token_chips_html
+
     run = attend_from_ui(text, source, dim, seed, table, tau)
     query = default_query(run)
-    walk_text, bars = walkthrough(run, query)
-    return (
-        run,
-        ac.explain.token_chips_html(run.tokens, run.ids),
-        heatmap_image(run, raw_scores),
-        gr.Dataframe(value=table_value(run.tokens, run.attention.inputs), label=table_label("Input embeddings x", run)),
-        gr.Dataframe(value=table_value(run.tokens, run.attention.context), label=table_label("Context vectors z", run)),
-        gr.Dropdown(choices=query_choices(run), value=query),
-        walk_text,
-        bars,
-        ac.explain.self_match_markdown(run.tokens, run.attention),
-        pytorch_recipe(run, text),
-    )
+    recipe = ("# Your own table: paste it into torch.tensor([...]) in a notebook." if run.source == "table"
+              else embedding_recipe(text, dim=run.dim, seed=run.seed))
+    return {
+        ui.state: run,
+        ui.tokens_html: token_chips_html(run.tokens, run.ids),
+        ui.heatmap: matrix_value(run, raw_scores),
+        **tables(run),
+        ui.query: gr.Dropdown(choices=query_choices(run), value=query),
+        ui.walk_text: walkthrough(run, query),
+        ui.recipe: recipe,
+    }
+
+
+@user_errors
+def run_extras(run: Run | None, text: str) -> dict:
+    """Everything below the first view: bars, trace, parity, facts, temperature, notebook snippet."""
+    from attention_core.views import facts as facts_view
+    from attention_core.views.export import pytorch_snippet
+    from attention_core.views.parity import parity_markdown
+
+    if run is None:
+        return {}
+    attention, tokens = run.attention, run.tokens
+    query, choices = default_query(run), query_choices(run)
+    is_book_shape = run.source == "table" and tuple(attention.inputs.shape) == (6, 3)
+    if is_book_shape:
+        note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
+        parity = f"Computed from this run's 6 × 3 inputs{note}.\n\n" + parity_markdown(ac.book_parity(attention.inputs))
+    else:
+        parity = ("The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare "
+                  "them with this app's numbers.")
+    match = ac.self_matches(attention.scores)
+    return {
+        ui.bars: query_bars(run, query),
+        ui.trace_query: gr.Dropdown(choices=choices, value=query),
+        ui.trace_key: gr.Dropdown(choices=choices, value=0),
+        ui.trace_md: trace_text(run, query, 0),
+        ui.parity_md: parity,
+        ui.facts_md: facts_view.repeats_markdown(tokens, ac.repeats(run.ids, attention), len(tokens)),
+        ui.self_match: facts_view.self_match_markdown(tokens, match),
+        ui.snippet: pytorch_snippet(tokens, run.ids, run.source, run.dim, run.seed, text, attention.inputs,
+                                    temperature=run.temperature),
+        ui.tau_md: facts_view.temperature_markdown(attention.scores, run.temperature, attention.inputs.shape[1]),
+    }
+
+
+@user_errors
+def time_both(run: Run | None) -> str:
+    from attention_core.views.loops import timings_markdown
+
+    return "" if run is None else timings_markdown(run.attention.inputs)
+
+
+@user_errors
+def draw_hull(run: Run | None) -> Any:
+    from attention_core.views import figures
+
+    if run is None:
+        return gr.skip()
+    attention = run.attention
+    return figures.figure_to_array(figures.convex_hull_figure(attention.inputs, attention.context, run.tokens))
 
 
 @user_errors
 def self_match_by_dim() -> str:
     """The cat sentence's diagonal at a few dimensions, with the default seed (computed when the section opens)."""
+    from attention_core.views.facts import self_match_by_dim_markdown
+
     rows = []
     for dim in SELF_MATCH_DIMS:
         run = ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
-        rows.append((dim, ac.explain.self_match_count(run.attention.scores), len(run.tokens)))
-    return ac.explain.self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
+        rows.append((dim, ac.self_matches(run.attention.scores).count, len(run.tokens)))
+    return self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
 
 
 @user_errors
-def redraw_heatmap(run: Run | None, raw_scores: bool):
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    return heatmap_image(run, raw_scores)
+def redraw_heatmap(run: Run | None, raw_scores: bool) -> Any:
+    return matrix_value(need_run(run), raw_scores)
 
 
 @user_errors
-def show_query(run: Run | None, query: Any):
+def show_query(run: Run | None, query: Any) -> dict:
     if query is None:
-        return gr.skip(), gr.skip()
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    try:
-        index = int(query)
-    except (TypeError, ValueError):
-        index = -1
-    if isinstance(query, bool) or not 0 <= index < len(run.tokens):
-        raise ac.InputError(f"Choose a query token between 1 and {len(run.tokens)}.")
-    return walkthrough(run, index)
+        return {}
+    run = need_run(run)
+    index = ac.check_index(query, "query", len(run.tokens))
+    return {ui.walk_text: walkthrough(run, index), ui.bars: query_bars(run, index)}
 
 
 @user_errors
-def time_both(run: Run | None) -> str:
-    if run is None:
-        return ""
-    inputs = run.attention.inputs[:LOOPS_MAX_TOKENS]
-    loops_seconds, matrix_seconds, difference = ac.explain.compare_implementations(inputs)
-    note = ""
-    if run.attention.inputs.shape[0] > LOOPS_MAX_TOKENS:
-        note = f"\n\n(Timed on the first {LOOPS_MAX_TOKENS} tokens: the loops make T² Python calls.)"
-    return ac.explain.timings_markdown(inputs, loops_seconds, matrix_seconds, difference) + note
-
-
-@user_errors
-def run_extras(run: Run | None, text: str):
-    """Everything below the main views: trace, parity, facts, temperature, notebook snippet."""
-    if run is None:
-        return (gr.skip(),) * 8
-    attention, tokens = run.attention, run.tokens
-    query, key = default_query(run), 0
-    choices = query_choices(run)
-    groups = ac.facts.repeated_tokens(run.ids, attention.inputs)
-    wins = ac.explain.self_match_count(attention.scores)
-    facts = (
-        ac.facts.repeated_tokens_markdown(tokens, groups, attention)
-        + f"\n\n**Self-attention:** {wins} of {len(tokens)} tokens have their largest score with themselves "
-        "(see *Why the next step adds trainable weights*)."
-    )
-    hull = ac.plots.figure_to_array(ac.plots.convex_hull_figure(attention.inputs, attention.context, tokens))
-    snippet = ac.export.pytorch_snippet(
-        tokens, run.ids, run.source, run.dim, run.seed, text, attention.inputs, temperature=run.temperature
-    )
-    return (
-        gr.Dropdown(choices=choices, value=query),
-        gr.Dropdown(choices=choices, value=key),
-        trace_text(run, query, key),
-        parity_text(run),
-        facts,
-        hull,
-        snippet,
-        ac.explain.temperature_markdown(attention.scores, run.temperature, attention.inputs.shape[1]),
-    )
-
-
-def trace_text(run: Run, query: int, key: int) -> str:
-    trace = ac.trace_cell(run.attention.inputs, query, key, temperature=run.temperature)
-    return ac.trace_markdown(run.tokens, trace, run.attention.inputs)
-
-
-def parity_text(run: Run) -> str:
-    if run.source != "table" or tuple(run.attention.inputs.shape) != (6, 3):
-        return (
-            "The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare them "
-            "with this app's numbers."
-        )
-    note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
-    return f"Computed from this run's 6 × 3 inputs{note}.\n\n" + ac.parity_markdown(ac.book_parity(run.attention.inputs))
-
-
-@user_errors
-def trace_pair(run: Run | None, query: Any, key: Any) -> str:
+def trace_pair(run: Run | None, query: Any, key: Any) -> Any:
     if query is None or key is None:
         return gr.skip()
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    return trace_text(run, query, key)
+    return trace_text(need_run(run), query, key)
 
 
 @user_errors
-def trace_click(run: Run | None, event: gr.SelectData):
-    """A click on the heatmap picks the (query, key) cell under it."""
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    x, y = event.index
-    cell = ac.plots.heatmap_cell_at(run.tokens, x, y)
-    if cell is None:
-        return gr.skip(), gr.skip(), gr.skip()
-    query, key = cell
-    return query, key, trace_text(run, query, key)
+def trace_select(run: Run | None, event: gr.SelectData) -> dict:
+    """A cell chosen in the matrix (click or Enter) is traced: the event carries its (row, column)."""
+    run = need_run(run)
+    query, key = event.index
+    return {ui.trace_query: query, ui.trace_key: key, ui.trace_md: trace_text(run, query, key)}
 
 
 @user_errors
-def shuffle_tokens(run: Run | None, shuffles: Any):
-    """Permute the tokens, differently from the last click, and show that the heatmap permutes with them.
+def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
+    """Permute the tokens, differently from the last click, and show that the matrix permutes with them.
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
     """
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
+    from attention_core.views import figures
+    from attention_core.views.facts import shuffle_markdown
+
+    run = need_run(run)
     count = len(run.tokens)
     if count < 2:
         raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
@@ -411,126 +304,156 @@ def shuffle_tokens(run: Run | None, shuffles: Any):
     if previous is not None and len(previous) != count:
         previous = None  # a new run since the last shuffle
     permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
-    inputs = ac.permute(run.attention.inputs, permutation)
-    shuffled = ac.self_attention(inputs, temperature=run.temperature)
+    shuffled = ac.self_attention(ac.permute(run.attention.inputs, permutation), temperature=run.temperature)
     tokens = [run.tokens[i] for i in permutation]
-    image = ac.plots.figure_to_array(
-        ac.plots.heatmap_figure(shuffled.weights, tokens, title="Shuffled: weights of the permuted tokens",
-                                colorbar_label="weight α")
-    )
-    return image, ac.facts.shuffle_markdown(run.tokens, permutation, run.attention, shuffled), (clicks + 1, permutation)
+    image = figures.figure_to_array(figures.heatmap_figure(shuffled.weights, tokens, title="Shuffled: weights of the permuted tokens",
+                                                           colorbar_label="weight α"))
+    return {ui.shuffled: image, ui.shuffle_md: shuffle_markdown(run.tokens, permutation, run.attention, shuffled),
+            ui.shuffles: (clicks + 1, permutation)}
 
 
 @user_errors
 def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
-    """Write this run as CSV, JSON and the heatmap as PNG, for download."""
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    folder = export_folder()
+    """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download."""
+    from attention_core.views import export, figures
+
+    run = need_run(run)
     attention = run.attention
-    (folder / "attention.csv").write_text(
-        ac.run_csv(run.tokens, run.ids, attention, temperature=run.temperature), encoding="utf-8", newline=""
-    )
-    (folder / "attention.json").write_text(
-        ac.run_json(run.tokens, run.ids, attention, temperature=run.temperature), encoding="utf-8"
-    )
-    (folder / "heatmap.png").write_bytes(ac.plots.figure_to_png(heatmap_figure(run, raw_scores)))
-    return [str(folder / name) for name in ("attention.csv", "attention.json", "heatmap.png")]
+    folder = export_folder(Path(ui.exports.GRADIO_CACHE) / "attention-exports")
+    files = {
+        "attention-run.json": export.run_json(run.tokens, run.ids, attention, temperature=run.temperature).encode(),
+        "attention-weights.csv": export.weights_csv(run.tokens, attention).encode(),
+    }
+    figure = figures.heatmap_figure(attention.scores if raw_scores else attention.weights, run.tokens,
+                                    title="Attention scores ω" if raw_scores else "Attention weights α",
+                                    colorbar_label="score ω" if raw_scores else "weight α")
+    files["attention-matrix.png"] = figures.figure_to_png(figure)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return [str(folder / name) for name in files]
 
 
-def export_folder() -> Path:
-    """A fresh folder for one export; folders older than EXPORT_TTL_SECONDS are removed first."""
-    EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
+def export_folder(root: Path) -> Path:
+    """A fresh folder for one export. Older exports expire after EXPORT_TTL_SECONDS, and while all of them
+    together take more than EXPORT_MAX_BYTES the oldest go first; if the disk budget is still spent, refuse."""
+    root.mkdir(parents=True, exist_ok=True)
     now = time.time()
-    for old in EXPORT_ROOT.iterdir():
+    folders = []
+    for folder in root.iterdir():
         try:
-            if now - old.stat().st_mtime > EXPORT_TTL_SECONDS:
-                shutil.rmtree(old, ignore_errors=True)
+            age = now - folder.stat().st_mtime
+            size = sum(f.stat().st_size for f in folder.iterdir())
         except OSError:
-            pass  # another request removed it first
-    return Path(tempfile.mkdtemp(dir=EXPORT_ROOT))
+            continue  # another request removed it first
+        if age > EXPORT_TTL_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            folders.append((age, size, folder))
+    total = sum(size for _, size, _ in folders)
+    for age, size, folder in sorted(folders, reverse=True):  # oldest first
+        if total <= EXPORT_MAX_BYTES:
+            break
+        if age < 60:
+            raise ac.InputError("The server's space for exports is full right now. Try again in a minute.")
+        shutil.rmtree(folder, ignore_errors=True)
+        total -= size
+    fresh = root / uuid.uuid4().hex
+    fresh.mkdir()
+    return fresh
 
 
-def restore_from_url(request: gr.Request):
-    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored."""
+LINK_PARAMETERS = {
+    "dim": (ac.check_dim, f"a whole number from {ac.MIN_DIM} to {ac.MAX_DIM}"),
+    "seed": (ac.check_seed, f"a whole number from 0 to {ac.MAX_SEED:,}"),
+    "tau": (ac.check_temperature, f"a number from {ac.MIN_TEMPERATURE:g} to {ac.MAX_TEMPERATURE:g}"),
+}
+
+
+def restore_from_url(request: gr.Request) -> dict:
+    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored.
+
+    A refused parameter gets a fixed message naming it and its range: the link's own value is never quoted.
+    """
     params = dict(request.query_params) if request is not None else {}
+    restored: dict = {}
     text = params.get("text")
-    values: dict[str, Any] = {}
-    if isinstance(text, str) and text.strip() and len(text) <= ac.MAX_TEXT_CHARS:
-        values["text"] = text
-    for name, check in (("dim", ac.check_dim), ("seed", ac.check_seed), ("tau", ac.check_temperature)):
+    if isinstance(text, str) and text and len(text) <= ac.MAX_TEXT_CHARS:
+        restored[ui.text] = text
+    for name, component in (("dim", ui.dim), ("seed", ui.seed), ("tau", ui.tau)):
         if name in params:
+            check, allowed = LINK_PARAMETERS[name]
             try:
-                values[name] = check(params[name])
-            except ac.InputError as error:
-                gr.Warning(f"The link's {name} was ignored: {error}")
-    view = params.get("view")
-    book = params.get("table") == "book"
-    return (
-        values.get("text", gr.skip()),
-        SOURCE_TABLE if book else (SOURCE_RANDOM if params else gr.skip()),
-        BOOK_TABLE if book else gr.skip(),
-        values.get("dim", gr.skip()),
-        values.get("seed", gr.skip()),
-        values.get("tau", gr.skip()),
-        (view == "scores") if view in ("scores", "weights") else gr.skip(),
-    )
+                restored[component] = check(params[name])
+            except ac.InputError:
+                gr.Warning(f"The link's {name} was ignored: it must be {allowed}.")
+    if params.get("table") == "book":
+        restored |= {ui.source: "table", ui.table: BOOK_TABLE}
+    elif params:
+        restored[ui.source] = "random"
+    if params.get("view") in ("scores", "weights"):
+        restored[ui.raw_scores] = params["view"] == "scores"
+    return restored
 
 
 @user_errors
-def root_temperature(dim: Any) -> float:
-    """τ = √d, what scaled dot-product attention (section 3.4) divides the scores by."""
+def root_temperature(source: str, dim: Any, run: Run | None) -> float:
+    """τ = √d for the active table's d: the random table's dim box, or the columns of the user's table."""
+    if source == "table":
+        return need_run(run).attention.inputs.shape[1] ** 0.5
     return ac.check_dim(dim) ** 0.5
 
 
-def load_book_example():
-    return BOOK_SENTENCE, SOURCE_TABLE, BOOK_TABLE, 1.0, gr.Accordion(open=True)
+def text_edited(text: str, source: str, table: str) -> Any:
+    """New text after the book's example: the book's table no longer fits, so go back to the random table."""
+    if source == "table" and table == BOOK_TABLE and text != BOOK_SENTENCE:
+        return "random"
+    return gr.skip()
 
 
 @user_errors
-def load_upload(path: str | None):
+def load_upload(path: str | None) -> dict:
     if not path:
-        return gr.skip(), gr.skip()
+        return {}
     name = Path(path).name
     check_upload_size(os.path.getsize(path), name)
     with open(path, "rb") as handle:  # a Gradio temp file, never a user-typed path
         data = handle.read(ac.MAX_UPLOAD_BYTES + 1)
     text = decode_upload(data, name)
     ac.parse_embedding_table(text)  # report a bad table now, not on the next Run
-    return text, SOURCE_TABLE
+    return {ui.table: text, ui.source: "table"}
 
 
-def toggle_source(source: str):
-    random_source = source == SOURCE_RANDOM
-    return gr.Column(visible=random_source), gr.Column(visible=not random_source)
+def toggle_source(source: str) -> dict:
+    return {ui.random_box: gr.Column(visible=source == "random"), ui.table_box: gr.Column(visible=source == "table")}
 
 
-@user_errors
-def run_lab(values: str, dtype: str):
-    result = ac.compare_normalizations(values, dtype)
-    columns = {
-        "sum-normalized": result.sum_normalized.tolist(),
-        "naive softmax": result.softmax_naive.tolist(),
-        "stable softmax": result.softmax_stable.tolist(),
-    }
-    rows = [
-        [ac.explain.num(v), ac.explain.num(s), ac.explain.num(n), ac.explain.num(t)]
-        for v, s, n, t in zip(result.values.tolist(), *columns.values())
-    ]
-    sums = result.sums()
-    rows.append(["sum: " + ac.explain.num(sums["values"])] + [ac.explain.num(sums[k]) for k in ("sum_normalized", "softmax_naive", "softmax_stable")])
-    table = {"headers": ["value", "sum-normalized", "naive softmax", "stable softmax"], "data": rows}
-    figure = ac.plots.normalization_figure(result.values.tolist(), columns)
-    notes = "\n".join(f"- {note}" for note in result.notes) or "- Nothing surprising: all three give finite weights."
-    return table, ac.plots.figure_to_array(figure), f"**Notes ({result.dtype})**\n\n{notes}"
+def run_lab(values: str, dtype: str) -> dict:
+    """The lab's three columns, chart and notes. A refusal replaces all three, so nothing stale stays."""
+    from attention_core.views import figures
+
+    try:
+        result = ac.compare_normalizations(values, dtype)
+    except ac.InputError as error:
+        return {ui.lab_table: None, ui.lab_chart: None, ui.lab_notes: f"**Cannot compare:** {message(error)}"}
+    columns = dict(zip(lab_view.COLUMNS, (result.sum_normalized.tolist(), result.softmax_naive.tolist(),
+                                          result.softmax_stable.tolist())))
+    chart = figures.figure_to_array(figures.normalization_figure(result.values.tolist(), columns))
+    return {ui.lab_table: lab_view.lab_table(result), ui.lab_chart: chart, ui.lab_notes: lab_view.notes_markdown(result)}
 
 
-# --- the named API ---------------------------------------------------------------------------
+# --- the named API (also the MCP tools) ------------------------------------------------------
 
 
 @user_errors
-def tokenize_api(text: str) -> dict:
-    """Tokenize text with GPT-2's BPE. Returns {"ids": [...], "tokens": [...]}."""
+def tokenize(text: str) -> dict:
+    """Tokenize text with GPT-2's BPE tokenizer (tiktoken, offline).
+
+    Args:
+        text: The text to tokenize: 1 to 10,000 characters, at most 256 GPT-2 tokens. "<|endoftext|>" is token 50256.
+
+    Returns:
+        {"ids": [int, ...], "tokens": [str, ...]}: one id and one text piece per token.
+    """
     text = ac.check_text(text)
     tokens = ac.tokenize(text)
     ac.check_token_count(len(tokens.ids))
@@ -538,22 +461,41 @@ def tokenize_api(text: str) -> dict:
 
 
 @user_errors
-def attend_api(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
-    """Weight-free self-attention. Returns tokens, ids, inputs (T x d), scores (T x T), weights (T x T), context (T x d).
+def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
+    """Weight-free self-attention (chapter 3.3): scores ω = X Xᵀ, weights α = softmax(ω) row by row, context Z = α X.
 
-    A non-empty table (CSV, TSV, JSON or a torch.tensor literal, one row per token) replaces the seeded random
-    embeddings. If text is empty and the table has a label column, the labels are the tokens.
+    The answer holds T×d + T×T + T×T + T×d numbers for T tokens and d dimensions: at the limits (256 tokens,
+    d = 768) that is about 6 MB of JSON. Keep it small with a short text and a small dim.
+
+    Args:
+        text: The sentence: 1 to 10,000 characters, at most 256 GPT-2 tokens. May be "" when the table has a label column.
+        dim: Embedding dimension d of the seeded random table, 1 to 768 (ignored when a table is given).
+        seed: Seed of the random table, 0 to 4294967295, as in torch.manual_seed(seed); torch.nn.Embedding(50257, dim).
+        table: Optional embedding table replacing the random one, one row per token: CSV, TSV, JSON [[...]] or a
+            pasted torch.tensor([...]) literal; at most 256 rows, 768 columns and 1 MB.
+
+    Returns:
+        {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}, floats in their
+        shortest float32 form.
     """
-    return ac.serialize.attended_json(ac.attend(text, dim=dim, seed=seed, table=table))
+    from attention_core.views.serialize import attended_json
+
+    return attended_json(ac.attend(text, dim=dim, seed=seed, table=table))
 
 
 @user_errors
-def normalize_api(values: str, dtype: str = "float32") -> dict:
-    """Sum normalization, naive softmax and stable softmax of comma-separated values in float16, float32 or float64.
+def normalize(values: str, dtype: Literal["float16", "float32", "float64"] = "float32") -> dict:
+    """Sum normalization, naive softmax and stable softmax side by side, in one dtype.
 
-    Non-finite results are null, and a note explains each one.
+    Args:
+        values: 1 to 1,000 numbers separated by commas or spaces, e.g. "1, 2, 3, 400". -inf is allowed (a masked score).
+        dtype: The floating-point type to compute in: float16, float32 or float64.
+
+    Returns:
+        {"values", "sum_normalized", "softmax_naive", "softmax_stable", "notes"}; NaN and inf are null, and each
+        note explains one surprising result.
     """
-    return ac.serialize.comparison_json(ac.compare_normalizations(values, dtype))
+    return lab_view.comparison_json(ac.compare_normalizations(values, dtype))
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -569,23 +511,7 @@ def intro_section() -> None:
     )
 
 
-# Keeps the page's URL in step with the settings, so the address bar is always a shareable link.
-URL_JS = """
-(text, source, table, dim, seed, tau, raw) => {
-    const params = new URLSearchParams();
-    params.set("text", text ?? "");
-    params.set("dim", dim);
-    params.set("seed", seed);
-    params.set("tau", tau);
-    params.set("view", raw ? "scores" : "weights");
-    if (source === %s && table === %s) params.set("table", "book");
-    history.replaceState(null, "", "?" + params.toString());
-}
-"""
-
-
-def attention_section() -> SimpleNamespace:
-    ui = SimpleNamespace()
+def inputs_section() -> None:
     with gr.Row():
         with gr.Column(scale=3):
             ui.text = gr.Textbox(value=BOOK_SENTENCE, label="Text", lines=2, max_lines=8, max_length=ac.MAX_TEXT_CHARS,
@@ -593,10 +519,10 @@ def attention_section() -> SimpleNamespace:
             with gr.Row():
                 ui.run_button = gr.Button("Run", variant="primary", scale=2)
                 ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
-            gr.Examples([[BOOK_SENTENCE], [CAT_SENTENCE], [BOOK_TOKENIZER_SENTENCE], [UNICODE_SENTENCE]],
-                        inputs=[ui.text], api_visibility="private", label="Examples")
+            ui.examples = gr.Examples([[text] for text in EXAMPLES], inputs=[ui.text], api_visibility="private",
+                                      label="Examples (click one to run it)")
         with gr.Column(scale=2):
-            ui.source = gr.Radio([SOURCE_RANDOM, SOURCE_TABLE], value=SOURCE_RANDOM, label="Embeddings")
+            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
@@ -610,7 +536,10 @@ def attention_section() -> SimpleNamespace:
                                       "a label column is optional.")
                 ui.upload = gr.File(label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)",
                                     file_types=list(UPLOAD_TYPES), type="filepath", height=90)
+    ui.book_table = gr.Textbox(BOOK_TABLE, visible=False)  # lets the address bar name the book's table
 
+
+def matrix_section() -> None:
     ui.tokens_html = gr.HTML(label="Tokens", elem_id="tokens")
     with gr.Row():
         with gr.Column(scale=3):
@@ -622,34 +551,33 @@ def attention_section() -> SimpleNamespace:
             ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
             ui.heatmap = gr.Image(label="Heatmap (rows: queries, columns: keys)", show_label=False, type="numpy",
                                   format="png", interactive=False, buttons=["download", "fullscreen"], elem_id="heatmap")
-            gr.Markdown("Click a cell to trace it below.")
         with gr.Column(scale=2):
             ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
                                            elem_id="inputs-table")
+            ui.weights_table = gr.Dataframe(label="Attention weights α", interactive=False, max_height=320,
+                                            elem_id="weights-table")
             ui.context_table = gr.Dataframe(label="Context vectors z", interactive=False, max_height=320,
                                             elem_id="context-table")
 
+
+def details_section() -> None:
     with gr.Accordion("Trace one cell", open=True):
         with gr.Row():
             ui.trace_query = gr.Dropdown(label="query (row)", choices=[], type="value", interactive=True)
             ui.trace_key = gr.Dropdown(label="key (column)", choices=[], type="value", interactive=True)
         ui.trace_md = gr.Markdown(latex_delimiters=LATEX, elem_id="trace")
-
     with gr.Accordion("Walk through one query", open=True):
         ui.query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
-        ui.walk_text = gr.Markdown(latex_delimiters=LATEX)
-        ui.bars = gr.Image(label="This query's weights", show_label=False, type="numpy", format="png",
-                           interactive=False)
-
-    with gr.Accordion("The book's printed values, side by side", open=False) as ui.parity_box:
+        ui.walk_text = gr.Markdown(latex_delimiters=LATEX, elem_id="walkthrough")
+        ui.bars = gr.Image(label="This query's weights", show_label=False, type="numpy", format="png", interactive=False)
+    with gr.Accordion("The book's printed values, side by side", open=False):
         ui.parity_md = gr.Markdown(latex_delimiters=LATEX, elem_id="parity")
-
-    with gr.Accordion("What attention without weights cannot do", open=False):
+    with gr.Accordion("What attention without weights cannot do", open=False) as ui.facts_box:
         ui.facts_md = gr.Markdown(latex_delimiters=LATEX)
+        ui.self_match = gr.Markdown(latex_delimiters=LATEX)
         ui.shuffle_button = gr.Button("Shuffle the tokens", size="sm")
         with gr.Row():
-            ui.shuffled = gr.Image(label="Shuffled heatmap", show_label=False, type="numpy", format="png",
-                                   interactive=False)
+            ui.shuffled = gr.Image(label="Shuffled matrix", show_label=False, type="numpy", format="png", interactive=False)
             ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
         gr.Markdown(
             "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it "
@@ -659,108 +587,92 @@ def attention_section() -> SimpleNamespace:
         )
         ui.hull = gr.Image(label="Inputs and their context vectors", show_label=False, type="numpy", format="png",
                            interactive=False)
-
     with gr.Accordion("Temperature", open=False):
         ui.tau_md = gr.Markdown(latex_delimiters=LATEX)
-
     with gr.Accordion("Loops vs matrices", open=False):
         loops_code, matrix_code = lessons.code_of_both()
         with gr.Row():
-            gr.Code(loops_code, language="python", label="Loops: torch.dot, one pair at a time", interactive=False)
-            gr.Code(matrix_code, language="python", label="Matrices: two matrix products and a softmax",
+            gr.Code(loops_code, language="python", label="Loops: the chapter's torch.dot, one pair at a time",
                     interactive=False)
+            gr.Code(matrix_code, language="python", label="Matrices: the book's three lines", interactive=False)
         ui.timings = gr.Markdown()
-
     with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
         ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
         ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
-        gr.Markdown("**In the current run:**")
-        ui.self_match = gr.Markdown(latex_delimiters=LATEX)
-
     with gr.Accordion("Take this run home", open=False):
-        ui.export_button = gr.Button("Prepare CSV, JSON and PNG", size="sm")
+        ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
         ui.exports = gr.File(label="Downloads", file_count="multiple", interactive=False)
         ui.snippet = gr.Code(language="python", label="Copy as PyTorch (torch and tiktoken only)", interactive=False,
                              buttons=["copy"], wrap_lines=True)
-
     ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
-    ui.run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
-    ui.run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.context_table, ui.query,
-                      ui.walk_text, ui.bars, ui.self_match, ui.recipe]
-    ui.extras_outputs = [ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.hull, ui.snippet,
-                         ui.tau_md]
-    wire_attention(ui)
-    return ui
-
-
-def run_chain(ui: SimpleNamespace, event: Any) -> Any:
-    """After a trigger: the main views first, then what lies below them, then the loop timing."""
-    private = {"api_visibility": "private"}
-    return (
-        event.then(run_attention, ui.run_inputs, ui.run_outputs, **private)
-        .then(run_extras, [ui.state, ui.text], ui.extras_outputs, **private)
-        .then(time_both, ui.state, ui.timings, **private)
-    )
-
-
-def wire_attention(ui: SimpleNamespace) -> None:
-    private = {"api_visibility": "private"}
-    url_inputs = [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores]
-    url_js = URL_JS % (json.dumps(SOURCE_TABLE), json.dumps(BOOK_TABLE))
-
-    ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
-    ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
-    triggers = gr.on([ui.run_button.click, ui.text.submit, ui.tau.release], None, url_inputs, None, js=url_js,
-                     **private)
-    run_chain(ui, triggers)
-    root = ui.root_button.click(root_temperature, ui.dim, ui.tau, queue=False, **private)
-    run_chain(ui, root.then(None, url_inputs, None, js=url_js, **private))
-    # .input, not .change: a shared link that restores the switch must not redraw before its run exists.
-    ui.raw_scores.input(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
-    ui.raw_scores.input(None, url_inputs, None, js=url_js, **private)
-    ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
-    gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
-          ui.trace_md, **private)
-    ui.heatmap.select(trace_click, ui.state, [ui.trace_query, ui.trace_key, ui.trace_md], **private)
-    ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles],
-                            **private)
-    ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
-    ui.why_box.expand(self_match_by_dim, None, ui.by_dim, **private)
-    book = ui.book_button.click(load_book_example, None, [ui.text, ui.source, ui.table, ui.tau, ui.parity_box],
-                                queue=False, **private).then(None, url_inputs, None, js=url_js, **private)
-    run_chain(ui, book)
-    cat = ui.cat_button.click(lambda: (CAT_SENTENCE, SOURCE_RANDOM), None, [ui.text, ui.source], queue=False,
-                              **private).then(None, url_inputs, None, js=url_js, **private)
-    run_chain(ui, cat)
 
 
 def lab_section() -> None:
-    gr.Markdown(
-        "Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow."
+    gr.Markdown("Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow.")
+    with gr.Row():
+        ui.values = gr.Textbox(value="1, 2, 3, 400", label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3)
+        ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
+    ui.lab_button = gr.Button("Compare", variant="primary")
+    gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], ["1, 2, 3, 400"]], inputs=[ui.values],
+                api_visibility="private", label="Examples (the first is the book's attn_scores_2)")
+    with gr.Row():
+        ui.lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False)
+        ui.lab_notes = gr.Markdown()
+    ui.lab_chart = gr.Image(label="Grouped bars", show_label=False, type="numpy", format="png", interactive=False)
+    gr.Markdown(lab_view.formulas(), latex_delimiters=LATEX)
+
+
+def run_chain(event: Any) -> Any:
+    """After a trigger: the address bar, the first view, then what lies below it, then the loop timing."""
+    private = {"api_visibility": "private"}
+    run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
+    run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.query,
+                   ui.walk_text, ui.recipe]
+    extras_outputs = [ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
+                      ui.snippet, ui.tau_md]
+    return (
+        event.then(None, url_inputs(), None, js=URL_JS, **private)
+        .then(run_attention, run_inputs, run_outputs, **private)
+        .success(run_extras, [ui.state, ui.text], extras_outputs, **private)
+        .success(time_both, ui.state, ui.timings, **private)
     )
-    with gr.Row():
-        values = gr.Textbox(value="1, 2, 3, 400", label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3)
-        dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
-    lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], ["1, 2, 3, 400"]], inputs=[values],
-                api_visibility="private",
-                label="Examples (the first is the book's attn_scores_2)")
-    with gr.Row():
-        lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False)
-        lab_notes = gr.Markdown()
-    lab_chart = gr.Image(label="Grouped bars", show_label=False, type="numpy", format="png", interactive=False)
-    gr.Markdown(lessons.LAB_FORMULAS, latex_delimiters=LATEX)
-    lab_outputs = [lab_table, lab_chart, lab_notes]
-    gr.on([lab_button.click, values.submit, dtype.change], run_lab, [values, dtype], lab_outputs, api_visibility="private")
-    return [values, dtype], lab_outputs
 
 
-def api_section() -> None:
-    gr.api(tokenize_api, api_name="tokenize")
-    gr.api(attend_api, api_name="attend")
-    gr.api(normalize_api, api_name="normalize")
+def url_inputs() -> list:
+    return [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores, ui.book_table]
+
+
+def wire() -> None:
+    private = {"api_visibility": "private"}
+    ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
+    ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
+    ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
+    run_chain(gr.on([ui.run_button.click, ui.text.submit, ui.tau.release], None, None, None, **private))
+    run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.state], ui.tau, **private))
+    run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private))
+    # .input, not .change: a shared link that restores the switch must not redraw before its run exists.
+    ui.raw_scores.input(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
+    ui.raw_scores.input(None, url_inputs(), None, js=URL_JS, **private)
+    ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
+    gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
+          ui.trace_md, **private)
+    ui.heatmap.select(trace_select, ui.state, [ui.trace_query, ui.trace_key, ui.trace_md], **private)
+    ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private)
+    ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
+    ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
+    ui.why_box.expand(self_match_by_dim, None, ui.by_dim, **private)
+    run_chain(ui.book_button.click(lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
+                                   None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private))
+    run_chain(ui.cat_button.click(lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source],
+                                  queue=False, **private))
+    lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
+    gr.on([ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private)
+
+
+URL_JS = (WEB / "url.js").read_text(encoding="utf-8")
+PAGE_CSS = (WEB / "page.css").read_text(encoding="utf-8")
 
 
 def build_demo() -> gr.Blocks:
@@ -770,30 +682,32 @@ def build_demo() -> gr.Blocks:
         intro_section()
         with gr.Tabs():
             with gr.Tab("Self-attention"):
-                ui = attention_section()
+                inputs_section()
+                matrix_section()
+                details_section()
             with gr.Tab("Normalization lab"):
-                lab_inputs, lab_outputs = lab_section()
-        api_section()
-        # A shared link's settings first, then the run they describe.
-        # Queued, so that gr.Warning about a bad link parameter reaches the page as a toast.
-        restored = blocks.load(
-            restore_from_url, None, [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores],
-            api_visibility="private",
-        )
-        run_chain(ui, restored)
-        blocks.load(run_lab, lab_inputs, lab_outputs, api_visibility="private")
+                lab_section()
+        gr.api(tokenize, api_name="tokenize")
+        gr.api(attend, api_name="attend")
+        gr.api(normalize, api_name="normalize")
+        wire()
+        # A shared link's settings first, then the run they describe. Queued, so that gr.Warning about a bad
+        # link parameter reaches the page as a toast.
+        restored = blocks.load(restore_from_url, None, [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores],
+                               api_visibility="private")
+        run_chain(restored)
+        blocks.load(run_lab, [ui.values, ui.dtype], [ui.lab_table, ui.lab_chart, ui.lab_notes], api_visibility="private")
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     return blocks
 
 
-lighten_sessions()
 demo = build_demo()
 
 
 def launch(**overrides: Any):
     """Launch ``demo`` with the Space's settings; tests pass a port and ``prevent_thread_lock=True``."""
     settings: dict[str, Any] = {
-        "css": CSS,
+        "css": PAGE_CSS,
         "theme": gr.themes.Soft(),
         "show_error": False,
         "max_file_size": ac.MAX_UPLOAD_BYTES,
@@ -807,7 +721,7 @@ def launch(**overrides: Any):
 def warm_up() -> None:
     """Import torch and matplotlib, load the tokenizer and the default table: the first visitor's run is then quick."""
     try:
-        run_attention(BOOK_SENTENCE, SOURCE_RANDOM, DEFAULT_DIM, DEFAULT_SEED, "", False)
+        run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
     except gr.Error:
         log.exception("warm-up failed")
 

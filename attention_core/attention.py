@@ -15,10 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .limits import InputError, positive_temperature
-
-# exp(x) is finite in float32 up to ln(float32 max) ≈ 88.72; past it the walk-through shifts by the max.
-_FLOAT32_EXP_LIMIT = 88.0
+from .limits import InputError, check_index, positive_temperature
 
 
 def attention_scores(inputs: torch.Tensor) -> torch.Tensor:
@@ -62,13 +59,14 @@ def context_vectors(weights: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor
 class SelfAttention:
     """Every step of weight-free self-attention for one input matrix.
 
-    inputs (T, d), scores (T, T), weights (T, T), context (T, d).
+    inputs (T, d), scores (T, T), weights (T, T), context (T, d); temperature τ divided the scores in the softmax.
     """
 
     inputs: torch.Tensor
     scores: torch.Tensor
     weights: torch.Tensor
     context: torch.Tensor
+    temperature: float = 1.0
 
 
 def self_attention(inputs: torch.Tensor, *, temperature: float = 1.0) -> SelfAttention:
@@ -84,11 +82,12 @@ def self_attention(inputs: torch.Tensor, *, temperature: float = 1.0) -> SelfAtt
     scores = attention_scores(inputs)  # (T, T)
     weights = attention_weights(scores, temperature=temperature)  # (T, T)
     context = context_vectors(weights, inputs)  # (T, d)
-    return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context)
+    return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context, temperature=temperature)
 
 
 def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
-    """The same computation with explicit loops over ``torch.dot``, as chapter 3 first teaches it.
+    """The same computation (τ = 1) with the chapter's own loops: ``torch.dot`` for every pair of tokens,
+    ``torch.softmax`` one row at a time, and each context vector summed term by term.
 
     Slow on purpose: it is the reference the matrix version is tested against.
     """
@@ -101,11 +100,7 @@ def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
 
     weights = torch.empty_like(scores)
     for i in range(num_tokens):
-        row_max = scores[i].max()
-        exps = [torch.exp(scores[i, j] - row_max) for j in range(num_tokens)]
-        row_sum = sum(exps)
-        for j in range(num_tokens):
-            weights[i, j] = exps[j] / row_sum
+        weights[i] = torch.softmax(scores[i], dim=0)
 
     context = torch.zeros(num_tokens, dim, dtype=inputs.dtype)
     for i in range(num_tokens):
@@ -116,27 +111,59 @@ def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
 
 @dataclass(frozen=True)
 class QuerySteps:
-    """One query token's row of attention, step by step, for a walk-through.
+    """One query token's row of attention, in the lecture's order: scores, sum normalization,
+    naive softmax, softmax, context vector.
 
-    query: the query's index q.
-    scores: (T,) ω_qj = x^q · x^j (raw, not divided by the temperature).
-    shift: the number subtracted before exp; 0 when exp(ω_qj / τ) is finite in float32 and so is their sum
-        in the inputs' dtype, else max_j ω_qj / τ.
-    exps: (T,) exp(ω_qj / τ - shift).
-    exp_sum: Σ_j exps[j].
-    weights: (T,) α_qj = exps[j] / exp_sum.
-    context: (d,) z^q = Σ_j α_qj x^j.
-    temperature: τ, which divides the scores inside exp; 1 is the book's softmax.
+    query: the query's index q (0-based); temperature: τ.
+    scores: (T,) ω_qj, row q of X Xᵀ (the matrix's own numbers).
+    sum_normalized: (T,) ω_qj / Σ_j ω_qj, the lecture's first attempt (not a softmax).
+    naive: (T,) exp(ω_qj/τ) / Σ_k exp(ω_qk/τ) in the inputs' dtype, nothing subtracted: NaN where it overflows.
+    overflows: whether an exponential, or their sum, is not finite in the inputs' dtype (then naive has NaN).
+    shift: m, the number subtracted before exp in ``exps``: 0, or max_j ω_qj/τ when ``overflows``.
+    exps: (T,) exp(ω_qj/τ - m) in float64: the arithmetic the walk-through shows.
+    exp_sum: Σ_j exps, in float64.
+    weights: (T,) α_qj, row q of softmax(ω/τ) (the matrix's own numbers).
+    context: (d,) z^q, row q of α X (the matrix's own numbers).
     """
 
     query: int
+    temperature: float
     scores: torch.Tensor
+    sum_normalized: torch.Tensor
+    naive: torch.Tensor
+    overflows: bool
     shift: float
     exps: torch.Tensor
     exp_sum: float
     weights: torch.Tensor
     context: torch.Tensor
-    temperature: float = 1.0
+
+
+def row_steps(attention: SelfAttention, query: int) -> QuerySteps:
+    """Row ``query`` of a computed run, step by step; every number the run has is taken from it, not recomputed."""
+    count = attention.scores.shape[0]
+    query = check_index(query, "query", count)
+    tau = attention.temperature
+    scores = attention.scores[query]  # (T,)
+    scaled = scores if tau == 1.0 else scores / tau  # (T,) in the inputs' dtype
+    exps = torch.exp(scaled)  # (T,), may overflow: that is the lesson
+    overflows = not (bool(torch.isfinite(exps).all()) and bool(torch.isfinite(exps.sum())))
+    scaled64 = scores.double() / tau  # (T,)
+    shift = float(scaled64.max()) if overflows else 0.0
+    exps64 = torch.exp(scaled64 - shift)  # (T,)
+    return QuerySteps(
+        query=query,
+        temperature=tau,
+        scores=scores,
+        sum_normalized=scores / scores.sum(),
+        naive=exps / exps.sum(),
+        overflows=overflows,
+        shift=shift,
+        exps=exps64,
+        exp_sum=float(exps64.sum()),
+        weights=attention.weights[query],
+        context=attention.context[query],
+    )
 
 
 def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -> QuerySteps:
@@ -145,54 +172,18 @@ def query_steps(inputs: torch.Tensor, query: int, *, temperature: float = 1.0) -
     With a ``temperature`` τ ≠ 1 the exponentials are exp(ω_qj / τ); ``scores`` stay the raw ω_qj.
 
     >>> steps = query_steps(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), 0)
-    >>> steps.scores.tolist(), steps.shift
-    ([1.0, 0.0], 0.0)
+    >>> steps.scores.tolist(), steps.weights.sum().item()
+    ([1.0, 0.0], 1.0)
     """
-    check_inputs(inputs)
-    num_tokens = inputs.shape[0]
-    if not 0 <= query < num_tokens:
-        raise InputError(f"The query must be a token index between 0 and {num_tokens - 1}, not {query}.")
-    scores = inputs @ inputs[query]  # (T, d) @ (d,) -> (T,)
-    tau = 1.0
-    scaled = scores  # (T,) ω_qj / τ
-    if temperature != 1.0 or isinstance(temperature, bool):
-        tau = positive_temperature(temperature)
-        scaled = scores / tau  # (T,)
-    row_max = float(scaled.max())
-    shift = 0.0
-    exps = torch.exp(scaled)  # (T,)
-    exp_sum = exps.sum()
-    if row_max > _FLOAT32_EXP_LIMIT or not torch.isfinite(exp_sum):
-        # exp (or the sum of several exps near the limit, or exp in float16) would overflow: subtract the max.
-        if tau == 1.0:
-            shift = row_max
-            exps = torch.exp(scores - shift)  # (T,)
-        else:
-            # exp(ω/τ - m/τ) = exp((ω - m)/τ); the right side cannot overflow even where ω/τ itself did.
-            top = scores.max()
-            shift = float(top) / tau
-            exps = torch.exp((scores - top) / tau)  # (T,)
-        exp_sum = exps.sum()
-    weights = exps / exp_sum  # (T,)
-    context = weights @ inputs  # (T,) @ (T, d) -> (d,)
-    return QuerySteps(
-        query=query,
-        scores=scores,
-        shift=shift,
-        exps=exps,
-        exp_sum=float(exp_sum),
-        weights=weights,
-        context=context,
-        temperature=tau,
-    )
+    return row_steps(self_attention(inputs, temperature=temperature), query)
 
 
 def check_inputs(inputs: torch.Tensor, *, finite: bool = False) -> None:
-    """Raise ValueError unless ``inputs`` is a non-empty (T, d) tensor (and, with ``finite``, has no NaN or inf)."""
+    """Raise InputError unless ``inputs`` is a non-empty (T, d) tensor (and, with ``finite``, has no NaN or inf)."""
     if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
-        raise ValueError(f"inputs must be a (T, d) tensor, got {shape}")
+        raise InputError(f"inputs must be a (T, d) tensor, got {shape}")
     if inputs.shape[0] == 0 or inputs.shape[1] == 0:
-        raise ValueError(f"inputs must have at least one token and one dimension, got {tuple(inputs.shape)}")
+        raise InputError(f"inputs must have at least one token and one dimension, got {tuple(inputs.shape)}")
     if finite and not bool(torch.isfinite(inputs).all()):
-        raise ValueError("inputs must be finite")
+        raise InputError("inputs must be finite")

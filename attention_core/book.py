@@ -24,9 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NOTEBOOK_REPO = "rasbt/LLMs-from-scratch"
-NOTEBOOK_PATH = "ch03/01_main-chapter-code/ch03.ipynb"
-NOTEBOOK_URL = f"https://github.com/{NOTEBOOK_REPO}/blob/main/{NOTEBOOK_PATH}"
+from .limits import InputError
 
 BOOK_TOKENS: tuple[str, ...] = ("Your", "journey", "starts", "with", "one", "step")
 
@@ -54,6 +52,7 @@ class BookValue:
     decimals: how many decimals the notebook printed (torch prints 4).
     note: what the value is, and anything to know when comparing with it.
     output: the cell's printed text, verbatim (empty when the cell prints nothing).
+    typed: True for the inputs the cell types in (not an output), False for printed numbers.
     """
 
     name: str
@@ -63,6 +62,7 @@ class BookValue:
     decimals: int = 4
     note: str = ""
     output: str = ""
+    typed: bool = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -85,17 +85,21 @@ def _flatten(values: object) -> list[float]:
     return [float(values)]  # type: ignore[arg-type]
 
 
-_CELL_INPUTS = """\
-import torch
+def _inputs_literal() -> str:
+    """The notebook's ``inputs = torch.tensor(...)`` lines, written from BOOK_INPUTS exactly as cell [2] types them."""
+    rows = []
+    for i, (token, row) in enumerate(zip(BOOK_TOKENS, BOOK_INPUTS)):
+        opening = "  [[" if i == 0 else "   ["
+        closing = "]]" if i == len(BOOK_INPUTS) - 1 else "],"
+        numbers = ", ".join(f"{value:.2f}" for value in row)
+        rows.append(f"{opening}{numbers}{closing} # {token:<8} (x^{i + 1})")
+    return "inputs = torch.tensor(\n" + "\n".join(rows) + "\n)"
 
-inputs = torch.tensor(
-  [[0.43, 0.15, 0.89], # Your     (x^1)
-   [0.55, 0.87, 0.66], # journey  (x^2)
-   [0.57, 0.85, 0.64], # starts   (x^3)
-   [0.22, 0.58, 0.33], # with     (x^4)
-   [0.77, 0.25, 0.10], # one      (x^5)
-   [0.05, 0.80, 0.55]] # step     (x^6)
-)"""
+
+# The table the app's "Load the book's example" pastes: the notebook's own lines.
+BOOK_TABLE = _inputs_literal()
+
+_CELL_INPUTS = "import torch\n\n" + BOOK_TABLE
 
 _CELL_SCORES_2 = """\
 query = inputs[1]  # 2nd input token is the query
@@ -198,6 +202,7 @@ BOOK_VALUES: tuple[BookValue, ...] = (
         printed=BOOK_INPUTS,
         decimals=2,
         note="Not printed: the literal the cell types in, at 2 decimals. Row i is the embedding x^(i+1).",
+        typed=True,
     ),
     BookValue(
         name="attn_scores_2",
@@ -320,8 +325,8 @@ BOOK_VALUES: tuple[BookValue, ...] = (
 
 
 def book_value(name: str, reference: tuple[BookValue, ...] = BOOK_VALUES) -> BookValue:
-    """The reference value called ``name``; a KeyError lists the names there are."""
+    """The reference value called ``name``; an InputError lists the names there are."""
     for value in reference:
         if value.name == name:
             return value
-    raise KeyError(f"No book value named {name!r}; the names are: {', '.join(v.name for v in reference)}.")
+    raise InputError(f"No book value named {name!r}; the names are: {', '.join(v.name for v in reference)}.")

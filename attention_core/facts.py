@@ -2,24 +2,22 @@
 
 - Repeated tokens: identical input vectors get identical rows and columns of the weights.
 - Order: shuffling the tokens only shuffles the rows and columns of the weights (no positions, no order).
+- Self-match: a token's score with itself is ‖x‖², which is its largest score only sometimes.
 - Geometry: each context vector is a convex combination of the inputs (weights ≥ 0 that sum to 1),
   so it lies inside the inputs' convex hull.
 
-Shapes use T tokens and d dimensions. Positions are 0-based in data and 1-based in text, like the book.
-(How often a token's best score is with itself is ``explain.self_match_count``.)
+Shapes use T tokens and d dimensions. Positions are 0-based here; the views count from 1, like the book.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
 from .attention import SelfAttention, check_inputs
-from .explain import token_html
-
-# Markdown tables stop listing after this many rows.
-_MARKDOWN_MAX_ROWS = 32
+from .limits import InputError
 
 
 # --- repeated tokens -----------------------------------------------------------------------------
@@ -41,68 +39,11 @@ def repeated_tokens(ids: Sequence[int] | None, inputs: torch.Tensor) -> list[lis
     check_inputs(inputs, finite=True)
     count = inputs.shape[0]
     if ids is not None and len(ids) != count:
-        raise ValueError(f"ids has {len(ids)} entries but inputs has {count} rows; give one id per row.")
+        raise InputError(f"ids has {len(ids)} entries but inputs has {count} rows; give one id per row.")
     positions: dict[tuple[float, ...], list[int]] = {}
     for index, row in enumerate(inputs.tolist()):  # Python floats: 0.0 and -0.0 share a key, as they compare equal
         positions.setdefault(tuple(row), []).append(index)
     return [group for group in positions.values() if len(group) >= 2]
-
-
-def repeated_tokens_markdown(tokens: Sequence[str], groups: Sequence[Sequence[int]], attention: SelfAttention) -> str:
-    """Point out the repeated tokens and check, on this run's weights, that their rows and columns match.
-
-    groups: from ``repeated_tokens`` (0-based positions). attention.weights: (T, T), attention.context: (T, d).
-    """
-    if not groups:
-        return (
-            "**No repeated tokens:** every token has a different input vector, so no two rows of the weights "
-            "are forced to be equal. Try a text that repeats a word, such as *the cat and the hat and the bat*."
-        )
-    weights, context = attention.weights, attention.context
-    rows = []
-    largest = 0.0
-    for group in groups:
-        first, others = group[0], list(group[1:])
-        row_difference = float((weights[others] - weights[first]).abs().max())  # (k, T) - (T,)
-        column_difference = float((weights[:, others] - weights[:, first : first + 1]).abs().max())  # (T, k) - (T, 1)
-        context_difference = float((context[others] - context[first]).abs().max())  # (k, d) - (d,)
-        largest = max(largest, row_difference, column_difference, context_difference)
-        rows.append((group, row_difference, column_difference, context_difference))
-
-    repeated = sum(len(group) for group in groups)
-    lines = [
-        f"**Repeated tokens:** {len(groups)} token{'s' if len(groups) != 1 else ''} "
-        f"{'appear' if len(groups) != 1 else 'appears'} more than once with the same input vector "
-        f"({repeated} of {weights.shape[0]} positions).",
-        "",
-        r"Identical vectors have identical dot products with every token: if \(x^{(i)} = x^{(k)}\) then "
-        r"\(\omega_{ij} = \omega_{kj}\) and \(\omega_{ji} = \omega_{jk}\) for every j. So their **rows** of the "
-        "weights are identical (they attend in exactly the same way), their **columns** are identical (every "
-        "token pays them the same attention), and their context vectors are identical. Without trainable "
-        "weights or positions, attention cannot tell the two occurrences apart.",
-        "",
-        "| token | positions | largest row difference | largest column difference | largest context difference |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for group, row_difference, column_difference, context_difference in rows[:_MARKDOWN_MAX_ROWS]:
-        shown = ", ".join(str(i + 1) for i in group[:12]) + (f", … ({len(group)} in all)" if len(group) > 12 else "")
-        lines.append(
-            f"| {token_html(tokens[group[0]])} | {shown} | {_difference(row_difference)} "
-            f"| {_difference(column_difference)} | {_difference(context_difference)} |"
-        )
-    if len(rows) > _MARKDOWN_MAX_ROWS:
-        lines.append(f"| … | ({len(rows) - _MARKDOWN_MAX_ROWS} more tokens) | | | |")
-    verdict = (
-        "they are exactly equal, bit for bit"
-        if largest == 0.0
-        else f"the largest difference is {largest:.2e}, float32 rounding only"
-    )
-    lines += ["", f"Checked on this run's weights: {verdict}."]
-    return "\n".join(lines)
-
-
-def _difference(value: float) -> str:
-    return "0 (equal)" if value == 0.0 else f"{value:.2e}"
 
 
 # --- order: shuffling the tokens -------------------------------------------------------------------
@@ -115,7 +56,7 @@ def permute(inputs: torch.Tensor, permutation: Sequence[int]) -> torch.Tensor:
     [3.0, 1.0, 2.0]
     """
     check_inputs(inputs, finite=True)
-    order = _check_permutation(permutation, inputs.shape[0])
+    order = check_permutation(permutation, inputs.shape[0])
     return inputs[torch.tensor(order, dtype=torch.long)]  # (T, d)
 
 
@@ -129,7 +70,7 @@ def random_permutation(count: int, *, seed: int, avoid: Sequence[int] | None = N
     [0, 1, 2, 3, 4]
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"count must be a whole number ≥ 0, got {count!r}")
+        raise InputError(f"count must be a whole number ≥ 0, got {count!r}")
     generator = torch.Generator().manual_seed(int(seed))
     identity = list(range(count))
     previous = list(avoid) if avoid is not None and count >= 3 else None
@@ -139,59 +80,93 @@ def random_permutation(count: int, *, seed: int, avoid: Sequence[int] | None = N
             return order
 
 
-def shuffle_markdown(
-    tokens: Sequence[str], permutation: Sequence[int], original: SelfAttention, shuffled: SelfAttention
-) -> str:
-    """Explain, with this run's numbers, that shuffling the tokens only shuffles the heatmap.
-
-    tokens: the original T tokens. permutation: shuffled position i holds original token ``permutation[i]``.
-    original, shuffled: self-attention on ``inputs`` and on ``permute(inputs, permutation)``.
-    """
-    count = len(tokens)
-    order = _check_permutation(permutation, count)
-    index = torch.tensor(order, dtype=torch.long)
-    expected_weights = original.weights[index][:, index]  # (T, T): row perm[i], column perm[j]
-    weights_difference = float((shuffled.weights - expected_weights).abs().max())
-    context_difference = float((shuffled.context - original.context[index]).abs().max())  # (T, d)
-
-    shown = min(count, _MARKDOWN_MAX_ROWS)
-    order_text = " ".join(token_html(tokens[p]) for p in order[:shown]) + (" …" if shown < count else "")
-    lines = [
-        f"**Shuffled order:** {order_text}",
-        "",
-        r"Row i and column j of the shuffled heatmap are row perm(i) and column perm(j) of the original: "
-        r"\(\alpha^{\text{shuffled}}_{ij} = \alpha_{\mathrm{perm}(i)\,\mathrm{perm}(j)}\). The same numbers, moved "
-        "with their tokens; and each token keeps its context vector.",
-        "",
-        "| shuffled position i | token | original position perm(i) |",
-        "|---:|---|---:|",
-    ]
-    for i in range(min(count, 12)):
-        lines.append(f"| {i + 1} | {token_html(tokens[order[i]])} | {order[i] + 1} |")
-    if count > 12:
-        lines.append(f"| … | ({count - 12} more) | |")
-    lines += [
-        "",
-        f"Checked on this run: the largest difference between the shuffled weights and the original weights "
-        f"with rows and columns reordered is {_difference_words(weights_difference)}; between the context vectors, "
-        f"{_difference_words(context_difference)}.",
-        "",
-        "Each score depends only on the two vectors, never on where the tokens stand, so **word order carries no "
-        "information** here: *dog bites man* and *man bites dog* get the same weights, reordered. "
-        "GPT-style models add positional embeddings to the inputs (chapter 2) so that order can matter.",
-    ]
-    return "\n".join(lines)
-
-
-def _difference_words(value: float) -> str:
-    return "0 (exactly equal)" if value == 0.0 else f"{value:.2e} (float32 rounding)"
-
-
-def _check_permutation(permutation: Sequence[int], count: int) -> list[int]:
+def check_permutation(permutation: Sequence[int], count: int) -> list[int]:
     order = [int(p) for p in permutation]
     if sorted(order) != list(range(count)):
-        raise ValueError(f"permutation must hold each of 0..{count - 1} exactly once, got {order[:20]}")
+        raise InputError(f"permutation must hold each of 0..{count - 1} exactly once, got {order[:20]}")
     return order
+
+
+def permutation_differences(original: SelfAttention, shuffled: SelfAttention, permutation: Sequence[int]) -> tuple[float, float]:
+    """How far attention on shuffled inputs is from the original's rows and columns moved with the tokens.
+
+    shuffled: self-attention on ``permute(original.inputs, permutation)``. Returns the largest
+    |α^shuffled_ij − α_perm(i) perm(j)| and |z^shuffled_i − z_perm(i)|: 0 up to float32 rounding.
+    """
+    index = torch.tensor(check_permutation(permutation, original.inputs.shape[0]), dtype=torch.long)
+    expected_weights = original.weights[index][:, index]  # (T, T): row perm[i], column perm[j]
+    weights = float((shuffled.weights - expected_weights).abs().max())
+    context = float((shuffled.context - original.context[index]).abs().max())  # (T, d)
+    return weights, context
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A token whose input vector occurs at several ``positions`` (0-based), and how far apart their
+    rows, columns and context vectors are (0, or float32 rounding)."""
+
+    positions: list[int]
+    row_difference: float
+    column_difference: float
+    context_difference: float
+
+
+def repeats(ids: Sequence[int] | None, attention: SelfAttention) -> list[Repeat]:
+    """``repeated_tokens`` with, for each group, the largest differences between the copies' rows,
+    columns and context vectors in this run."""
+    weights, context = attention.weights, attention.context
+    found = []
+    for group in repeated_tokens(ids, attention.inputs):
+        first, others = group[0], list(group[1:])
+        found.append(
+            Repeat(
+                positions=group,
+                row_difference=float((weights[others] - weights[first]).abs().max()),  # (k, T) - (T,)
+                column_difference=float((weights[:, others] - weights[:, first : first + 1]).abs().max()),  # (T, k)
+                context_difference=float((context[others] - context[first]).abs().max()),  # (k, d) - (d,)
+            )
+        )
+    return found
+
+
+# --- self-match ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfMatch:
+    """For each query i, its score with itself against its best score with another token.
+
+    own: (T,) ω_ii = ‖x^(i)‖². best_other: (T,) max_{j≠i} ω_ij (−inf when T = 1). partner: (T,) that j.
+    wins: (T,) own ≥ best_other; tie: (T,) own == best_other (a repeated token ties with its twin).
+    """
+
+    own: torch.Tensor
+    best_other: torch.Tensor
+    partner: torch.Tensor
+    wins: torch.Tensor
+    tie: torch.Tensor
+
+    @property
+    def count(self) -> int:
+        """How many tokens have their largest score with themselves, ties included."""
+        return int(self.wins.sum())
+
+    @property
+    def ties(self) -> int:
+        return int(self.tie.sum())
+
+
+def self_matches(scores: torch.Tensor) -> SelfMatch:
+    """Whether each row of ``scores`` (T, T) has its largest entry on the diagonal.
+
+    >>> self_matches(torch.tensor([[2.0, 1.0], [1.0, 0.5]])).wins.tolist()
+    [True, False]
+    """
+    own = scores.diagonal()  # (T,)
+    others = scores.clone()
+    others.fill_diagonal_(float("-inf"))
+    best_other, partner = others.max(dim=1)  # (T,), (T,)
+    return SelfMatch(own=own, best_other=best_other, partner=partner, wins=own >= best_other, tie=own == best_other)
 
 
 # --- geometry ---------------------------------------------------------------------------------------
@@ -217,7 +192,7 @@ def project_2d(inputs: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tenso
     check_inputs(inputs, finite=True)
     if not isinstance(context, torch.Tensor) or context.ndim != 2 or context.shape[1] != inputs.shape[1]:
         shape = tuple(context.shape) if isinstance(context, torch.Tensor) else type(context).__name__
-        raise ValueError(f"context must be a (T, d) tensor with d = {inputs.shape[1]}, got {shape}")
+        raise InputError(f"context must be a (T, d) tensor with d = {inputs.shape[1]}, got {shape}")
     x = inputs.detach().double().cpu()  # (T, d)
     z = context.detach().double().cpu()  # (T, d)
     mean = x.mean(dim=0)  # (d,)
@@ -240,52 +215,3 @@ def project_2d(inputs: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tenso
         context_2d = torch.cat([context_2d, torch.zeros(context_2d.shape[0], pad, dtype=torch.float64)], dim=1)
         explained += [0.0] * pad
     return inputs_2d, context_2d, (explained[0], explained[1])
-
-
-def inside_convex_hull(
-    points: torch.Tensor,
-    inputs: torch.Tensor,
-    *,
-    directions: int = 512,
-    seed: int = 0,
-    rtol: float = 1e-4,
-) -> torch.Tensor:
-    """Whether each point lies in the convex hull of the inputs, by its support function.
-
-    points: (P, d), inputs: (T, d). Returns a bool tensor (P,). A point p is kept when, for every tested
-    unit direction u, min_j u·x_j - eps ≤ u·p ≤ max_j u·x_j + eps, with eps = rtol · max_j |x_j| to absorb
-    float32 rounding. Directions: ``directions`` random ones (a local generator seeded with ``seed``),
-    the ±coordinate axes, and for each point the direction from the inputs' mean to that point.
-    Every point inside passes; a point outside fails unless it is within eps of the hull in all tested
-    directions (a finite set of directions can only miss points very near the boundary).
-
-    >>> inside_convex_hull(torch.tensor([[0.25, 0.75], [2.0, 0.0], [0.5, 0.6]]), torch.eye(2)).tolist()
-    [True, False, False]
-    """
-    check_inputs(inputs, finite=True)
-    dim = inputs.shape[1]
-    if not isinstance(points, torch.Tensor) or points.ndim != 2 or points.shape[1] != dim:
-        shape = tuple(points.shape) if isinstance(points, torch.Tensor) else type(points).__name__
-        raise ValueError(f"points must be a (P, d) tensor with d = {dim}, got {shape}")
-    x = inputs.detach().double().cpu()  # (T, d)
-    p = points.detach().double().cpu()  # (P, d)
-    generator = torch.Generator().manual_seed(int(seed))
-    random = torch.randn(int(directions), dim, generator=generator, dtype=torch.float64)  # (K, d)
-    axes = torch.eye(dim, dtype=torch.float64)  # (d, d)
-    shared = torch.cat([random, axes, -axes])  # (K + 2d, d)
-    shared = shared / shared.norm(dim=1, keepdim=True).clamp_min(1e-300)
-    eps = rtol * max(float(x.norm(dim=1).max()), 1e-30)
-
-    projected_inputs = x @ shared.T  # (T, d) @ (d, K') -> (T, K')
-    projected_points = p @ shared.T  # (P, d) @ (d, K') -> (P, K')
-    low = projected_inputs.min(dim=0).values - eps  # (K',)
-    high = projected_inputs.max(dim=0).values + eps  # (K',)
-    inside = ((projected_points >= low) & (projected_points <= high)).all(dim=1)  # (P,)
-
-    # Each point's own outward direction catches far-away points in high dimensions, where random ones rarely do.
-    outward = p - x.mean(dim=0)  # (P, d)
-    length = outward.norm(dim=1, keepdim=True)  # (P, 1)
-    own = torch.where(length > 0, outward / length.clamp_min(1e-300), torch.zeros_like(outward))  # (P, d)
-    reach = (x @ own.T).max(dim=0).values + eps  # (T, d) @ (d, P) -> (T, P) -> (P,)
-    inside &= (p * own).sum(dim=1) <= reach  # (P,)
-    return inside

@@ -57,6 +57,7 @@ class ParityEntry:
 
     book, ours: flat tuples in row-major order (ours at full precision); shape says how to fold them.
     matches: one flag per number, |ours - book| <= tolerance(decimals).
+    typed: True for the inputs the notebook types in, False for the numbers it printed.
     """
 
     name: str
@@ -68,6 +69,7 @@ class ParityEntry:
     ours: tuple[float, ...]
     matches: tuple[bool, ...]
     note: str = ""
+    typed: bool = False
 
     @property
     def all_match(self) -> bool:
@@ -114,10 +116,10 @@ def book_parity(inputs: torch.Tensor | None = None, reference: Sequence[BookValu
     entries = []
     for value in reference:
         if value.name not in _OURS:
-            raise KeyError(f"No computation for book value {value.name!r}; known names: {', '.join(_OURS)}.")
+            raise InputError(f"No computation for book value {value.name!r}; known names: {', '.join(_OURS)}.")
         ours_tensor = _OURS[value.name](inputs)
         if tuple(ours_tensor.shape) != value.shape:
-            raise ValueError(
+            raise InputError(
                 f"Book value {value.name!r} has shape {value.shape}, but ours has {tuple(ours_tensor.shape)}."
             )
         book = value.flat()
@@ -135,46 +137,7 @@ def book_parity(inputs: torch.Tensor | None = None, reference: Sequence[BookValu
                 ours=ours,
                 matches=matches,
                 note=value.note,
+                typed=value.typed,
             )
         )
     return entries
-
-
-def parity_markdown(entries: Sequence[ParityEntry]) -> str:
-    """Each cell's code, then a table of index, book, ours (4 decimals) and a computed ✓ or ✗."""
-    total = sum(entry.count for entry in entries)
-    matched = sum(entry.match_count for entry in entries)
-    verdict = "all match" if matched == total else f"{total - matched} differ"
-    lines = [
-        f"**{matched} of {total} printed numbers match** ({verdict}). A number matches when ours rounds to "
-        "the book's printed digits: it is within half a unit of the last printed decimal "
-        f"(plus {SLACK:g} for float32 rounding).",
-        "",
-    ]
-    for entry in entries:
-        label = f"In [{entry.execution_count}]" if entry.execution_count is not None else "cell"
-        mark = "✓" if entry.all_match else "✗"
-        lines += [
-            f"#### `{entry.name}` ({label}) {mark} {entry.match_count}/{entry.count}",
-            "",
-            "```python",
-            entry.cell,
-            "```",
-            "",
-        ]
-        if entry.note:
-            lines += [entry.note, ""]
-        lines += ["| index | book | ours | |", "|---|---:|---:|:---:|"]
-        for position, (book, ours, match) in enumerate(zip(entry.book, entry.ours, entry.matches)):
-            index = ", ".join(str(i) for i in entry.index(position))
-            lines.append(
-                f"| [{index}] | {book:.{entry.decimals}f} | {_four(ours)} | {'✓' if match else '✗'} |"
-            )
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _four(value: float) -> str:
-    if value != value:
-        return "NaN"
-    return f"{value:.4f}"

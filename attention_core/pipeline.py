@@ -8,8 +8,9 @@ from typing import Literal
 import torch
 
 from .attention import SelfAttention, self_attention
-from .embeddings import parse_embedding_table, random_embeddings
+from .embeddings import random_embeddings
 from .limits import InputError, check_dim, check_seed, check_temperature, check_text, check_token_count
+from .tables import parse_embedding_table
 from .tokens import tokenize, visible_token
 
 
@@ -21,8 +22,7 @@ class Attended:
     ids: T GPT-2 token ids, or None when the tokens are a table's labels.
     source: "random" (the seeded nn.Embedding table) or "table" (the user's).
     dim, seed: the random table's settings (seed is None for a user table).
-    attention: inputs (T, d), scores (T, T), weights (T, T), context (T, d).
-    temperature: τ in softmax(ω / τ); 1 is the book's weight-free attention.
+    attention: inputs (T, d), scores (T, T), weights (T, T), context (T, d), and τ in softmax(ω / τ).
     """
 
     tokens: list[str]
@@ -31,7 +31,11 @@ class Attended:
     dim: int
     seed: int | None
     attention: SelfAttention
-    temperature: float = 1.0
+
+    @property
+    def temperature(self) -> float:
+        """τ in softmax(ω / τ); 1 is the book's weight-free attention."""
+        return self.attention.temperature
 
 
 def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", temperature: object = 1.0) -> Attended:
@@ -51,7 +55,7 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", t
         raise InputError(f"The table must be text, not {type(table).__name__}.")
     table_text = table or ""
     has_table = bool(table_text.strip())
-    has_text = isinstance(text, str) and bool(text.strip())
+    has_text = isinstance(text, str) and text != ""
 
     if has_table:
         parsed = parse_embedding_table(table_text)
@@ -96,5 +100,5 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", t
             "Scale the table down (entries around 1 are typical)."
         )
     return Attended(
-        tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result, temperature=tau
+        tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result
     )

@@ -1,6 +1,7 @@
-"""Matplotlib figures for the views, built with the object API (no pyplot state, nothing to close).
+"""Matplotlib figures, where a picture is the product: the matrix as a PNG, one query's bars, the lab's
+chart and the convex hull. Built with the object API (no pyplot state, nothing to close).
 
-matplotlib is imported inside each function, so importing attention_core stays light.
+matplotlib is imported inside each function, so importing the views stays light.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
-from .tokens import visible_token
+from ..tokens import visible_token
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+# The matrix's colormap, perceptually uniform and colour-blind safe; the page's live matrix uses the same one.
+COLORMAP = "viridis"
 # Above this many tokens, numbers in cells would be unreadable.
 ANNOTATE_MAX_TOKENS = 12
 # Above this many tokens, only every k-th tick is labelled.
@@ -65,7 +68,10 @@ def _text_inches(labels: Sequence[str], fontsize: float) -> float:
 
 @dataclass(frozen=True)
 class HeatmapLayout:
-    """Where heatmap_figure puts things, in inches: the figure's size and the square plot's lower-left corner."""
+    """Where heatmap_figure puts things, in inches: the figure's size and the square plot's lower-left corner.
+
+    Placed by hand rather than by a layout engine, which would measure every label several times per draw.
+    """
 
     width: float
     height: float
@@ -78,7 +84,7 @@ class HeatmapLayout:
 
 
 def heatmap_layout(tokens: Sequence[str]) -> HeatmapLayout:
-    """The heatmap's geometry for these tokens (the same every time, so a click can be mapped to a cell)."""
+    """The heatmap's geometry for these tokens."""
     count = len(tokens)
     labels = _numbered_labels(tokens)
     shown = [labels[i] for i in _tick_positions(count)]
@@ -88,22 +94,6 @@ def heatmap_layout(tokens: Sequence[str]) -> HeatmapLayout:
     left, bottom, top = label_inches + 0.55, label_inches * 0.87 + 0.55, 0.4
     right = 0.25 + 0.18 + 0.85  # gap, colorbar, its tick labels and label
     return HeatmapLayout(left + side + right, bottom + side + top, left, bottom, side, count, shown, fontsize)
-
-
-def heatmap_cell_at(tokens: Sequence[str], x: float, y: float) -> tuple[int, int] | None:
-    """The (query, key) cell under pixel (x, y) of the rendered heatmap (origin top-left), or None.
-
-    >>> heatmap_cell_at(["a", "b"], 0, 0) is None
-    True
-    """
-    layout = heatmap_layout(tokens)
-    height_pixels = int(layout.height * DPI)  # Agg truncates the canvas to whole pixels, from the top
-    column = (x / DPI - layout.left) / layout.side
-    row_from_top = (y - (height_pixels - (layout.bottom + layout.side) * DPI)) / (layout.side * DPI)
-    if not (0 <= column < 1 and 0 <= row_from_top < 1):
-        return None
-    last = layout.count - 1
-    return min(int(row_from_top * layout.count), last), min(int(column * layout.count), last)
 
 
 def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
@@ -123,7 +113,7 @@ def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, c
     axes = figure.add_axes((left / width, bottom / height, side / width, side / height))
     colorbar_axes = figure.add_axes(((left + side + 0.25) / width, bottom / height, 0.18 / width, side / height))
 
-    image = axes.imshow(values, cmap="viridis", interpolation="nearest", aspect="auto")
+    image = axes.imshow(values, cmap=COLORMAP, interpolation="nearest", aspect="auto")
     axes.set_xticks(ticks, shown, rotation=60, ha="right", rotation_mode="anchor", fontsize=fontsize)
     axes.set_yticks(ticks, shown, fontsize=fontsize)
     for label in axes.get_xticklabels() + axes.get_yticklabels():
@@ -321,7 +311,7 @@ def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequ
         x_label = "dimension 1"
         y_label = "dimension 2" if dim == 2 else "(d = 1: a single dimension)"
     else:
-        from .facts import project_2d
+        from ..facts import project_2d
 
         projected_inputs, projected_context, explained = project_2d(inputs, context)
         inputs_2d, context_2d = projected_inputs.numpy(), projected_context.numpy()

@@ -1,0 +1,193 @@
+"""What attention without weights can and cannot do, in words, each claim checked on the run it describes."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+from ..attention import SelfAttention, attention_weights
+from ..facts import Repeat, SelfMatch, check_permutation, permutation_differences
+from .numbers import num
+from .tokens import token_code
+
+# Markdown tables stop listing after this many rows.
+MAX_ROWS = 32
+# An order-only example that holds under GPT-2's tokenizer: both sentences have the same five tokens.
+ORDER_EXAMPLE = ("the dog bites the man", "the man bites the dog")
+# A row whose largest weight is above this is called one-hot.
+ONE_HOT = 0.99
+
+
+def _difference(value: float) -> str:
+    return "0 (equal)" if value == 0.0 else f"{value:.2e}"
+
+
+def _difference_words(value: float) -> str:
+    return "0 (exactly equal)" if value == 0.0 else f"{value:.2e} (float32 rounding)"
+
+
+def repeats_markdown(tokens: Sequence[str], found: Sequence[Repeat], count: int) -> str:
+    """The repeated tokens of a run, with the differences between their copies measured on it."""
+    if not found:
+        return (
+            "**No repeated tokens:** every token has a different input vector, so no two rows of the weights "
+            "are forced to be equal. Try a text that repeats a word, such as *the cat and the hat and the bat*."
+        )
+    repeated = sum(len(group.positions) for group in found)
+    lines = [
+        f"**Repeated tokens:** {len(found)} token{'s' if len(found) != 1 else ''} "
+        f"{'appear' if len(found) != 1 else 'appears'} more than once with the same input vector "
+        f"({repeated} of {count} positions).",
+        "",
+        r"Identical vectors have identical dot products with every token: if \(x^{(i)} = x^{(k)}\) then "
+        r"\(\omega_{ij} = \omega_{kj}\) and \(\omega_{ji} = \omega_{jk}\) for every j. So their **rows** of the "
+        "weights are identical (they attend in exactly the same way), their **columns** are identical (every "
+        "token pays them the same attention), and their context vectors are identical. Trainable weights would not "
+        "change this: identical inputs give identical queries, keys and values whatever the weights. Only positions "
+        "added to the inputs (chapter 2) can tell the copies apart.",
+        "",
+        "| token | positions | largest row difference | largest column difference | largest context difference |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for group in found[:MAX_ROWS]:
+        positions = group.positions
+        shown = ", ".join(str(i + 1) for i in positions[:12]) + (
+            f", … ({len(positions)} in all)" if len(positions) > 12 else ""
+        )
+        lines.append(
+            f"| {token_code(tokens[positions[0]])} | {shown} | {_difference(group.row_difference)} "
+            f"| {_difference(group.column_difference)} | {_difference(group.context_difference)} |"
+        )
+    if len(found) > MAX_ROWS:
+        lines.append(f"| … | ({len(found) - MAX_ROWS} more tokens) | | | |")
+    largest = max(max(g.row_difference, g.column_difference, g.context_difference) for g in found)
+    verdict = "they are exactly equal, bit for bit" if largest == 0.0 else f"the largest difference is {largest:.2e}, float32 rounding only"
+    lines += ["", f"Checked on this run's weights: {verdict}."]
+    return "\n".join(lines)
+
+
+def shuffle_markdown(
+    tokens: Sequence[str], permutation: Sequence[int], original: SelfAttention, shuffled: SelfAttention
+) -> str:
+    """That shuffling the tokens only shuffles the matrix, with this run's numbers.
+
+    permutation: shuffled position i holds original token ``permutation[i]``.
+    """
+    count = len(tokens)
+    order = check_permutation(permutation, count)
+    weights_difference, context_difference = permutation_differences(original, shuffled, order)
+    shown = min(count, MAX_ROWS)
+    order_text = " ".join(token_code(tokens[p]) for p in order[:shown]) + (" …" if shown < count else "")
+    first, second = ORDER_EXAMPLE
+    lines = [
+        f"**Shuffled order:** {order_text}",
+        "",
+        r"Row i and column j of the shuffled matrix are row perm(i) and column perm(j) of the original: "
+        r"\(\alpha^{\text{shuffled}}_{ij} = \alpha_{\mathrm{perm}(i)\,\mathrm{perm}(j)}\). The same numbers, moved "
+        "with their tokens; and each token keeps its context vector.",
+        "",
+        "| shuffled position i | token | original position perm(i) |",
+        "|---:|---|---:|",
+    ]
+    for i in range(min(count, 12)):
+        lines.append(f"| {i + 1} | {token_code(tokens[order[i]])} | {order[i] + 1} |")
+    if count > 12:
+        lines.append(f"| … | ({count - 12} more) | |")
+    lines += [
+        "",
+        f"Checked on this run: the largest difference between the shuffled weights and the original weights "
+        f"with rows and columns reordered is {_difference_words(weights_difference)}; between the context vectors, "
+        f"{_difference_words(context_difference)}.",
+        "",
+        "Each score depends only on the two vectors, never on where the tokens stand, so **word order carries no "
+        f"information** here: *{first}* and *{second}* are the same five GPT-2 tokens in another order, so they get "
+        "the same weights, reordered. Trainable weights alone would not change this; GPT-style models add "
+        "positional embeddings to the inputs (chapter 2) so that order can matter.",
+    ]
+    return "\n".join(lines)
+
+
+def self_match_markdown(tokens: Sequence[str], match: SelfMatch) -> str:
+    """How often each token's largest score is with itself, on the diagonal's real numbers."""
+    count = match.own.shape[0]
+    ties = f", {match.ties} of them by a tie with an identical token" if match.ties else ""
+    lines = [
+        f"**Here, {match.count} of {count} tokens** have their largest score with themselves{ties} "
+        r"(\(\omega_{ii} = \lVert x^{(i)} \rVert^2\), the matrix's diagonal). A dot product "
+        r"\(x^{(i)} \cdot x^{(j)} \le \lVert x^{(i)} \rVert \, \lVert x^{(j)} \rVert\), so the diagonal wins over every "
+        "token no longer than the query, but a longer vector pointing roughly the same way can beat it.",
+        "",
+        r"| i | token | \(\omega_{ii}\) (self) | largest other score | with | self wins? |",
+        "|---:|---|---:|---:|---|:---:|",
+    ]
+    for i in range(min(count, MAX_ROWS)):
+        other = "—" if count == 1 else num(float(match.best_other[i]))
+        partner = "—" if count == 1 else token_code(tokens[int(match.partner[i])])
+        verdict = ("tie" if bool(match.tie[i]) else "yes") if bool(match.wins[i]) else "no"
+        lines.append(f"| {i + 1} | {token_code(tokens[i])} | {num(float(match.own[i]))} | {other} | {partner} | {verdict} |")
+    if count > MAX_ROWS:
+        lines.append(f"| … | ({count - MAX_ROWS} more rows) | | | | |")
+    return "\n".join(lines)
+
+
+def self_match_by_dim_markdown(text: str, seed: int, rows: Sequence[tuple[int, int, int]]) -> str:
+    """A table of (dim, tokens whose best match is themselves, tokens) for one sentence, with what it shows."""
+    lines = [
+        f"*{text}* with the seeded random table (seed {seed}):",
+        "",
+        "| dimension d | tokens whose largest score is with themselves |",
+        "|---:|---|",
+    ]
+    lines += [f"| {dim} | {wins} of {count} |" for dim, wins, count in rows]
+    lines += [
+        "",
+        "For random vectors, the score with itself grows like d while the score of two unrelated vectors grows "
+        "only like √d, so the more dimensions, the more often the diagonal wins. With few dimensions, or with "
+        "vectors of unequal length (like the book's table), it often does not.",
+    ]
+    return "\n".join(lines)
+
+
+def _sharpness(scores: torch.Tensor, tau: float) -> tuple[float, float, int]:
+    """Mean largest weight per row, mean row entropy (nats), and how many rows are one-hot, at τ."""
+    weights = attention_weights(scores, temperature=tau).double()  # (T, T)
+    entropy = -(weights * torch.log(weights.clamp_min(1e-300))).sum(dim=-1)  # (T,)
+    top = weights.max(dim=-1).values  # (T,)
+    return float(top.mean()), float(entropy.mean()), int((top > ONE_HOT).sum())
+
+
+def temperature_markdown(scores: torch.Tensor, temperature: float, dim: int) -> str:
+    """How τ in softmax(ω / τ) sharpens or flattens this run's rows, against τ = 1 and τ = √d, with what √d
+    does and does not do, on this run's numbers."""
+    count = scores.shape[0]
+    root = math.sqrt(dim)
+    rows = [("τ = 1 (the book)", 1.0), (f"τ = √d = {num(root, dtype='float64')} (scaled dot-product attention)", root)]
+    if temperature not in (1.0, root):
+        rows.insert(0, (f"τ = {num(temperature, dtype='float64')} (this run)", temperature))
+    measured = {tau: _sharpness(scores, tau) for _, tau in rows}
+    own = scores.diagonal().double()  # (T,) ‖x‖²
+    others = scores.double()[~torch.eye(count, dtype=torch.bool)] if count > 1 else torch.zeros(1, dtype=torch.float64)
+    lines = [
+        r"Weights are \(\alpha = \operatorname{softmax}(\omega / \tau)\). **τ > 1 flattens** each row toward the "
+        rf"uniform \(1/T = {num(1 / count)}\); **τ < 1 sharpens** it toward the row's largest score.",
+        "",
+        "| temperature | mean largest weight per row | mean row entropy (nats; uniform = "
+        f"{num(math.log(count), dtype='float64')}) | one-hot rows (largest weight > {ONE_HOT}) |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, tau in rows:
+        top, entropy, one_hot = measured[tau]
+        lines.append(f"| {label} | {num(top)} | {num(entropy)} | {one_hot} of {count} |")
+    one_hot_root = measured[root][2]
+    lines += [
+        "",
+        rf"Section 3.4 divides by \(\sqrt{{d}}\) (here \(\sqrt{{{dim}}} = {num(root, dtype='float64')}\)) because the dot "
+        r"product of two unrelated random vectors grows like \(\sqrt{d}\): dividing keeps those scores near 1 whatever "
+        r"d is. It does not tame a vector's score with itself, \(\lVert x \rVert^2\), which grows like d. "
+        f"In this run the self-scores average {num(float(own.mean()))} and the other scores have a typical size "
+        f"(root mean square) of {num(float(others.pow(2).mean().sqrt()))}; at τ = √d, {one_hot_root} of {count} rows "
+        "are still one-hot.",
+    ]
+    return "\n".join(lines)

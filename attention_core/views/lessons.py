@@ -1,0 +1,51 @@
+"""The lessons' fixed texts, and the code the page shows. Nothing here imports torch.
+
+The app builds its page from these, so the page can be served before torch is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[1]
+
+# The book's matrix version (section 3.3.2), exactly as the notebook writes it; tests run it against the core.
+BOOK_MATRIX_CODE = """\
+attn_scores = inputs @ inputs.T                    # (T, d) @ (d, T) -> (T, T)
+attn_weights = torch.softmax(attn_scores, dim=-1)  # each row sums to 1
+all_context_vecs = attn_weights @ inputs           # (T, T) @ (T, d) -> (T, d)"""
+
+
+def function_source(module: str, name: str) -> str:
+    """The source of top-level function ``name`` in ``attention_core/<module>.py``, read without importing it.
+
+    >>> function_source("attention", "attention_scores").splitlines()[0]
+    'def attention_scores(inputs: torch.Tensor) -> torch.Tensor:'
+    """
+    path = CORE / f"{module}.py"
+    text = path.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return ast.get_source_segment(text, node) or ""
+    raise LookupError(f"{name} is not a function in {path.name}")
+
+
+def code_of_both() -> tuple[str, str]:
+    """The loop version (our function, the chapter's loops) and the book's three matrix lines."""
+    return function_source("attention", "self_attention_loops"), BOOK_MATRIX_CODE
+
+
+WHY_TRAINABLE = r"""
+Without trainable weights, a token's score with itself is \(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\),
+and every score depends only on the two vectors. So attention here can only follow how similar the embeddings
+already are: nothing can be learned. In *The cat sat on the mat because it is warm*, the lecture asks where
+`warm` should look; below, it looks wherever its random embedding happens to point.
+
+The next step in chapter 3 projects each input into a **query** \(q = x W_q\), a **key** \(k = x W_k\) and a
+**value** \(v = x W_v\) with trainable matrices, and scores \(\omega_{ij} = q^{(i)} \cdot k^{(j)}\). The scores are
+then no longer symmetric (`warm` can look at `mat` without `mat` looking back), and training decides where each
+token looks. What projections cannot do is tell two copies of a token apart or see word order: identical inputs
+give identical queries, keys and values, so that takes positional embeddings (chapter 2) or, for the future
+tokens, a mask (section 3.5).
+"""

@@ -1,0 +1,39 @@
+"""Matrices as table values for the page: a position column, a token column, numbers at 4 decimals."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..tokens import visible_token
+from .numbers import num
+
+# The page's tables show this many columns; the API and the exports carry all of them.
+MAX_COLUMNS = 16
+
+
+def matrix_table(tokens: Sequence[str], matrix: torch.Tensor, *, columns: Sequence[str] | None = None) -> dict:
+    """``{"headers", "data"}`` for a (T, n) matrix: ``#``, ``token``, then at most MAX_COLUMNS columns.
+
+    columns: the column labels (default d1, d2, …).
+
+    >>> matrix_table(["a"], torch.tensor([[0.5, 0.25]]))
+    {'headers': ['#', 'token', 'd1', 'd2'], 'data': [['1', 'a', '0.5000', '0.2500']]}
+    """
+    shown = min(matrix.shape[1], MAX_COLUMNS)
+    labels = list(columns)[:shown] if columns is not None else [f"d{k + 1}" for k in range(shown)]
+    values = matrix[:, :shown].tolist()
+    rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
+    return {"headers": ["#", "token", *labels], "data": rows}
+
+
+def table_label(what: str, columns: int, noun: str = "dimensions") -> str:
+    """A table's label, saying when only the first MAX_COLUMNS columns are shown.
+
+    >>> table_label("Context vectors z", 768)
+    'Context vectors z (first 16 of 768 dimensions, 4 decimals)'
+    """
+    if columns > MAX_COLUMNS:
+        return f"{what} (first {MAX_COLUMNS} of {columns} {noun}, 4 decimals)"
+    return f"{what} (4 decimals)"
