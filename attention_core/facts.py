@@ -169,6 +169,26 @@ def self_matches(scores: torch.Tensor) -> SelfMatch:
     return SelfMatch(own=own, best_other=best_other, partner=partner, wins=own >= best_other, tie=own == best_other)
 
 
+# --- a hint of trainable projections --------------------------------------------------------------
+
+
+def projected_weights(inputs: torch.Tensor, *, dim_out: int = 2, seed: int = 123) -> torch.Tensor:
+    """Attention weights with query and key projections, as section 3.4 adds them, but random, not trained.
+
+    W_q and W_k are drawn as the book's ``torch.manual_seed(seed); torch.rand(d_in, d_out)`` (W_query, then
+    W_key), from a local generator. Scores are q^(i) · k^(j) with q = x W_q, k = x W_k, scaled by √d_out.
+    inputs: (T, d_in). Returns (T, T), each row summing to 1, and no longer symmetric in its scores.
+    """
+    check_inputs(inputs, finite=True)
+    generator = torch.Generator().manual_seed(int(seed))
+    w_query = torch.rand(inputs.shape[1], dim_out, generator=generator)  # (d_in, d_out)
+    w_key = torch.rand(inputs.shape[1], dim_out, generator=generator)  # (d_in, d_out)
+    queries = inputs @ w_query  # (T, d_in) @ (d_in, d_out) -> (T, d_out)
+    keys = inputs @ w_key  # (T, d_in) @ (d_in, d_out) -> (T, d_out)
+    scores = queries @ keys.T  # (T, d_out) @ (d_out, T) -> (T, T)
+    return torch.softmax(scores / dim_out**0.5, dim=-1)
+
+
 # --- geometry ---------------------------------------------------------------------------------------
 
 

@@ -191,3 +191,37 @@ def temperature_markdown(scores: torch.Tensor, temperature: float, dim: int) -> 
         "are still one-hot.",
     ]
     return "\n".join(lines)
+
+
+def projections_markdown(tokens: Sequence[str], plain: torch.Tensor, projected: torch.Tensor, query: int) -> str:
+    """Where one query attends without weights and with random (untrained) projections, on this run's numbers.
+
+    plain, projected: (T, T) weights; query: the row to show (0-based).
+    """
+    count = plain.shape[0]
+    other = max(range(count), key=lambda j: -1.0 if j == query else float(projected[query, j]))
+    lines = [
+        f"Where {token_code(tokens[query])} (token {query + 1}) attends, weight-free and with random query and key "
+        "projections drawn as in section 3.4.1 (`torch.manual_seed(123); torch.rand(d_in, 2)`, untrained):",
+        "",
+        f"| j | key | weight-free α | with random W_q, W_k |",
+        "|---:|---|---:|---:|",
+    ]
+    for j in range(min(count, MAX_ROWS)):
+        lines.append(f"| {j + 1} | {token_code(tokens[j])} | {num(float(plain[query, j]))} | {num(float(projected[query, j]))} |")
+    top_plain, top_projected = int(plain[query].argmax()), int(projected[query].argmax())
+    if top_plain == top_projected:
+        largest = f"Both ways, its largest weight goes to {token_code(tokens[top_plain])}."
+    else:
+        largest = (f"Weight-free, its largest weight goes to {token_code(tokens[top_plain])}; with these projections, "
+                   f"to {token_code(tokens[top_projected])}.")
+    lines += [
+        "",
+        f"{largest} The projections also break the symmetry of the scores: "
+        f"{token_code(tokens[query])} → {token_code(tokens[other])} gets {num(float(projected[query, other]))}, while "
+        f"{token_code(tokens[other])} → {token_code(tokens[query])} gets {num(float(projected[other, query]))}.",
+        "",
+        "Random projections are only a hint: they move the weights somewhere, not somewhere useful. Training is what "
+        "chooses W_q and W_k so that a token attends to the tokens that help predict the next one.",
+    ]
+    return "\n".join(lines)

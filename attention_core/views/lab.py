@@ -25,7 +25,7 @@ def notes(result: NormalizationComparison) -> list[str]:
     found: list[str] = [*_conversion_notes(result)]
 
     def show(value: float) -> str:
-        return num(value, dtype="float64")
+        return f"{value:.6g}"
 
     finite = x[torch.isfinite(x)]
     if bool(torch.isposinf(x).any()):
