@@ -166,8 +166,9 @@ def tables(run: Run) -> dict:
     keys = [f"{j + 1}" for j in range(count)]
     return {
         ui.inputs_table: gr.Dataframe(value=matrix_table(tokens, attention.inputs), label=table_label("Input embeddings x", dim)),
-        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys),
-                                       label=table_label("Attention weights α (rows: queries, columns: keys)", count, "keys")),
+        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys, row_sums=True),
+                                       label=table_label("Attention weights α (rows: queries, columns: keys; each row "
+                                                         "sums to 1)", count, "keys")),
         ui.context_table: gr.Dataframe(value=matrix_table(tokens, attention.context), label=table_label("Context vectors z", dim)),
     }
 

@@ -13,10 +13,13 @@ from .numbers import num
 MAX_COLUMNS = 16
 
 
-def matrix_table(tokens: Sequence[str], matrix: torch.Tensor, *, columns: Sequence[str] | None = None) -> dict:
+def matrix_table(
+    tokens: Sequence[str], matrix: torch.Tensor, *, columns: Sequence[str] | None = None, row_sums: bool = False
+) -> dict:
     """``{"headers", "data"}`` for a (T, n) matrix: ``#``, ``token``, then at most MAX_COLUMNS columns.
 
-    columns: the column labels (default d1, d2, …).
+    columns: the column labels (default d1, d2, …). row_sums: add a last column with each whole row's sum
+    (the weights' rows sum to 1, as the chapter checks with ``attn_weights.sum(dim=-1)``).
 
     >>> matrix_table(["a"], torch.tensor([[0.5, 0.25]]))
     {'headers': ['#', 'token', 'd1', 'd2'], 'data': [['1', 'a', '0.5000', '0.2500']]}
@@ -25,6 +28,10 @@ def matrix_table(tokens: Sequence[str], matrix: torch.Tensor, *, columns: Sequen
     labels = list(columns)[:shown] if columns is not None else [f"d{k + 1}" for k in range(shown)]
     values = matrix[:, :shown].tolist()
     rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
+    if row_sums:
+        labels.append("row sum")
+        for row, total in zip(rows, matrix.sum(dim=-1).tolist()):
+            row.append(num(total))
     return {"headers": ["#", "token", *labels], "data": rows}
 
 
