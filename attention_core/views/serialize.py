@@ -23,6 +23,8 @@ def shortest_floats(tensor: torch.Tensor) -> list:
         return _nonfinite_to_none(array.astype(str).astype(np.float64))
     if array.dtype != np.float32:
         return _nonfinite_to_none(array.astype(np.float64))
+    if array.ndim == 0:  # np.ascontiguousarray would make it 1-d: a number, not [number]
+        return shortest_floats(tensor.reshape(1))[0]
     return orjson.loads(orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY))
 
 
