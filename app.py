@@ -396,10 +396,11 @@ def restore_from_url(request: gr.Request) -> dict:
 
 
 @user_errors
-def root_temperature(source: str, dim: Any, run: Run | None) -> float:
-    """τ = √d for the active table's d: the random table's dim box, or the columns of the user's table."""
+def root_temperature(source: str, dim: Any, table: str) -> float:
+    """τ = √d for the active table's d: the random table's dim box, or the columns of the user's table (the one
+    in the box, which the run this click starts will use, not the last run's)."""
     if source == "table":
-        return need_run(run).attention.inputs.shape[1] ** 0.5
+        return ac.parse_embedding_table(table).vectors.shape[1] ** 0.5
     return ac.check_dim(dim) ** 0.5
 
 
@@ -650,7 +651,7 @@ def wire() -> None:
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
     ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
     run_chain(gr.on([ui.run_button.click, ui.text.submit, ui.tau.release], None, None, None, **private))
-    run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.state], ui.tau, **private))
+    run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private))
     run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private))
     # .input, not .change: a shared link that restores the switch must not redraw before its run exists.
     ui.raw_scores.input(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
