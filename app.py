@@ -204,7 +204,7 @@ def run_extras(run: Run | None, text: str) -> dict:
     from attention_core.views.parity import parity_markdown
 
     if run is None:
-        return {}
+        return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
     attention, tokens = run.attention, run.tokens
     query, choices = default_query(run), query_choices(run)
     is_book_shape = run.source == "table" and tuple(attention.inputs.shape) == (6, 3)
@@ -266,7 +266,7 @@ def redraw_heatmap(run: Run | None, raw_scores: bool) -> Any:
 @user_errors
 def show_query(run: Run | None, query: Any) -> dict:
     if query is None:
-        return {}
+        return gr.skip()
     run = need_run(run)
     index = ac.check_index(query, "query", len(run.tokens))
     return {ui.walk_text: walkthrough(run, index), ui.bars: query_bars(run, index)}
@@ -392,7 +392,7 @@ def restore_from_url(request: gr.Request) -> dict:
         restored[ui.source] = "random"
     if params.get("view") in ("scores", "weights"):
         restored[ui.raw_scores] = params["view"] == "scores"
-    return restored
+    return restored or gr.skip()  # a page opened without a link's settings changes nothing
 
 
 @user_errors
@@ -414,7 +414,7 @@ def text_edited(text: str, source: str, table: str) -> Any:
 @user_errors
 def load_upload(path: str | None) -> dict:
     if not path:
-        return {}
+        return gr.skip()
     name = Path(path).name
     check_upload_size(os.path.getsize(path), name)
     with open(path, "rb") as handle:  # a Gradio temp file, never a user-typed path
