@@ -221,7 +221,7 @@ def test_extras_temperature_text_is_this_runs(book_extras):
 
 
 def test_extras_without_a_run_change_nothing():
-    assert app.run_extras(None, "") == {}
+    assert app.run_extras(None, "") == gr.skip()
 
 
 def test_time_both_and_hull(book_outputs):
@@ -258,7 +258,7 @@ def test_show_query(random_outputs, query):
 
 
 def test_show_query_without_a_choice_or_a_run(random_outputs):
-    assert app.show_query(random_outputs[ui.state], None) == {}
+    assert app.show_query(random_outputs[ui.state], None) == gr.skip()
     assert error_of(lambda: app.show_query(None, 1)) == app.EXPIRED_RUN
 
 
@@ -388,7 +388,7 @@ def test_a_full_link_restores_every_setting(warnings_shown):
 def test_a_link_without_the_book_table_is_a_random_run():
     assert app.restore_from_url(request({"text": "hi", "view": "weights"})) == {
         ui.text: "hi", ui.source: "random", ui.raw_scores: False}
-    assert app.restore_from_url(request({})) == app.restore_from_url(None) == {}
+    assert app.restore_from_url(request({})) == app.restore_from_url(None) == gr.skip()
 
 
 HOSTILE_VALUES = ["<form action=https://evil.example/login><input name=password></form>",
@@ -445,7 +445,7 @@ def test_an_upload_fills_the_table_and_chooses_it(tmp_path):
     path = tmp_path / "book.csv"
     path.write_text(LABELED_BOOK_CSV, encoding="utf-8")
     assert app.load_upload(str(path)) == {ui.table: LABELED_BOOK_CSV, ui.source: "table"}
-    assert app.load_upload(None) == {}
+    assert app.load_upload(None) == gr.skip()
     bad = tmp_path / "bad.csv"
     bad.write_text("0.1,0.2\n0.3,zwei\n", encoding="utf-8")
     assert "Row 2, column 2 is 'zwei'" in error_of(lambda: app.load_upload(str(bad)))  # refused now, not on Run
@@ -464,6 +464,47 @@ def test_a_refused_lab_input_clears_table_and_chart():
     assert result[ui.lab_table] is None and result[ui.lab_chart] is None
     assert result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. " \
                                    "Separate numbers with commas or spaces."
+
+
+# --- what the handlers return is what their events accept -------------------------------------------------
+
+
+def _events_of(handler) -> list:
+    name = handler.__name__
+    found = [block_fn for block_fn in app.demo.fns.values() if getattr(block_fn.fn, "__name__", None) == name]
+    assert found, f"{name} is wired to no event"
+    return found
+
+
+@pytest.mark.parametrize(
+    ("handler", "arguments"),
+    [
+        (app.restore_from_url, lambda run: (None,)),  # a page opened without a link: every page load
+        (app.restore_from_url, lambda run: (request({"text": "hi", "dim": "x"}),)),
+        (app.run_extras, lambda run: (None, "")),
+        (app.run_extras, lambda run: (run, app.BOOK_SENTENCE)),
+        (app.show_query, lambda run: (run, None)),
+        (app.show_query, lambda run: (run, 2)),
+        (app.trace_pair, lambda run: (run, None, 0)),
+        (app.trace_select, lambda run: (run, SimpleNamespace(index=(1, 0)))),
+        (app.load_upload, lambda run: (None,)),
+        (app.toggle_source, lambda run: ("table",)),
+        (app.run_lab, lambda run: ("1, two", "float32")),
+        (app.root_temperature, lambda run: ("table", 3, app.BOOK_TABLE)),
+        (app.text_edited, lambda run: (app.BOOK_SENTENCE, "table", app.BOOK_TABLE)),
+    ],
+    ids=["restore-nothing", "restore-some", "extras-nothing", "extras", "query-nothing", "query", "trace-nothing",
+         "trace-select", "upload-nothing", "toggle", "lab-refused", "root-temperature", "text-edited"],
+)
+@pytest.mark.filterwarnings("ignore:The value passed into gr.Dropdown:UserWarning")  # choices live in the session
+def test_gradio_accepts_what_each_handler_returns(book_outputs, warnings_shown, handler, arguments):
+    """Gradio reads a dict keyed by components as updates, but an empty dict as one value: "change nothing" must
+    be gr.skip(). Every key must be an output of the event."""
+    import asyncio
+
+    result = handler(*arguments(book_outputs[ui.state]))
+    for block_fn in _events_of(handler):
+        asyncio.run(app.demo.postprocess_data(block_fn, result, None))  # raises on a mismatch
 
 
 # --- the named API, called directly -------------------------------------------------------------------------
