@@ -19,6 +19,13 @@ CAT_SENTENCE = "The cat sat on the mat because it is warm"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+| \\times 10\^\{-?\d+\})?")
 
 
+def book_dot_line(query: int, key: int) -> str:
+    """The walk-through's and the trace's line for ω_qk of the book's inputs, e.g. ``0.5500·0.4300 + … = 0.9544``."""
+    from golden import INPUTS, SCORES
+
+    return " + ".join(f"{a:.4f}·{b:.4f}" for a, b in zip(INPUTS[query], INPUTS[key])) + f" = {SCORES[query][key]:.4f}"
+
+
 def recipe_inputs(ids: Sequence[int], *, dim: int, seed: int) -> torch.Tensor:
     """``torch.manual_seed(seed); torch.nn.Embedding(50257, dim).weight[ids]``, leaving the global RNG as it was."""
     return _recipe_table(dim, seed)[list(ids)]  # (T, d), a copy

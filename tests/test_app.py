@@ -25,7 +25,7 @@ import torch
 import app
 import attention_core as ac
 from golden import CONTEXT_2, HALF_UNIT, INPUTS, PIECES, SCORES_2, TOKENIZER_IDS, TOKENIZER_TEXT, WEIGHTS, WEIGHTS_2, WORDS
-from reference import CAT_SENTENCE, book_attention, recipe_inputs, self_wins
+from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs, self_wins
 
 ui = app.ui
 REPO = Path(app.__file__).resolve().parent
@@ -169,7 +169,7 @@ def test_extras_trace_the_books_cell_2_1(book_extras):
     assert [label for label, _ in book_extras[ui.trace_key].choices] == [f"{i + 1}: {t}" for i, t in enumerate(VISIBLE)]
     trace = book_extras[ui.trace_md]
     assert trace.startswith("### Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
-    assert "0.5500·0.4300 + 0.8700·0.1500 + 0.6600·0.8900 = 0.9544" in trace
+    assert book_dot_line(1, 0) in trace
     assert trace.rstrip().endswith(f"gives {100 * WEIGHTS_2[0]:.2f}% of its attention to token 1 <code>Your</code>.")
 
 

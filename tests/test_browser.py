@@ -21,7 +21,7 @@ import pytest
 from attention_core import tokenize, visible_token
 from golden import SENTENCE as BOOK_SENTENCE
 from golden import WEIGHTS_2
-from reference import CAT_SENTENCE
+from reference import CAT_SENTENCE, book_dot_line
 
 pytestmark = pytest.mark.slow
 
@@ -288,7 +288,7 @@ SHARED_LINK = "?text=the+cat+and+the+hat&dim=4&seed=7&tau=2&view=scores"
 SHARED_SETTINGS = {"dim": "4", "seed": "7", "tau": "2", "view": "scores"}
 NEXT_TEXT = "A dog chased the ball across the park"
 # The trace of the book's cell (2, 1), the one the book works out: ω_21 and α_21.
-BOOK_DOT_LINE = "0.5500·0.4300 + 0.8700·0.1500 + 0.6600·0.8900 = 0.9544"
+BOOK_DOT_LINE = book_dot_line(1, 0)
 BOOK_ALPHA_21 = f"{WEIGHTS_2[0]:.4f}"
 # A link's warnings come with the restored settings, before the run: once the chips are there, a toast
 # that has not appeared within this long never will. (Toasts stay 10 s, so a present one is found at once.)

@@ -17,6 +17,7 @@ from attention_core import (
     softmax_stable,
     sum_normalize,
 )
+from golden import SCORES_2
 
 TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}
 
@@ -86,7 +87,7 @@ def test_softmax_naive_equals_torch_softmax_on_moderate_inputs(dim):
 
 @pytest.mark.parametrize(
     "values",
-    [[0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865], [1.0, 2.0, 3.0, 400.0], [-1.0, 2.0, 3.0], [5.0]],
+    [SCORES_2, [1.0, 2.0, 3.0, 400.0], [-1.0, 2.0, 3.0], [5.0]],
     ids=["book_row_2", "one_large", "negative", "single"],
 )
 def test_sum_normalize_divides_by_the_sum(values):
@@ -106,11 +107,11 @@ def test_sum_normalize_along_dim_0():
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"], ids=["float16", "float32", "float64"])
 def test_compare_normalizations_respects_dtype(dtype):
-    result = compare_normalizations("0.9544, 1.4950, 1.4754", dtype)
+    result = compare_normalizations(", ".join(map(str, SCORES_2)), dtype)
     assert result.dtype == dtype
     for name in ("values", "sum_normalized", "softmax_naive", "softmax_stable"):
         assert getattr(result, name).dtype == TORCH_DTYPES[dtype], name
-    expected = torch.tensor(_softmax_by_hand([0.9544, 1.4950, 1.4754]), dtype=torch.float64)
+    expected = torch.tensor(_softmax_by_hand(SCORES_2), dtype=torch.float64)
     tolerance = 1e-3 if dtype == "float16" else 1e-6
     assert_close(result.softmax_stable.double(), expected, atol=tolerance, rtol=0.0)
     assert_close(result.softmax_naive.double(), expected, atol=tolerance, rtol=0.0)

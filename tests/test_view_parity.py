@@ -43,7 +43,8 @@ def test_markdown_quotes_each_cell_and_marks_each_number(entries):
         count = len(value.flat())
         assert f"```python\n{value.cell}\n```" in markdown
         assert f"**`{value.name}`** (In [{value.execution_count}]) ✓ {count}/{count}" in markdown
-    assert "| — | 0.9544 1.4950 1.4754 0.8434 0.7070 1.0865 | 0.9544 1.4950 1.4754 0.8434 0.7070 1.0865 | ✓ |" in markdown
+    scores_2 = " ".join(f"{v:.4f}" for v in golden.SCORES_2)
+    assert f"| — | {scores_2} | {scores_2} | ✓ |" in markdown
     assert "| 6 | 0.4177 0.6503 0.5645 | 0.4177 0.6503 0.5645 | ✓ |" in markdown
     assert "| 2 | 0.55 0.87 0.66 | 0.55 0.87 0.66 | ✓ |" in markdown  # the inputs, both at their 2 decimals
     assert total == 179

@@ -14,7 +14,7 @@ from attention_core.views.numbers import num
 from attention_core.views.tables import matrix_table
 from attention_core.views.walkthrough import book_cells, dot_expansion, query_walkthrough, trace_markdown
 from golden import CONTEXT_2, INPUTS, PIECES, SCORES_2, SUM_NORMALIZED_2, WEIGHTS_2
-from reference import CAT_SENTENCE, NUMBER, fsum_scores, significant_digits
+from reference import CAT_SENTENCE, NUMBER, book_dot_line, fsum_scores, significant_digits
 
 X = torch.tensor(INPUTS)
 
@@ -56,7 +56,7 @@ def journey() -> str:
 def test_the_books_numbers_for_journey(journey):
     rows = table_rows(journey)
     assert [int(row[0]) for row in rows] == [1, 2, 3, 4, 5, 6]
-    assert rows[0][2] == "0.5500·0.4300 + 0.8700·0.1500 + 0.6600·0.8900 = 0.9544"
+    assert [row[2] for row in rows] == [book_dot_line(1, key) for key in range(6)]
     assert [row[2].rpartition(" = ")[2] for row in rows] == [f"{v:.4f}" for v in SCORES_2]
     assert [row[3] for row in rows] == [f"{v:.4f}" for v in SUM_NORMALIZED_2]
     assert [row[5] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]
@@ -139,8 +139,8 @@ def test_the_books_cell_2_1():
     text = trace_markdown(PIECES, trace_cell(X, 1, 0), X)
     exps = [math.exp(s) for s in fsum_scores(INPUTS)[1]]
     assert text.startswith("### Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
-    assert "\n0.5500·0.4300 + 0.8700·0.1500 + 0.6600·0.8900 = 0.9544\n" in text
-    assert rf"$$\exp(\omega_{{21}}) = \exp(0.9544) = {exps[0]:.4f}$$" in text
+    assert f"\n{book_dot_line(1, 0)}\n" in text
+    assert rf"$$\exp(\omega_{{21}}) = \exp({SCORES_2[0]:.4f}) = {exps[0]:.4f}$$" in text
     assert " + ".join(f"{e:.4f}" for e in exps) + f" = {math.fsum(exps):.4f}$$" in text
     assert rf"= \frac{{{exps[0]:.4f}}}{{{math.fsum(exps):.4f}}} = {WEIGHTS_2[0]:.4f}$$" in text
     assert f"gives {100 * WEIGHTS_2[0]:.2f}% of its attention to token 1 <code>Your</code>" in text
