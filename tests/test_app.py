@@ -497,13 +497,16 @@ def _events_of(handler) -> list:
          "trace-select", "upload-nothing", "toggle", "lab-refused", "root-temperature", "text-edited"],
 )
 @pytest.mark.filterwarnings("ignore:The value passed into gr.Dropdown:UserWarning")  # choices live in the session
-def test_gradio_accepts_what_each_handler_returns(book_outputs, warnings_shown, handler, arguments):
+def test_gradio_accepts_what_each_handler_returns(book_outputs, warnings_shown, monkeypatch, tmp_path, handler,
+                                                 arguments):
     """Gradio reads a dict keyed by components as updates, but an empty dict as one value: "change nothing" must
     be gr.skip(). Every key must be an output of the event."""
     import asyncio
 
     result = handler(*arguments(book_outputs[ui.state]))
     for block_fn in _events_of(handler):
+        for block in block_fn.outputs:
+            monkeypatch.setattr(block, "GRADIO_CACHE", str(tmp_path), raising=False)  # images are saved here
         asyncio.run(app.demo.postprocess_data(block_fn, result, None))  # raises on a mismatch
 
 
