@@ -63,6 +63,16 @@ def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=12
     return app.run_attention(text, source, dim, seed, table, False, tau)
 
 
+@pytest.fixture(autouse=True)
+def _figures_without_pixels(request, monkeypatch):
+    """Handlers build their figures from the run, but rasterizing them is the slow part (test_figures.py renders
+    them): here a figure becomes a 2 × 2 image, except in tests marked ``pixels``."""
+    if request.node.get_closest_marker("pixels") is None:
+        from attention_core.views import figures
+
+        monkeypatch.setattr(figures, "figure_to_array", lambda figure: np.zeros((2, 2, 4), dtype=np.uint8))
+
+
 @pytest.fixture(scope="module")
 def random_outputs():
     return run_of()
@@ -105,11 +115,13 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
     assert "torch.manual_seed(123)" in recipe and "nn.Embedding(50257, 3)" in recipe and repr(app.BOOK_SENTENCE) in recipe
 
 
+@pytest.mark.pixels
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
-    image = random_outputs[ui.heatmap]
+    image = random_outputs[ui.heatmap]  # rendered: module fixtures are built before the test's patches
     assert isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.shape[2] == 4
+    assert min(image.shape[:2]) > 300 and len(np.unique(image.reshape(-1, 4), axis=0)) > 50  # a drawn figure
     dropdown = random_outputs[ui.query]
     assert dropdown.value == 1  # the book walks through x^(2), "journey"
     assert dropdown.choices == [(f"{i + 1}: {token}", i) for i, token in enumerate(VISIBLE)]
@@ -304,6 +316,7 @@ def test_handlers_without_a_run_ask_for_one(call):
     assert error_of(call) == app.EXPIRED_RUN
 
 
+@pytest.mark.pixels
 def test_redraw_heatmap_follows_the_switch(random_outputs):
     run = random_outputs[ui.state]
     np.testing.assert_array_equal(app.redraw_heatmap(run, False), random_outputs[ui.heatmap])

@@ -327,7 +327,10 @@ def test_one_number_rule_everywhere(text, number):
 
 
 def test_exported_csv_neutralizes_formula_cells_and_json_keeps_them(tmp_path, monkeypatch):
+    from attention_core.views import figures
+
     monkeypatch.setattr(app.ui.exports, "GRADIO_CACHE", str(tmp_path))
+    monkeypatch.setattr(figures, "figure_to_png", lambda figure: b"\x89PNG")  # the picture is not the point here
     text = "=1+2-3@4\t5\r6"
     run = app.run_attention(text, "random", 3, 123, "", False)[app.ui.state]
     assert run.tokens == ["=", "1", "+", "2", "-", "3", "@", "4", "\t", "5", "\r", "6"]

@@ -79,12 +79,16 @@ def test_cache_is_bounded_by_count():
     assert (0, 2) not in embeddings_module._cache  # the oldest went
 
 
-def test_cache_is_bounded_by_bytes():
+def test_cache_is_bounded_by_bytes(monkeypatch):
+    table_bytes = 50257 * 8 * 4  # a dim-8 table; the real budget holds two dim-768 tables (154 MB each)
+    monkeypatch.setattr(embeddings_module, "CACHE_MAX_BYTES", 2 * table_bytes)
     clear_embedding_cache()
     for seed in range(3):
-        embedding_table(dim=768, seed=seed)  # 154 MB each
-        assert sum(t.nbytes for t in embeddings_module._cache.values()) <= embeddings_module.CACHE_MAX_BYTES
-    assert (2, 768) in embeddings_module._cache
+        embedding_table(dim=8, seed=seed)
+        assert sum(t.nbytes for t in embeddings_module._cache.values()) <= 2 * table_bytes
+    assert list(embeddings_module._cache) == [(1, 8), (2, 8)]  # the oldest went
+    embedding_table(dim=16, seed=0)  # larger than the budget alone: kept, as the only table
+    assert list(embeddings_module._cache) == [(0, 16)]
     clear_embedding_cache()
     assert len(embeddings_module._cache) == 0
 
