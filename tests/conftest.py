@@ -7,6 +7,18 @@ import socket
 import pytest
 
 
+# Tests that need any of these launch the server (or a browser on it): they must be marked slow.
+SERVER_FIXTURES = {"server_url", "client", "browser", "page", "open_app"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep `pytest -m "not slow"` free of servers: a test using one without the marker is a collection error."""
+    for item in items:
+        uses = SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses and item.get_closest_marker("slow") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses {', '.join(sorted(uses))} but is not marked @pytest.mark.slow")
+
+
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

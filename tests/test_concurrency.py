@@ -14,12 +14,15 @@ import pytest
 from gradio_client import Client
 
 import app
+import golden
 from attention_core import embeddings
 
+pytestmark = pytest.mark.slow
+
 TEXTS = [
-    "Your journey starts with one step",
+    golden.SENTENCE,
     "The cat sat on the mat because it is warm",
-    "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
+    golden.TOKENIZER_TEXT,
     "I love 🦀 and 東京の寿司 🍣!",
     "attention " * 40,
 ]
@@ -34,7 +37,7 @@ ATTEND_JOBS = [
 NORMALIZE_JOBS = [
     ("/normalize", ("1, 2, 3, 400", "float32")),
     ("/normalize", ("-1000, -1001", "float64")),
-    ("/normalize", ("0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865", "float16")),
+    ("/normalize", (", ".join(map(str, golden.SCORES_2)), "float16")),
     ("/normalize", ("1, 2, -inf", "float32")),
 ]
 JOBS = ATTEND_JOBS + NORMALIZE_JOBS

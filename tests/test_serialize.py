@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from attention_core import shortest_floats
+from attention_core import attend
+from attention_core.views.serialize import attended_json, shortest_floats
+from golden import INPUTS, WORDS
 
 
 def _shortest_decimal(value: np.float32) -> float:
@@ -46,9 +48,8 @@ def test_every_entry_is_the_shortest_decimal(magnitude):
 
 
 def test_book_inputs_come_back_as_typed():
-    book = [[0.43, 0.15, 0.89], [0.55, 0.87, 0.66], [0.05, 0.80, 0.55]]
-    assert shortest_floats(torch.tensor(book)) == book
-    assert torch.tensor(book).tolist() != book  # what the helper is for
+    assert shortest_floats(torch.tensor(INPUTS)) == INPUTS
+    assert torch.tensor(INPUTS).tolist() != INPUTS  # what the helper is for
 
 
 def test_zeros_keep_their_sign():
@@ -64,13 +65,6 @@ def test_non_finite_become_none():
     assert json.dumps(out) == "[[1.5, null], [null, null]]"
 
 
-def test_json_is_smaller_than_tolist():
-    x = torch.rand(16, 16, generator=torch.Generator().manual_seed(0))
-    short = json.dumps(shortest_floats(x))
-    long = json.dumps(x.tolist())
-    assert len(short) < len(long)
-
-
 def test_float64_uses_its_own_repr_and_float16_its_shortest():
     x64 = torch.tensor([0.1, 1 / 3, float("nan")], dtype=torch.float64)
     assert shortest_floats(x64) == [0.1, 1 / 3, None]
@@ -83,3 +77,14 @@ def test_float64_uses_its_own_repr_and_float16_its_shortest():
 def test_empty_tensor():
     assert shortest_floats(torch.zeros(0)) == []
     assert shortest_floats(torch.zeros(2, 0)) == [[], []]
+
+
+def test_attended_json_of_the_books_table():
+    table = "\n".join(" ".join([word, *map(str, row)]) for word, row in zip(WORDS, INPUTS))
+    run = attend("", table=table)
+    answer = attended_json(run)
+    assert list(answer) == ["tokens", "ids", "inputs", "scores", "weights", "context"]
+    assert (answer["tokens"], answer["ids"], answer["inputs"]) == (WORDS, None, INPUTS)
+    for name in ("scores", "weights", "context"):
+        assert torch.equal(torch.tensor(answer[name], dtype=torch.float32), getattr(run.attention, name)), name
+    json.dumps(answer, allow_nan=False)  # plain JSON: no NaN or inf

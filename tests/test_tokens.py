@@ -13,12 +13,9 @@ import pytest
 
 from attention_core import ENDOFTEXT, ENDOFTEXT_ID, gpt2_encoding, token_piece, tokenize, visible_token
 from attention_core.tokens import GPT2_BPE_PATH, GPT2_BPE_SHA256
+from golden import PIECES, SENTENCE, SPACE_IDS, TOKENIZER_IDS as BOOK_IDS, TOKENIZER_TEXT as BOOK_TEXT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-# Chapter 2 of the book prints these ids for this text (tiktoken's "gpt2" encoding).
-BOOK_TEXT = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
-BOOK_IDS = [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617, 34680, 27271, 13]
 
 
 def test_book_ids():
@@ -32,15 +29,22 @@ def test_book_ids_decode_back_to_the_text():
 
 def test_endoftext_is_one_token():
     result = tokenize(f"a {ENDOFTEXT} b")
-    assert ENDOFTEXT_ID == 50256
     assert result.ids.count(ENDOFTEXT_ID) == 1
     assert result.tokens[result.ids.index(ENDOFTEXT_ID)] == ENDOFTEXT
 
 
 def test_your_journey_has_six_tokens():
-    result = tokenize("Your journey starts with one step")
-    assert len(result.ids) == len(result.tokens) == 6
-    assert result.tokens == ["Your", " journey", " starts", " with", " one", " step"]
+    result = tokenize(SENTENCE)
+    assert len(result.ids) == 6
+    assert result.tokens == PIECES
+
+
+@pytest.mark.parametrize(("text", "ids"), [(" ", SPACE_IDS), ("  ", [220, 220]), ("\n", [198])],
+                         ids=["one_space", "two_spaces", "newline"])
+def test_whitespace_alone_is_a_token(text, ids):
+    """Chapter 2's exercise encodes a single space as [220]: only "" yields no token."""
+    assert tokenize(text).ids == ids
+    assert tokenize("").ids == []
 
 
 @pytest.mark.parametrize(
@@ -85,14 +89,8 @@ def test_other_special_looking_text_is_ordinary_text(text):
     assert "".join(result.tokens) == text
 
 
-def test_encoding_is_loaded_once():
-    assert gpt2_encoding() is gpt2_encoding()
-
-
 def test_bundled_file_matches_its_hash():
     assert hashlib.sha256(GPT2_BPE_PATH.read_bytes()).hexdigest() == GPT2_BPE_SHA256
-    # tiktoken publishes this hash for r50k_base, the "gpt2" encoding.
-    assert GPT2_BPE_SHA256 == "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930"
 
 
 def test_vocabulary_size():
@@ -143,6 +141,7 @@ def _run_offline(tmp_path: Path, cache_dir: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_tokenize_without_network_and_with_an_empty_cache(tmp_path):
     cache = tmp_path / "tiktoken-cache"
     cache.mkdir()
@@ -156,6 +155,7 @@ def test_tokenize_without_network_and_with_an_empty_cache(tmp_path):
         assert hashlib.sha256(cached.read_bytes()).hexdigest() == GPT2_BPE_SHA256
 
 
+@pytest.mark.slow
 def test_tokenize_with_an_unwritable_cache_dir(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")

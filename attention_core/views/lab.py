@@ -5,12 +5,14 @@ Every note is decided by this result's own numbers, so each one is true of what 
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from ..limits import FLOAT_MAX, exp_overflow_threshold
-from ..normalization import NormalizationComparison
 from .numbers import num
 from .serialize import shortest_floats
+
+if TYPE_CHECKING:  # the page shows formulas() before torch is imported
+    from ..normalization import NormalizationComparison
 
 COLUMNS = ("sum-normalized", "naive softmax", "stable softmax")
 NOTHING_ODD = "Nothing surprising: all three give finite weights."
@@ -27,8 +29,8 @@ def notes(result: NormalizationComparison) -> list[str]:
     def show(value: float) -> str:
         return f"{value:.6g}"
 
-    finite = x[torch.isfinite(x)]
-    if bool(torch.isposinf(x).any()):
+    finite = x[x.isfinite()]
+    if bool(x.isposinf().any()):
         found.append(
             f"An input is inf in {dtype}: naive softmax computes inf / inf and even stable softmax computes "
             "inf − inf, so both give NaN. Sum normalization divides by an infinite sum."
@@ -43,7 +45,7 @@ def notes(result: NormalizationComparison) -> list[str]:
 
     # From here on at least one value is finite and none is +inf, so stable softmax is finite.
     largest, smallest = float(finite.max()), float(finite.min())
-    if not bool(torch.isfinite(naive).all()):
+    if not bool(naive.isfinite().all()):
         if largest > limit:
             found.append(
                 f"exp({show(largest)}) overflows {dtype} (its exp is finite only up to ≈ {limit:.2f}), so naive "
@@ -70,13 +72,13 @@ def notes(result: NormalizationComparison) -> list[str]:
                 f"exp({show(smallest)}) underflows to 0 in {dtype}: that weight is exactly 0, which is harmless "
                 "because other exponentials are not 0."
             )
-    if bool(torch.isneginf(x).any()):
+    if bool(x.isneginf().any()):
         found.append("-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens.")
 
     total = float(x.double().sum())
     if total == 0 and finite.numel() == x.numel():
         found.append("The values sum to 0: sum normalization divides by zero, so it gives inf or NaN.")
-    elif not bool(torch.isfinite(summed).all()):
+    elif not bool(summed.isfinite().all()):
         found.append(f"Sum normalization is not finite: the values sum to {show(total)} in {dtype}.")
     elif bool(((summed < 0) | (summed > 1)).any()):
         found.append(
@@ -142,6 +144,8 @@ def notes_markdown(result: NormalizationComparison) -> str:
 
 def comparison_json(result: NormalizationComparison) -> dict:
     """The /normalize answer; NaN and inf become None (JSON null), and the notes explain each one."""
+    import torch
+
     # One conversion for the four columns: the per-call overhead dominates at lab sizes.
     columns = shortest_floats(
         torch.stack([result.values, result.sum_normalized, result.softmax_naive, result.softmax_stable])

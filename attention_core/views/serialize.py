@@ -7,14 +7,19 @@ with the Ryu algorithm; numpy's repr does the same for float16. Non-finite entri
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import orjson
-import torch
+
+if TYPE_CHECKING:  # annotations only: the app imports this before torch
+    import torch
 
 
 def shortest_floats(tensor: torch.Tensor) -> list:
     """Nested lists of Python floats, each the shortest decimal that round-trips to the tensor's float.
 
+    >>> import torch
     >>> shortest_floats(torch.tensor([0.43, 1 / 3, float("nan")]))
     [0.43, 0.33333334, None]
     """
@@ -23,6 +28,8 @@ def shortest_floats(tensor: torch.Tensor) -> list:
         return _nonfinite_to_none(array.astype(str).astype(np.float64))
     if array.dtype != np.float32:
         return _nonfinite_to_none(array.astype(np.float64))
+    if array.ndim == 0:  # np.ascontiguousarray would make it 1-d: a number, not [number]
+        return shortest_floats(tensor.reshape(1))[0]
     return orjson.loads(orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY))
 
 

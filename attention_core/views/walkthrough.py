@@ -114,14 +114,14 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
     if steps.overflows:
         lines += [
             rf"In float32, \(\exp\) overflows above ≈ {limit:.2f}, and this row's largest exponent is "
-            rf"\(m = {tex(steps.shift, 'float64')}\): the naive softmax would compute inf / inf = NaN. "
+            rf"\(m = {tex(steps.shift)}\): the naive softmax would compute inf / inf = NaN. "
             r"`torch.softmax` subtracts \(m\) first, \(\exp(\omega - m)\); the factor \(e^{-m}\) is in the "
             "numerator and in every term of the denominator, so it cancels and the weights are the same. "
             "The table shows these shifted exponentials.",
         ]
     else:
         lines += [
-            rf"Here the largest exponent is {num(largest, dtype='float64')}, below float32's limit ≈ {limit:.2f}, so "
+            rf"Here the largest exponent is {num(largest)}, below float32's limit ≈ {limit:.2f}, so "
             r"the naive softmax is finite and equals `torch.softmax`, which subtracts the row's maximum first so that "
             "no exponential can overflow (try the normalization lab with 1, 2, 3, 400).",
         ]
@@ -234,10 +234,10 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     if note.shifted:
         lines.append(
             rf"An exponential of row {n}, or their sum, would overflow float32, so every exponent is shifted by the "
-            rf"row's largest, \(m = {tex(steps.shift, 'float64')}\); the factor \(e^{{-m}}\) cancels in the fraction "
+            rf"row's largest, \(m = {tex(steps.shift)}\); the factor \(e^{{-m}}\) cancels in the fraction "
             "below, so the weight is unchanged."
         )
-        exponent += rf" - {tex(steps.shift, 'float64')}"
+        exponent += rf" - {tex(steps.shift)}"
     lines += [
         "",
         rf"$$\exp({note.exponent(m)}) = \exp({exponent}) = {tex(trace.exp_value, 'float64')}$$",
