@@ -166,8 +166,9 @@ def tables(run: Run) -> dict:
     keys = [f"{j + 1}" for j in range(count)]
     return {
         ui.inputs_table: gr.Dataframe(value=matrix_table(tokens, attention.inputs), label=table_label("Input embeddings x", dim)),
-        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys),
-                                       label=table_label("Attention weights α (rows: queries, columns: keys)", count, "keys")),
+        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys, row_sums=True),
+                                       label=table_label("Attention weights α (rows: queries, columns: keys; each row "
+                                                         "sums to 1)", count, "keys")),
         ui.context_table: gr.Dataframe(value=matrix_table(tokens, attention.context), label=table_label("Context vectors z", dim)),
     }
 
@@ -247,15 +248,23 @@ def draw_hull(run: Run | None) -> Any:
 
 
 @user_errors
-def self_match_by_dim() -> str:
-    """The cat sentence's diagonal at a few dimensions, with the default seed (computed when the section opens)."""
-    from attention_core.views.facts import self_match_by_dim_markdown
+def why_trainable() -> str:
+    """The lecture's query "warm" in the cat sentence, and the sentence's diagonal at a few dimensions
+    (computed when the section opens)."""
+    from attention_core.views.facts import projections_markdown, self_match_by_dim_markdown
 
+    cat = ac.attend(CAT_SENTENCE, dim=DEFAULT_DIM, seed=DEFAULT_SEED)
+    warm = cat.tokens.index(" warm")
+    projected = ac.projected_weights(cat.attention.inputs)
     rows = []
     for dim in SELF_MATCH_DIMS:
-        run = ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
+        run = cat if dim == DEFAULT_DIM else ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
         rows.append((dim, ac.self_matches(run.attention.scores).count, len(run.tokens)))
-    return self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
+    return (
+        projections_markdown(cat.tokens, cat.attention.weights, projected, warm)
+        + "\n\n**Does a token attend mostly to itself?**\n\n"
+        + self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
+    )
 
 
 @user_errors
@@ -476,8 +485,7 @@ def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: s
             pasted torch.tensor([...]) literal; at most 256 rows, 768 columns and 1 MB.
 
     Returns:
-        {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}, floats in their
-        shortest float32 form.
+        {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}: shortest float32 decimals.
     """
     from attention_core.views.serialize import attended_json
 
@@ -493,8 +501,7 @@ def normalize(values: str, dtype: Literal["float16", "float32", "float64"] = "fl
         dtype: The floating-point type to compute in: float16, float32 or float64.
 
     Returns:
-        {"values", "sum_normalized", "softmax_naive", "softmax_stable", "notes"}; NaN and inf are null, and each
-        note explains one surprising result.
+        {"values", "sum_normalized", "softmax_naive", "softmax_stable", "notes"}: NaN and inf are null; notes explain them.
     """
     return lab_view.comparison_json(ac.compare_normalizations(values, dtype))
 
@@ -663,7 +670,7 @@ def wire() -> None:
     ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private)
     ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
     ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
-    ui.why_box.expand(self_match_by_dim, None, ui.by_dim, **private)
+    ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
     run_chain(ui.book_button.click(lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
                                    None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private))
     run_chain(ui.cat_button.click(lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source],
