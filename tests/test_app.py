@@ -108,7 +108,10 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
     assert [row[:2] for row in random_outputs[ui.context_table].value["data"]] == [
         [str(i + 1), token] for i, token in enumerate(VISIBLE)]
     assert_cells(cells(random_outputs[ui.inputs_table]), x)
-    assert_cells(cells(random_outputs[ui.weights_table]), weights)
+    table = random_outputs[ui.weights_table].value
+    assert table["headers"] == ["#", "token", "1", "2", "3", "4", "5", "6", "row sum"]
+    assert_cells([row[:-1] for row in cells(random_outputs[ui.weights_table])], weights)
+    assert [row[-1] for row in table["data"]] == ["1.0000"] * 6  # the chapter's attn_weights.sum(dim=-1)
     assert_cells(cells(random_outputs[ui.context_table]), context)
     assert [score for score, _ in walk_rows(random_outputs[ui.walk_text])] == pytest.approx(scores[1].tolist(), abs=HALF_UNIT)
     recipe = random_outputs[ui.recipe]
@@ -136,7 +139,7 @@ def test_the_books_table_gives_the_books_numbers(book_outputs):
     assert (run.source, run.seed) == ("table", None)
     assert torch.equal(run.attention.inputs, torch.tensor(INPUTS))
     assert cells(book_outputs[ui.context_table])[1] == [f"{v:.4f}" for v in CONTEXT_2]
-    assert cells(book_outputs[ui.weights_table]) == [[f"{v:.4f}" for v in row] for row in WEIGHTS]
+    assert cells(book_outputs[ui.weights_table]) == [[f"{v:.4f}" for v in row] + ["1.0000"] for row in WEIGHTS]
     assert walk_rows(book_outputs[ui.walk_text]) == list(zip(SCORES_2, WEIGHTS_2))
     assert "torch.manual_seed" not in book_outputs[ui.recipe]
 
@@ -245,12 +248,21 @@ def test_time_both_and_hull(book_outputs):
     assert app.draw_hull(None) == gr.skip()
 
 
-def test_self_match_by_dim_recounts_the_cat_sentence():
+def test_why_trainable_recounts_the_cat_sentence_and_warms_row():
     ids = ac.tokenize(CAT_SENTENCE).ids
-    text = app.self_match_by_dim()
+    text = app.why_trainable()
     for dim in app.SELF_MATCH_DIMS:
         x = recipe_inputs(ids, dim=dim, seed=app.DEFAULT_SEED)
         assert f"| {dim} | {self_wins(x @ x.T)[0]} of {len(ids)} |" in text
+    # "warm" (token 10), weight-free and with the book's section 3.4.1 random projections, recomputed here.
+    x = recipe_inputs(ids, dim=app.DEFAULT_DIM, seed=app.DEFAULT_SEED)
+    generator = torch.Generator().manual_seed(123)
+    w_query, w_key = torch.rand(3, 2, generator=generator), torch.rand(3, 2, generator=generator)
+    projected = torch.softmax((x @ w_query) @ (x @ w_key).T / 2**0.5, dim=-1)
+    plain = torch.softmax(x @ x.T, dim=-1)
+    assert "<code>␣warm</code> (token 10)" in text
+    for j in range(len(ids)):
+        assert f"| {j + 1} | " in text and f" | {plain[9, j]:.4f} | {projected[9, j]:.4f} |" in text
 
 
 # --- choosing a query or a cell ---------------------------------------------------------------------------

@@ -112,13 +112,13 @@ def _conversion_notes(result: NormalizationComparison) -> list[str]:
             continue
         if abs(stored) == float("inf"):
             found.append(
-                f"{num(typed, dtype='float64')} is beyond {result.dtype}'s range, so it becomes "
+                f"{typed:.6g} is beyond {result.dtype}'s range, so it becomes "
                 f"{'-' if typed < 0 else ''}inf before anything is computed."
             )
         else:
             found.append(
-                f"{num(typed, dtype='float64')} is just above {result.dtype}'s largest finite value, "
-                f"{num(largest, dtype='float64')}, and rounds down to it (values that far out become inf)."
+                f"{typed:.6g} is just above {result.dtype}'s largest finite value, {largest:.6g}, and rounds down "
+                "to it (values further out become inf)."
             )
         break
     return found
