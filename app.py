@@ -9,8 +9,10 @@ component, and every user input reaches the core's checks, whose ``InputError`` 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
+import json
 import logging
 import os
 import shutil
@@ -101,6 +103,30 @@ def need_run(run: Run | None) -> Run:
     return run
 
 
+# --- the attention matrix, drawn in the browser from the run's numbers --------------------------
+# Its JavaScript and CSS are static files in web/, read once here; web/matrix.js documents its value.
+MATRIX_JS = (WEB / "matrix.js").read_text(encoding="utf-8")
+MATRIX_CSS = (WEB / "matrix.css").read_text(encoding="utf-8")
+
+
+def attention_matrix(*, elem_id: str, selectable: bool = True, **kwargs: Any) -> gr.HTML:
+    """A T × T attention matrix that the browser draws from ``views.serialize.matrix_value``'s numbers.
+
+    Hover or keyboard focus explains a cell. Enter or a click fires ``select`` with ``index = [row, col]``
+    (unless ``selectable=False``). After ``matrix_js(matrix, "setTau(value)")`` it redraws at once and fires
+    ``tau_settled`` once τ has rested, for the server's follow-up. A factory rather than a gr.HTML subclass:
+    Gradio writes a .pyi stub beside the module of every Component subclass (app.pyi here).
+    """
+    return gr.HTML(html_template='<div class="am" data-attention-matrix></div>', css_template=MATRIX_CSS,
+                   js_on_load=MATRIX_JS, apply_default_css=False, elem_id=elem_id, selectable=selectable, **kwargs)
+
+
+def matrix_js(matrix: gr.HTML, call: str) -> str:
+    """The js of a listener that makes ``call`` (e.g. ``"setTau(value)"``) on what web/matrix.js exposes."""
+    found = json.dumps(f"#{matrix.elem_id} [data-attention-matrix]")  # this component only, by its elem_id
+    return f"(value) => {{ document.querySelector({found})?.attentionMatrix?.{call}; }}"
+
+
 # --- mapping inputs onto the core, and runs onto components ----------------------------------
 
 
@@ -117,18 +143,10 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
     return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
-def matrix_value(run: Run, raw_scores: bool) -> Any:
-    from attention_core.views import figures
+def matrix_value(run: Run, raw_scores: bool = False) -> dict:
+    from attention_core.views.serialize import matrix_value as value
 
-    attention = run.attention
-    if raw_scores:
-        figure = figures.heatmap_figure(attention.scores, run.tokens, title="Attention scores ω = X Xᵀ (raw dot products)",
-                                        colorbar_label="score ω")
-    else:
-        softmax = "softmax(ω)" if run.temperature == 1.0 else f"softmax(ω / {run.temperature:g})"
-        figure = figures.heatmap_figure(attention.weights, run.tokens, title=f"Attention weights α = {softmax}, row by row",
-                                        colorbar_label="weight α")
-    return figures.figure_to_array(figure)
+    return value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
 
 
 def walkthrough(run: Run, query: int) -> str:
@@ -197,9 +215,18 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
     }
 
 
+def kept(run: Run, index: Any, default: int) -> int:
+    """The page's chosen token index when it still fits this run (τ moved), else ``default`` (a new run)."""
+    ok = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(run.tokens)
+    return index if ok else default
+
+
 @user_errors
-def run_extras(run: Run | None, text: str) -> dict:
-    """Everything below the first view: bars, trace, parity, facts, temperature, notebook snippet."""
+def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> dict:
+    """Everything below the first view: bars, trace, parity, facts, temperature, notebook snippet.
+
+    query, trace_query, trace_key: the page's choices, kept after a new τ; a new run passes none of them.
+    """
     from attention_core.views import facts as facts_view
     from attention_core.views.export import pytorch_snippet
     from attention_core.views.parity import parity_markdown
@@ -207,7 +234,8 @@ def run_extras(run: Run | None, text: str) -> dict:
     if run is None:
         return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
     attention, tokens = run.attention, run.tokens
-    query, choices = default_query(run), query_choices(run)
+    choices = query_choices(run)
+    query, row, column = kept(run, query, default_query(run)), kept(run, trace_query, default_query(run)), kept(run, trace_key, 0)
     is_book_shape = run.source == "table" and tuple(attention.inputs.shape) == (6, 3)
     if is_book_shape:
         note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
@@ -218,9 +246,9 @@ def run_extras(run: Run | None, text: str) -> dict:
     match = ac.self_matches(attention.scores)
     return {
         ui.bars: query_bars(run, query),
-        ui.trace_query: gr.Dropdown(choices=choices, value=query),
-        ui.trace_key: gr.Dropdown(choices=choices, value=0),
-        ui.trace_md: trace_text(run, query, 0),
+        ui.trace_query: gr.Dropdown(choices=choices, value=row),
+        ui.trace_key: gr.Dropdown(choices=choices, value=column),
+        ui.trace_md: trace_text(run, row, column),
         ui.parity_md: parity,
         ui.facts_md: facts_view.repeats_markdown(tokens, ac.repeats(run.ids, attention), len(tokens)),
         ui.self_match: facts_view.self_match_markdown(tokens, match),
@@ -268,11 +296,6 @@ def why_trainable() -> str:
 
 
 @user_errors
-def redraw_heatmap(run: Run | None, raw_scores: bool) -> Any:
-    return matrix_value(need_run(run), raw_scores)
-
-
-@user_errors
 def show_query(run: Run | None, query: Any) -> dict:
     if query is None:
         return gr.skip()
@@ -289,11 +312,25 @@ def trace_pair(run: Run | None, query: Any, key: Any) -> Any:
 
 
 @user_errors
-def trace_select(run: Run | None, event: gr.SelectData) -> dict:
-    """A cell chosen in the matrix (click or Enter) is traced: the event carries its (row, column)."""
+def trace_select(run: Run | None, event: gr.SelectData) -> Any:
+    """A cell chosen in the matrix (click or Enter) is traced: the event carries its [row, column], 0-based."""
     run = need_run(run)
-    query, key = event.index
+    index = event.index
+    if not (isinstance(index, (list, tuple)) and len(index) == 2):
+        raise ac.InputError("Choose a cell of the matrix: a query row and a key column.")
+    query, key = (ac.check_index(i, name, len(run.tokens)) for i, name in zip(index, ("query", "key")))
     return {ui.trace_query: query, ui.trace_key: key, ui.trace_md: trace_text(run, query, key)}
+
+
+@user_errors
+def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, query: Any = None) -> Any:
+    """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
+    redrawn in the browser), for the tables and the walk-through of the chosen query; then everything below."""
+    if run is None:
+        return gr.skip()
+    run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
+    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run),
+            ui.walk_text: walkthrough(run, kept(run, query, default_query(run)))}
 
 
 @user_errors
@@ -302,7 +339,7 @@ def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
     """
-    from attention_core.views import figures
+    from attention_core.views import serialize
     from attention_core.views.facts import shuffle_markdown
 
     run = need_run(run)
@@ -315,9 +352,9 @@ def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
     permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
     shuffled = ac.self_attention(ac.permute(run.attention.inputs, permutation), temperature=run.temperature)
     tokens = [run.tokens[i] for i in permutation]
-    image = figures.figure_to_array(figures.heatmap_figure(shuffled.weights, tokens, title="Shuffled: weights of the permuted tokens",
-                                                           colorbar_label="weight α"))
-    return {ui.shuffled: image, ui.shuffle_md: shuffle_markdown(run.tokens, permutation, run.attention, shuffled),
+    ids = None if run.ids is None else [run.ids[i] for i in permutation]
+    matrix = serialize.matrix_value(tokens, ids, shuffled, caption="Shuffled: the weights of the permuted tokens")
+    return {ui.shuffled: matrix, ui.shuffle_md: shuffle_markdown(run.tokens, permutation, run.attention, shuffled),
             ui.shuffles: (clicks + 1, permutation)}
 
 
@@ -557,8 +594,9 @@ def matrix_section() -> None:
                                    info="1 is the book's case; √d is what scaled dot-product attention will use.")
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=1, min_width=90)
             ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
-            ui.heatmap = gr.Image(label="Heatmap (rows: queries, columns: keys)", show_label=False, type="numpy",
-                                  format="png", interactive=False, buttons=["download", "fullscreen"], elem_id="heatmap")
+            ui.heatmap = attention_matrix(elem_id="heatmap")
+            gr.Markdown("Hover over a cell, or focus the matrix and use the arrow keys, to read its numbers; click it "
+                        "or press Enter to trace it below.")
         with gr.Column(scale=2):
             ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
                                            elem_id="inputs-table")
@@ -585,7 +623,7 @@ def details_section() -> None:
         ui.self_match = gr.Markdown(latex_delimiters=LATEX)
         ui.shuffle_button = gr.Button("Shuffle the tokens", size="sm")
         with gr.Row():
-            ui.shuffled = gr.Image(label="Shuffled matrix", show_label=False, type="numpy", format="png", interactive=False)
+            ui.shuffled = attention_matrix(elem_id="shuffled", selectable=False)
             ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
         gr.Markdown(
             "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it "
@@ -638,14 +676,33 @@ def run_chain(event: Any) -> Any:
     run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
     run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.query,
                    ui.walk_text, ui.recipe]
+    return below(event.then(None, url_inputs(), None, js=URL_JS, **private)
+                 .then(run_attention, run_inputs, run_outputs, **private))
+
+
+def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
+    """What lies below the first view, then the loop timing, after a run (or a new τ) succeeded.
+
+    keep_choices: after a new τ, the chosen query and traced cell stay; after a new run they start over.
+    """
+    private = {"api_visibility": "private", **options}
+    inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
     extras_outputs = [ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
                       ui.snippet, ui.tau_md]
-    return (
-        event.then(None, url_inputs(), None, js=URL_JS, **private)
-        .then(run_attention, run_inputs, run_outputs, **private)
-        .success(run_extras, [ui.state, ui.text], extras_outputs, **private)
-        .success(time_both, ui.state, ui.timings, **private)
-    )
+    return (event.success(run_extras, inputs, extras_outputs, **private)
+            .success(time_both, ui.state, ui.timings, **private))
+
+
+def tau_chain() -> None:
+    """τ: every input (drag or arrow keys) redraws the matrix in the browser; once the slider has rested, the
+    matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
+    last = {"api_visibility": "private", "trigger_mode": "always_last"}
+    ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
+    settled = ui.heatmap.tau_settled(None, url_inputs(), None, js=URL_JS, **last)
+    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
+    follow = settled.then(follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.query], outputs, show_progress_on=[ui.walk_text],
+                          **last)
+    below(follow, keep_choices=True, **last)
 
 
 def url_inputs() -> list:
@@ -657,11 +714,13 @@ def wire() -> None:
     ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
     ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
-    run_chain(gr.on([ui.run_button.click, ui.text.submit, ui.tau.release], None, None, None, **private))
+    run_chain(gr.on([ui.run_button.click, ui.text.submit], None, None, None, **private))
+    tau_chain()
     run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private))
     run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private))
-    # .input, not .change: a shared link that restores the switch must not redraw before its run exists.
-    ui.raw_scores.input(redraw_heatmap, [ui.state, ui.raw_scores], ui.heatmap, **private)
+    # The browser holds both matrices and switches at once. (.input: a shared link's restored switch is not a click.)
+    ui.raw_scores.input(None, ui.raw_scores, None, js=matrix_js(ui.heatmap, 'setView(value ? "scores" : "weights")'),
+                        **private)
     ui.raw_scores.input(None, url_inputs(), None, js=URL_JS, **private)
     ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
     gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],

@@ -118,13 +118,22 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
     assert "torch.manual_seed(123)" in recipe and "nn.Embedding(50257, 3)" in recipe and repr(app.BOOK_SENTENCE) in recipe
 
 
-@pytest.mark.pixels
+def unpacked(packed: str) -> torch.Tensor:
+    """A matrix sent as views.serialize.packed_floats (T² shortest decimals, row by row), back as a (T, T) tensor."""
+    values = torch.tensor([float(v) for v in packed.split()], dtype=torch.float32)
+    count = int(len(values) ** 0.5)
+    return values.reshape(count, count)
+
+
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
+    run = random_outputs[ui.state]
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
-    image = random_outputs[ui.heatmap]  # rendered: module fixtures are built before the test's patches
-    assert isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.shape[2] == 4
-    assert min(image.shape[:2]) > 300 and len(np.unique(image.reshape(-1, 4), axis=0)) > 50  # a drawn figure
+    matrix = random_outputs[ui.heatmap]  # the numbers the browser draws, bit for bit the run's float32
+    assert matrix["tokens"] == VISIBLE and matrix["ids"] == run.ids and matrix["tau"] == 1.0
+    assert matrix["view"] == "weights"
+    assert torch.equal(unpacked(matrix["scores"]), run.attention.scores)
+    assert torch.equal(unpacked(matrix["weights"]), run.attention.weights)
     dropdown = random_outputs[ui.query]
     assert dropdown.value == 1  # the book walks through x^(2), "journey"
     assert dropdown.choices == [(f"{i + 1}: {token}", i) for i, token in enumerate(VISIBLE)]
@@ -306,7 +315,10 @@ def test_shuffle_shows_a_new_order_each_click(random_outputs):
         assert result[ui.shuffle_md].startswith(
             "**Shuffled order:** " + " ".join(f"<code>{VISIBLE[p]}</code>" for p in shuffles[1]))
         assert "with rows and columns reordered is" in result[ui.shuffle_md]
-        assert isinstance(result[ui.shuffled], np.ndarray)
+        shuffled = result[ui.shuffled]
+        assert shuffled["tokens"] == [VISIBLE[p] for p in shuffles[1]] and shuffled["caption"].startswith("Shuffled")
+        order = torch.tensor(shuffles[1])
+        assert torch.allclose(unpacked(shuffled["weights"]), run.attention.weights[order][:, order], atol=1e-6)
     assert shuffles[0] == 5
     assert all(sorted(order) == list(range(6)) and order != list(range(6)) for order in orders)
     assert all(orders[i] != orders[i - 1] for i in range(1, len(orders)))
@@ -320,19 +332,36 @@ def test_shuffle_needs_two_tokens():
 
 @pytest.mark.parametrize(
     "call",
-    [lambda: app.redraw_heatmap(None, True), lambda: app.trace_pair(None, 1, 0),
-     lambda: app.trace_select(None, SimpleNamespace(index=(0, 0))), lambda: app.shuffle_tokens(None, 0)],
-    ids=["redraw_heatmap", "trace_pair", "trace_select", "shuffle_tokens"],
+    [lambda: app.trace_pair(None, 1, 0), lambda: app.trace_select(None, SimpleNamespace(index=(0, 0))),
+     lambda: app.shuffle_tokens(None, 0)],
+    ids=["trace_pair", "trace_select", "shuffle_tokens"],
 )
 def test_handlers_without_a_run_ask_for_one(call):
     assert error_of(call) == app.EXPIRED_RUN
 
 
-@pytest.mark.pixels
-def test_redraw_heatmap_follows_the_switch(random_outputs):
+@pytest.mark.parametrize("index", [(6, 0), (0, -1), ("x", 0), (1,), None], ids=["row", "column", "word", "one", "none"])
+def test_trace_select_refuses_a_cell_outside_the_matrix(random_outputs, index):
+    message = error_of(lambda: app.trace_select(random_outputs[ui.state], SimpleNamespace(index=index)))
+    assert "between 0 and 5" in message or "must be a whole number" in message or "Choose a cell" in message
+
+
+@pytest.mark.parametrize("tau", [0.5, 2.0, 27.7128], ids=["sharp", "flat", "sqrt-768"])
+def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     run = random_outputs[ui.state]
-    np.testing.assert_array_equal(app.redraw_heatmap(run, False), random_outputs[ui.heatmap])
-    assert not np.array_equal(app.redraw_heatmap(run, True), random_outputs[ui.heatmap])
+    followed = app.follow_tau(run, tau)
+    new = followed[ui.state]
+    assert new.tokens == run.tokens and torch.equal(new.attention.inputs, run.attention.inputs)
+    expected = torch.softmax(run.attention.scores.double() / tau, dim=-1)
+    assert torch.allclose(new.attention.weights.double(), expected, atol=1e-6)
+    assert followed[ui.heatmap]["tau"] == tau and torch.equal(unpacked(followed[ui.heatmap]["weights"]), new.attention.weights)
+    assert_cells(cells(followed[ui.context_table]), new.attention.context)
+    assert "temperature" in followed[ui.walk_text]
+
+
+def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
+    assert "between 0.05 and 50" in error_of(lambda: app.follow_tau(random_outputs[ui.state], 0))
+    assert app.follow_tau(None, 2.0) is not None  # gr.skip(): nothing to follow
 
 
 # --- exports -----------------------------------------------------------------------------------------------
@@ -569,7 +598,7 @@ BREAKAGES = {
     "run_attention": ("walkthrough", lambda run, tmp: run_of()),
     "run_extras": ("trace_text", lambda run, tmp: app.run_extras(run, "")),
     "show_query": ("query_bars", lambda run, tmp: app.show_query(run, 2)),
-    "redraw_heatmap": ("matrix_value", lambda run, tmp: app.redraw_heatmap(run, True)),
+    "follow_tau": ("walkthrough", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
     "tokenize": ("ac.tokenize", lambda run, tmp: app.tokenize("hi")),
     "attend": ("ac.attend", lambda run, tmp: app.attend("hi")),

@@ -1,0 +1,487 @@
+"""The attention matrix in a real browser (issue 11): Playwright driving Debian's Chromium.
+
+Two kinds of test:
+- against the launched app (``page`` / ``open_app`` from test_browser.py): hover, keyboard, live region, Enter,
+  τ from the keyboard, dark mode and a phone-sized viewport, axe-core, tokens that look like HTML;
+- against web/matrix.js alone, run the way Gradio runs js_on_load on a blank page (``harness``): the browser's
+  float64 softmax against the server's float32 weights on random runs, and the events it fires.
+
+Screenshots go to pytest's tmp_path, or to $SCREENSHOT_DIR when it is set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import torch
+
+import attention_core as ac
+from attention_core.parity import tolerance
+from test_browser import (  # noqa: F401  (browser, open_app and page are fixtures)
+    BOOK_SENTENCE,
+    Browser,
+    Page,
+    book_matrices,
+    browser,
+    expect,
+    expect_matrix,
+    grid,
+    load_book_example,
+    matrix_cell,
+    open_app,
+    page,
+    recipe_embeddings,
+    run_text,
+    screenshot,
+    url_params,
+    visible_tokens,
+)
+
+from test_matrix_component import unpacked
+
+pytestmark = pytest.mark.slow
+
+MATRIX = "#heatmap [data-attention-matrix]"
+BOOK_TOKENS = visible_tokens(BOOK_SENTENCE)
+FORTY_TOKEN_TEXT = (
+    "The quick brown fox jumps over the lazy dog while the small cat sleeps on a warm mat near the old red "
+    "barn and the farmer walks slowly to the big house by the river at dusk with his tired"
+)
+PHONE = {"width": 390, "height": 844}
+SERIOUS = ("critical", "serious")
+
+
+def live_text(page: Page) -> str:
+    return page.locator(f"{MATRIX} [aria-live=polite]").inner_text()
+
+
+def announcement(tokens: list[str], scores, weights, row: int, col: int) -> str:
+    """What the live region says for cell (row, col), 1-based."""
+    return (
+        f"query {tokens[row - 1]} ({row}), key {tokens[col - 1]} ({col}): "
+        f"score {scores[row - 1][col - 1]:.4f}, weight {weights[row - 1][col - 1]:.4f}"
+    )
+
+
+def expect_labels_every_k_tokens(matrix, count: int) -> int:
+    """The canvas labels token 1, 1 + k, 1 + 2k... on both axes, at least LABEL_SPACING_PX apart; returns k."""
+    for axis in (".am-xl", ".am-yl"):
+        positions = [int(text) for text in matrix.locator(f"{axis} .am-pos").all_inner_texts()]
+        step = positions[1] - positions[0] if len(positions) > 1 else count
+        assert positions == list(range(1, count + 1, step)), positions
+    side = matrix.locator(".am-wrap").bounding_box()["width"]
+    assert side / count * step >= 14, (side, count, step)
+    return step
+
+
+def seeded_attention(text: str, *, dim: int = 3, seed: int = 123) -> tuple[list, list]:
+    """Scores and weights (τ = 1) from the notebook recipe and torch directly, in float32 as the server has them."""
+    x = torch.tensor(recipe_embeddings(text, dim=dim, seed=seed), dtype=torch.float32)  # (T, d)
+    scores = x @ x.T  # (T, d) @ (d, T) -> (T, T)
+    return scores.tolist(), torch.softmax(scores, dim=-1).tolist()  # (T, T)
+
+
+# --- against the app ---------------------------------------------------------------------------------
+
+
+def test_hover_shows_the_cells_score_and_weight(page: Page):
+    load_book_example(page)
+    _, scores, weights = book_matrices()
+
+    matrix_cell(page, 2, 3, count=6).hover()  # the book's ω_23 and α_23: "journey" attending to "starts"
+
+    tip = page.locator(f"{MATRIX} .am-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("query ␣journey (2)")
+    expect(tip).to_contain_text("key ␣starts (3)")
+    expect(tip).to_contain_text(f"score ω{scores[1][2]:.4f}")
+    expect(tip).to_contain_text(f"weight α at τ = 1{weights[1][2]:.4f}")
+    assert f"{scores[1][2]:.4f}, {weights[1][2]:.4f}" == "1.4754, 0.2333"  # the book's printed numbers
+    # Every cell shows its weight at 2 decimals.
+    expect(page.locator(f"{MATRIX} [role=gridcell]")).to_have_text([f"{w:.2f}" for row in weights for w in row])
+
+
+def test_arrow_keys_move_the_cursor_and_the_live_region_names_the_cell(page: Page):
+    load_book_example(page)
+    _, scores, weights = book_matrices()
+    matrix = page.locator(MATRIX)
+    cells = matrix.locator("[role=grid]")
+
+    # One tab stop: from the scale switch, Tab lands on the matrix, with a visible focus ring.
+    matrix.locator(".am-scale input").focus()
+    page.keyboard.press("Tab")
+    expect(cells).to_be_focused()
+    assert cells.evaluate("g => g.matches(':focus-visible')")
+    ring = matrix.locator(".am-scroll").evaluate("s => [getComputedStyle(s).outlineStyle, "
+                                                 "getComputedStyle(s).outlineWidth]")
+    assert ring == ["solid", "3px"], ring
+    expect(matrix.locator(".am-tip")).to_be_visible()  # focus explains the cursor cell too
+
+    # The cursor starts where "Trace one cell" starts: query 2, key 1.
+    expect(matrix.locator("[aria-live=polite]")).to_have_text(announcement(BOOK_TOKENS, scores, weights, 2, 1))
+    moves = [
+        ("ArrowRight", 2, 2), ("ArrowRight", 2, 3), ("ArrowDown", 3, 3), ("ArrowUp", 2, 3), ("ArrowLeft", 2, 2),
+        ("End", 2, 6), ("Home", 2, 1), ("PageDown", 6, 1), ("PageUp", 1, 1), ("ArrowUp", 1, 1),  # stays inside
+        ("Control+End", 6, 6), ("ArrowRight", 6, 6),
+    ]
+    for key, row, col in moves:
+        page.keyboard.press(key)
+        expect(matrix.locator("[aria-live=polite]")).to_have_text(announcement(BOOK_TOKENS, scores, weights, row, col))
+        active = cells.get_attribute("aria-activedescendant")
+        expect(matrix.locator(f"[id='{active}']")).to_have_class(re.compile(r"\bam-cursor\b"))
+        assert matrix.locator(f"[id='{active}']").inner_text() == f"{weights[row - 1][col - 1]:.2f}", (key, row, col)
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert live_text(page) == "query ␣journey (2), key ␣journey (2): score 1.4950, weight 0.2379"
+
+
+def test_enter_traces_the_cursor_cell(page: Page):
+    load_book_example(page)
+    inputs, scores, weights = book_matrices()
+    page.locator(f"{MATRIX} [role=grid]").focus()
+    for key in ["ArrowDown", "ArrowDown", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight"]:
+        page.keyboard.press(key)  # from (2, 1) to (4, 5): " with" attending to " one"
+    assert live_text(page).startswith("query ␣with (4), key ␣one (5):")
+
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_label("query (row)")).to_have_value("4: ␣with")
+    expect(page.get_by_label("key (column)")).to_have_value("5: ␣one")
+    dot_line = " + ".join(f"{a:.4f}·{b:.4f}" for a, b in zip(inputs[3], inputs[4])) + f" = {scores[3][4]:.4f}"
+    trace = page.locator("#trace")
+    expect(trace).to_contain_text("Cell (4, 5)")
+    expect(trace).to_contain_text(dot_line)
+    expect(trace).to_contain_text(f"{weights[3][4]:.4f}")
+
+
+def test_tau_from_the_keyboard_redraws_the_matrix_at_once_then_the_context_table(page: Page):
+    load_book_example(page)
+    x = torch.tensor(book_matrices()[0], dtype=torch.float64)  # (T, d) = (6, 3)
+    tau = 0.05  # the slider's minimum: Home on the slider
+    sharp = torch.softmax(x @ x.T / tau, dim=-1)  # (T, T)
+    context_row_2 = page.locator('#context-table [role=gridcell][data-testid^="cell-1-"]')
+    before = context_row_2.all_inner_texts()
+    assert before[2:] == ["0.4419", "0.6515", "0.5683"]  # the book's z^(2)
+    # Note what the context table shows at the moment the matrix repaints.
+    page.evaluate(
+        """matrix => {
+            const root = document.querySelector(matrix);
+            window.contextAtRepaint = null;
+            new MutationObserver((_, observer) => {
+                observer.disconnect();
+                window.contextAtRepaint = Array.from(
+                    document.querySelectorAll('#context-table [role=gridcell][data-testid^="cell-1-"]'),
+                    cell => cell.innerText);
+            }).observe(root, {attributes: true, attributeFilter: ["data-tau"]});
+        }""",
+        MATRIX,
+    )
+
+    page.locator("#tau input[type=range]").focus()
+    page.keyboard.press("Home")
+
+    matrix = page.locator(MATRIX)
+    expect(matrix).to_have_attribute("data-tau", "0.05")
+    assert page.evaluate("() => window.contextAtRepaint") == before  # drawn in the browser, before any reply
+    expect(matrix.locator("[role=gridcell]")).to_have_text([f"{w:.2f}" for row in sharp.tolist() for w in row])
+    expect(matrix.locator(".am-title")).to_contain_text("softmax(ω / 0.05)")
+    # Then the server follows, with no mouse release: the context table and the address bar.
+    expected = [f"{v:.4f}" for v in (sharp @ x)[1].tolist()]
+    expect(context_row_2).to_have_text(before[:2] + expected)
+    assert url_params(page)["tau"] == "0.05"
+    matrix_cell(page, 2, 2, count=6).hover()
+    expect(matrix.locator(".am-tip")).to_contain_text(f"weight α at τ = 0.05{sharp[1][1]:.4f}")
+
+
+def test_the_raw_scores_switch_and_the_fixed_scale_redraw_in_the_browser(page: Page):
+    load_book_example(page)
+    _, scores, weights = book_matrices()
+    low, high = min(map(min, weights)), max(map(max, weights))
+    matrix = page.locator(MATRIX)
+    ticks = matrix.locator(".am-ticks span")
+    expect(ticks).to_have_text([f"{v:.2f}" for v in (low, (low + high) / 2, high)])  # this run's range
+
+    matrix.locator(".am-scale input").check()
+    expect(ticks).to_have_text(["0.00", "0.50", "1.00"])
+    page.get_by_label("Show raw scores ω instead of weights α").check()
+
+    expect(matrix).to_have_attribute("data-view", "scores")
+    expect(matrix.locator("[role=gridcell]")).to_have_text([f"{s:.2f}" for row in scores for s in row])
+    expect(matrix.locator(".am-scale input")).to_be_disabled()  # scores have no fixed range
+    expect(matrix.locator(".am-title")).to_contain_text("Attention scores ω")
+    assert url_params(page)["view"] == "scores"
+
+
+def test_more_than_32_tokens_draw_a_canvas_that_answers_hover_and_keys(page: Page, tmp_path: Path):
+    run_text(page, FORTY_TOKEN_TEXT)
+    tokens = visible_tokens(FORTY_TOKEN_TEXT)
+    count = len(tokens)
+    assert count == 40
+    matrix = page.locator(MATRIX)
+    expect(matrix).to_have_attribute("data-version", "2")
+    canvas = matrix.locator("canvas")
+    assert canvas.evaluate("c => [c.width, c.height, getComputedStyle(c).imageRendering]") == [40, 40, "pixelated"]
+    expect_labels_every_k_tokens(matrix, count)
+    scores, weights = seeded_attention(FORTY_TOKEN_TEXT)
+
+    matrix.locator(".am-wrap").scroll_into_view_if_needed()
+    box = matrix.locator(".am-wrap").bounding_box()
+    row, col = 18, 4
+    side = box["width"] / count
+    page.mouse.move(box["x"] + (col - 0.5) * side, box["y"] + (row - 0.5) * side)
+
+    tip = matrix.locator(".am-tip")
+    expect(tip).to_contain_text(f"query {tokens[row - 1]} ({row})")
+    expect(tip).to_contain_text(f"key {tokens[col - 1]} ({col})")
+    expect(tip).to_contain_text(f"{scores[row - 1][col - 1]:.4f}")
+    expect(tip).to_contain_text(f"{weights[row - 1][col - 1]:.4f}")
+
+    matrix.locator("[role=grid]").focus()
+    page.keyboard.press("PageDown")
+    expect(matrix.locator("[aria-live=polite]")).to_have_text(
+        announcement(tokens, scores, weights, 40, 1))
+    # The virtual grid names the cursor cell for a screen reader: its row and column in the 41 × 41 grid.
+    cell = matrix.locator("[role=gridcell]")
+    expect(cell).to_have_attribute("aria-colindex", "2")
+    expect(matrix.locator("[role=row]").last).to_have_attribute("aria-rowindex", "41")
+    screenshot(page, tmp_path, "matrix-canvas.png", region=[page.locator("#heatmap")])
+
+
+def test_tokens_that_look_like_html_stay_text(page: Page):
+    text = '<img src=x onerror="window.pwned=1"> <b>bold</b>'
+    run_text(page, text)
+    matrix = expect_matrix(page, text)
+    assert matrix.locator("img, b").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+    assert "<" in visible_tokens(text) and "img" in visible_tokens(text)  # shown above as text, piece by piece
+
+
+CONTRAST_JS = """root => {
+    const rgb = text => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b]
+        .map(c => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const ratio = (a, b) => {
+        const [hi, lo] = [luminance(rgb(a)), luminance(rgb(b))].sort((x, y) => y - x);
+        return (hi + 0.05) / (lo + 0.05);
+    };
+    const cells = Array.from(root.querySelectorAll('[role=gridcell]'), cell => {
+        const style = getComputedStyle(cell);
+        return {ratio: ratio(style.color, style.backgroundColor), px: parseFloat(style.fontSize)};
+    });
+    const header = getComputedStyle(root.querySelector('[role=rowheader]'));
+    const scroller = root.querySelector('.am-scroll');
+    return {
+        cells,
+        headerRatio: ratio(header.color, header.backgroundColor),
+        headerPx: parseFloat(header.fontSize),
+        overflow: scroller.scrollWidth - scroller.clientWidth,
+        width: root.getBoundingClientRect().width,
+    };
+}"""
+
+
+@pytest.mark.parametrize(
+    "theme, viewport", [("dark", None), ("dark", PHONE), ("light", PHONE)], ids=["dark", "dark-390px", "light-390px"]
+)
+def test_dark_mode_and_a_phone_render_the_matrix_legibly(open_app: Callable[..., Page], tmp_path: Path, theme,
+                                                         viewport):
+    query = "?__theme=dark" if theme == "dark" else ""
+    page = open_app(query, viewport=viewport) if viewport else open_app(query)
+    matrix = expect_matrix(page, BOOK_SENTENCE)
+    if theme == "dark":
+        assert page.evaluate("() => document.querySelector('.dark') !== null")
+    measured = matrix.evaluate(CONTRAST_JS)
+    assert min(cell["ratio"] for cell in measured["cells"]) >= 4.5, measured["cells"]  # WCAG AA for text
+    assert min(cell["px"] for cell in measured["cells"]) >= 11
+    assert measured["headerRatio"] >= 4.5 and measured["headerPx"] >= 11, measured
+    if viewport:
+        assert measured["overflow"] <= 0, measured  # all six columns fit a 390 px phone
+        assert measured["width"] <= PHONE["width"]
+    matrix_cell(page, 2, 3, count=6).hover()
+    tip = page.locator(f"{MATRIX} .am-tip")
+    expect(tip).to_be_visible()
+    tip_box, viewport_width = tip.bounding_box(), page.viewport_size["width"]
+    assert tip_box["x"] >= 0 and tip_box["x"] + tip_box["width"] <= viewport_width, tip_box
+    page.evaluate("() => document.fonts.ready.then(() => true)")  # (a phone leaves images below the fold unloaded)
+    name = f"matrix-{theme}" + ("-390px" if viewport else "") + ".png"
+    screenshot(page, tmp_path, name, region=[page.locator("#heatmap")])
+
+
+def axe_serious(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context="#heatmap")
+    return [
+        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+def test_axe_finds_no_serious_violation_in_the_matrix(page: Page):
+    pytest.importorskip("axe_playwright_python", reason="pip install -r requirements-dev.txt")
+    load_book_example(page)
+    assert axe_serious(page) == []
+    page.locator(f"{MATRIX} [role=grid]").focus()  # the cursor and the live region in use
+    page.keyboard.press("ArrowRight")
+    # Escape hides the tooltip: axe would measure a cell's text under it against the tooltip's background.
+    page.keyboard.press("Escape")
+    page.locator(f"{MATRIX} details summary").click()
+    assert axe_serious(page) == []
+    run_text(page, FORTY_TOKEN_TEXT)  # the canvas and its virtual grid
+    expect(page.locator(MATRIX)).to_have_attribute("data-version", "2")
+    page.locator(f"{MATRIX} [role=grid]").focus()
+    assert axe_serious(page) == []
+
+
+# --- web/matrix.js alone, as Gradio runs it -----------------------------------------------------------
+
+HARNESS_JS = """([code, value, selectable]) => {
+    const host = document.getElementById('host');
+    host.replaceChildren();
+    const root = document.createElement('div');
+    root.className = 'am';
+    root.setAttribute('data-attention-matrix', '');
+    host.append(root);
+    window.events = [];
+    window.watchers = [];
+    const props = {value, selectable};
+    new Function('element', 'trigger', 'props', 'server', 'upload', 'watch', code)(
+        host, (name, data) => window.events.push([name, data]), props, {}, null,
+        (_names, callback) => window.watchers.push(callback));
+    window.props = props;
+}"""
+
+
+@pytest.fixture(scope="module")
+def harness(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A blank page that runs web/matrix.js on a value, the way gr.HTML runs js_on_load."""
+    import app
+
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_content(f"<style>#host {{ {app.MATRIX_CSS} }}</style><div id='host'></div>")
+
+    def load(value: dict, *, selectable: bool = True) -> Page:
+        page.evaluate(HARNESS_JS, [app.MATRIX_JS, value, selectable])
+        return page
+
+    try:
+        yield load
+        assert errors == []
+    finally:
+        context.close()
+
+
+def text_of(count: int) -> str:
+    words = "the cat sat on a mat and then it saw one dog run to its big red ball by an old tree".split()
+    text = "The" + "".join(" " + words[i % len(words)] for i in range(count - 1))
+    assert len(ac.tokenize(text).ids) == count
+    return text
+
+
+RANDOM_RUNS = [(6, 3, 0), (13, 16, 1), (40, 768, 2), (256, 64, 3)]
+TAUS = [0.05, 0.3, 1.0, 1.7320508, 7.0, 50.0]
+
+
+@pytest.mark.parametrize("count, dim, seed", RANDOM_RUNS, ids=[f"T={t}-d={d}-seed={s}" for t, d, s in RANDOM_RUNS])
+def test_the_browsers_softmax_agrees_with_the_servers_float32_weights(harness, count, dim, seed):
+    """softmax(ω / τ) in float64 JavaScript, from the scores the page receives, against attention_core's float32."""
+    import app
+
+    run = ac.attend(text_of(count), dim=dim, seed=seed)
+    value = app.matrix_value(run.tokens, run.ids, run.attention, run.temperature)
+    page = harness({**value, "weights": None})  # no weights from the server: the browser computes every τ
+    worst = 0.0
+    for tau in TAUS:
+        ours = torch.tensor(page.evaluate(f"() => document.querySelector('[data-attention-matrix]')"
+                                          f".attentionMatrix.weightsAt({tau})"), dtype=torch.float64)
+        server = ac.attention_weights(run.attention.scores, temperature=tau).double()  # what app.py sends
+        difference = float((ours - server).abs().max())
+        worst = max(worst, difference)
+        assert difference < tolerance(4), (tau, difference)  # the same numbers to 4 decimals
+        torch.testing.assert_close(ours.sum(dim=-1), torch.ones(count, dtype=torch.float64))
+    assert worst < 2e-6, worst  # in fact float32 rounding
+
+
+def test_a_256_token_matrix_labels_every_kth_token(harness):
+    import app
+
+    run = ac.attend(text_of(256), dim=8, seed=0)
+    page = harness(app.matrix_value(run.tokens, run.ids, run.attention, 1.0))
+    matrix = page.locator("[data-attention-matrix]")
+    assert matrix.locator("canvas").evaluate("c => [c.width, c.height]") == [256, 256]
+    assert expect_labels_every_k_tokens(matrix, 256) > 1
+
+
+def test_the_server_weights_are_shown_at_the_runs_tau_and_events_reach_python(harness):
+    import app
+
+    run = ac.attend(BOOK_SENTENCE, dim=3, seed=123, temperature=2.0)
+    value = app.matrix_value(run.tokens, run.ids, run.attention, run.temperature)
+    page = harness(value)
+    api = "document.querySelector('[data-attention-matrix]').attentionMatrix"
+    weights = unpacked(value["weights"])
+    assert page.evaluate(f"() => {api}.weightsAt(2)") == weights  # exactly the server's numbers
+    cells = page.locator("[role=gridcell]")
+    expect(cells).to_have_text([f"{w:.2f}" for row in weights for w in row])
+
+    page.locator("[role=grid]").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => window.events") == [
+        ["select", {"index": [1, 1], "value": weights[1][1], "selected": True}]
+    ]
+    page.evaluate(f"() => {{ window.events = []; {api}.setTau(0.5); {api}.setTau(0.75); }}")
+    expect(page.locator("[data-attention-matrix]")).to_have_attribute("data-tau", "0.75")
+    assert page.evaluate("() => window.events") == []  # not yet: the slider may still be moving
+    page.wait_for_function("() => window.events.length > 0", timeout=2_000)
+    assert page.evaluate("() => window.events") == [["tau_settled", {"tau": 0.75}]]  # once, for the last τ
+
+    static = harness(value, selectable=False)
+    static.locator("[role=gridcell]").nth(7).click()
+    assert static.evaluate("() => window.events") == []
+    assert "Enter traces" not in static.locator(".am-sr").first.inner_text()
+
+
+def test_a_new_value_keeps_a_tau_the_server_has_not_heard_of(harness):
+    """A run that was already on its way when the slider moved must not undo the move."""
+    import app
+
+    run = ac.attend(BOOK_SENTENCE, dim=3, seed=123)
+    value = app.matrix_value(run.tokens, run.ids, run.attention, 1.0)
+    page = harness(value)
+    api = "document.querySelector('[data-attention-matrix]').attentionMatrix"
+    page.evaluate(f"() => {api}.setTau(3)")
+    page.evaluate("value => { window.props.value = value; window.watchers.forEach(f => f()); }",
+                  {**value, "caption": "late"})
+    root = page.locator("[data-attention-matrix]")
+    expect(root).to_have_attribute("data-version", "2")
+    expect(root).to_have_attribute("data-tau", "3")
+    page.wait_for_function("() => window.events.some(([name]) => name === 'tau_settled')", timeout=2_000)
+    page.evaluate("value => { window.props.value = value; window.watchers.forEach(f => f()); }", value)
+    expect(root).to_have_attribute("data-tau", "1")  # after the hand-over, the server's values rule again
+
+
+def test_tokens_are_set_as_text_in_the_harness_too(harness):
+    value = {
+        "tokens": ["<img src=x onerror=window.pwned=1>", "${alert(1)}", "&amp;"],
+        "ids": None,
+        "scores": "1 0 0 0 1 0 0 0 1",
+        "weights": None,
+        "tau": 1,
+        "view": "weights",
+    }
+    page = harness(value)
+    assert page.locator("#host img").count() == 0
+    expect(page.locator("[role=rowheader] .am-tok")).to_have_text(value["tokens"])
+    assert page.evaluate("() => window.pwned") is None
+    assert math.isclose(float(page.locator("[role=gridcell]").first.inner_text()), 0.58, abs_tol=0.005)

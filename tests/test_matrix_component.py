@@ -1,0 +1,140 @@
+"""app.attention_matrix, the gr.HTML of web/matrix.js and web/matrix.css, and its wiring in app.py (no browser).
+
+The browser half (drawing, hover, keyboard, τ, axe-core) is in tests/test_matrix_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import app
+import attention_core as ac
+from attention_core.views.serialize import matrix_value
+
+
+def unpacked(packed: str) -> list[list[float | None]]:
+    """A matrix sent as views.serialize.packed_floats (one string of T² numbers, row by row) back as T rows; null is None."""
+    values = json.loads("[" + packed.replace(" ", ",") + "]")
+    count = math.isqrt(len(values))
+    assert count * count == len(values), len(values)
+    return [values[i * count : (i + 1) * count] for i in range(count)]
+
+
+def viridis_in_the_js() -> list[str]:
+    """The 256 rrggbb colours of the VIRIDIS string in web/matrix.js."""
+    match = re.search(r"const VIRIDIS =\s*((?:\"[0-9a-f]*\"\s*\+?\s*)+);", app.MATRIX_JS)
+    assert match, "web/matrix.js has no VIRIDIS string"
+    hex_digits = "".join(re.findall(r"\"([0-9a-f]*)\"", match.group(1)))
+    assert len(hex_digits) == 256 * 6
+    return [hex_digits[6 * i : 6 * i + 6] for i in range(256)]
+
+
+def test_the_js_colormap_is_matplotlibs_viridis():
+    """The browser and the PNG export colour with the same 256 colours."""
+    from matplotlib import colormaps
+
+    expected = np.rint(np.asarray(colormaps["viridis"].colors) * 255).astype(int)
+    assert viridis_in_the_js() == ["%02x%02x%02x" % tuple(rgb) for rgb in expected]
+
+
+@pytest.mark.parametrize("forbidden", ["`", "\\", "${", "{{"], ids=["backtick", "backslash", "dollar-brace", "braces"])
+def test_the_css_survives_gradios_template_evaluation(forbidden):
+    """Gradio runs css_template through Handlebars and a JS template string; none of these may appear."""
+    assert forbidden not in app.MATRIX_CSS
+
+
+def test_the_html_template_has_no_value_in_it():
+    """Tokens are user text: the template never interpolates the value, the script sets text with textContent."""
+    matrix = app.attention_matrix(elem_id="m", render=False)
+    assert "$" not in matrix.html_template and "{{" not in matrix.html_template
+    assert matrix.js_on_load == app.MATRIX_JS and matrix.css_template == app.MATRIX_CSS
+    assert "innerHTML" not in app.MATRIX_JS and "insertAdjacentHTML" not in app.MATRIX_JS
+    assert matrix.apply_default_css is False and matrix.props == {"selectable": True}
+
+
+def test_no_pyi_stub_is_written_beside_app():
+    """Gradio writes a .pyi beside the module of any Component subclass; a stale one would shadow app.py."""
+    assert not (app.WEB.parent / "app.pyi").exists()
+
+
+def test_the_listener_js_reaches_its_own_component_only():
+    matrix = app.attention_matrix(elem_id="heat'map", render=False)
+    js = app.matrix_js(matrix, "setTau(value)")
+    assert js.startswith("(value) => {") and "document.querySelector(" in js
+    assert json.dumps("#heat'map [data-attention-matrix]") in js and ".attentionMatrix?.setTau(value)" in js
+
+
+def test_the_custom_event_is_declared_in_the_js():
+    """gr.HTML finds custom events by their quoted name in js_on_load."""
+    assert re.search(r"trigger\(\"tau_settled\"", app.MATRIX_JS)
+    assert re.search(r"trigger\(\"select\"", app.MATRIX_JS)
+
+
+# --- the wiring in app.demo ----------------------------------------------------------------------
+
+
+def dependencies_on(block_id: int, event: str) -> list[dict]:
+    config = app.demo.get_config_file()
+    return [d for d in config["dependencies"] if [block_id, event] in [list(t) for t in d["targets"]]]
+
+
+def block_id(elem_id: str) -> int:
+    config = app.demo.get_config_file()
+    return next(c["id"] for c in config["components"] if c["props"].get("elem_id") == elem_id)
+
+
+def test_tau_input_redraws_in_the_browser_and_the_server_follows_the_settled_matrix():
+    tau, heatmap = block_id("tau"), block_id("heatmap")
+    inputs = dependencies_on(tau, "input")
+    assert len(inputs) == 1 and inputs[0]["backend_fn"] is False and "setTau(value)" in inputs[0]["js"]
+    assert dependencies_on(tau, "release") == []  # the keyboard sends no release: τ no longer hangs on it
+    settled = dependencies_on(heatmap, "tau_settled")
+    assert len(settled) == 1 and settled[0]["trigger_mode"] == "always_last"
+    config = app.demo.get_config_file()
+    follow = next(d for d in config["dependencies"] if d.get("trigger_after") == settled[0]["id"])
+    assert follow["api_name"].startswith("follow_tau") and follow["trigger_mode"] == "always_last"
+    assert heatmap not in follow["show_progress_on"]  # the matrix is already drawn: it must not fade
+
+
+def test_a_picked_cell_is_traced_and_the_view_switches_in_the_browser():
+    heatmap = block_id("heatmap")
+    (select,) = dependencies_on(heatmap, "select")
+    assert select["api_name"] == "trace_select"
+    config = app.demo.get_config_file()
+    raw = next(c["id"] for c in config["components"] if c["props"].get("label", "").startswith("Show raw scores"))
+    views = [d for d in dependencies_on(raw, "input") if d["js"] and "setView" in d["js"]]
+    assert len(views) == 1 and views[0]["backend_fn"] is False
+
+
+def test_the_shuffled_matrix_is_a_second_static_instance():
+    config = app.demo.get_config_file()
+    shuffled = next(c for c in config["components"] if c["props"].get("elem_id") == "shuffled")
+    assert shuffled["props"]["props"] == {"selectable": False}
+    assert dependencies_on(shuffled["id"], "select") == []
+
+
+# --- matrix_value --------------------------------------------------------------------------------
+
+
+def test_matrix_value_packs_each_matrix_as_one_string_of_shortest_decimals():
+    run = ac.attend("Your journey starts with one step", table=app.BOOK_TABLE)
+    value = matrix_value(run.tokens, run.ids, run.attention)
+    assert value["scores"].startswith("0.9995 0.9544 0.9422 0.4753 0.45759997 0.63100004 0.9544 1.495 ")
+    for name in ("scores", "weights"):
+        rows = unpacked(value[name])
+        assert torch.equal(torch.tensor(rows, dtype=torch.float32), getattr(run.attention, name)), name
+
+
+def test_matrix_value_sends_non_finite_numbers_as_null():
+    inputs = torch.tensor([[1e20, 0.0], [0.0, 1.0]])  # 1e40 overflows float32
+    attention = ac.self_attention(inputs)
+    value = matrix_value(["a", " b"], None, attention)
+    assert value["tokens"] == ["a", "␣b"] and value["ids"] is None
+    assert value["scores"] == "null 0.0 0.0 1.0" and unpacked(value["weights"])[0] == [None, None]
+    json.dumps(value, allow_nan=False)  # valid JSON: no NaN or Infinity tokens
