@@ -196,7 +196,8 @@ def tables(run: Run) -> dict:
 
 @user_errors
 def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
-    """The first view: tokens, the matrix and the tables. Everything below it follows in run_extras."""
+    """The first view: tokens, the matrix and the tables. Everything below it (the walk-through included)
+    follows in run_extras, so the first view never waits for it."""
     from attention_core.views.export import embedding_recipe
     from attention_core.views.tokens import token_chips_html
 
@@ -210,7 +211,6 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
         ui.heatmap: matrix_value(run, raw_scores),
         **tables(run),
         ui.query: gr.Dropdown(choices=query_choices(run), value=query),
-        ui.walk_text: walkthrough(run, query),
         ui.recipe: recipe,
     }
 
@@ -245,6 +245,7 @@ def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any =
                   "them with this app's numbers.")
     match = ac.self_matches(attention.scores)
     return {
+        ui.walk_text: walkthrough(run, query),
         ui.bars: query_bars(run, query),
         ui.trace_query: gr.Dropdown(choices=choices, value=row),
         ui.trace_key: gr.Dropdown(choices=choices, value=column),
@@ -323,14 +324,13 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
 
 
 @user_errors
-def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, query: Any = None) -> Any:
+def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False) -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
-    redrawn in the browser), for the tables and the walk-through of the chosen query; then everything below."""
+    redrawn in the browser), for the tables; the walk-through and the rest follow in run_extras."""
     if run is None:
         return gr.skip()
     run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
-    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run),
-            ui.walk_text: walkthrough(run, kept(run, query, default_query(run)))}
+    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run)}
 
 
 @user_errors
@@ -675,7 +675,7 @@ def run_chain(event: Any) -> Any:
     private = {"api_visibility": "private"}
     run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
     run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.query,
-                   ui.walk_text, ui.recipe]
+                   ui.recipe]
     return below(event.then(None, url_inputs(), None, js=URL_JS, **private)
                  .then(run_attention, run_inputs, run_outputs, **private))
 
@@ -687,7 +687,7 @@ def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
     """
     private = {"api_visibility": "private", **options}
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    extras_outputs = [ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
+    extras_outputs = [ui.walk_text, ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
                       ui.snippet, ui.tau_md]
     return (event.success(run_extras, inputs, extras_outputs, **private)
             .success(time_both, ui.state, ui.timings, **private))
@@ -699,9 +699,9 @@ def tau_chain() -> None:
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
     settled = ui.heatmap.tau_settled(None, url_inputs(), None, js=URL_JS, **last)
-    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
-    follow = settled.then(follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.query], outputs, show_progress_on=[ui.walk_text],
-                          **last)
+    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table]
+    tables_only = [ui.inputs_table, ui.weights_table, ui.context_table]  # the matrix is already drawn: it must not fade
+    follow = settled.then(follow_tau, [ui.state, ui.tau, ui.raw_scores], outputs, show_progress_on=tables_only, **last)
     below(follow, keep_choices=True, **last)
 
 

@@ -60,7 +60,12 @@ def error_of(call) -> str:
 
 
 def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=123, table: str = "", tau=1.0):
-    return app.run_attention(text, source, dim, seed, table, False, tau)
+    """What a Run shows: the first view (run_attention), then everything below it (run_extras), as the chain runs them."""
+    outputs = dict(app.run_attention(text, source, dim, seed, table, False, tau))
+    first_view = set(outputs)
+    outputs.update(app.run_extras(outputs[ui.state], text))
+    outputs["first view"] = first_view
+    return outputs
 
 
 @pytest.fixture(autouse=True)
@@ -127,6 +132,8 @@ def unpacked(packed: str) -> torch.Tensor:
 
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     run = random_outputs[ui.state]
+    assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table,
+                                            ui.context_table, ui.query, ui.recipe}  # nothing slow: no figure, no KaTeX
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
     matrix = random_outputs[ui.heatmap]  # the numbers the browser draws, bit for bit the run's float32
@@ -356,7 +363,10 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     assert torch.allclose(new.attention.weights.double(), expected, atol=1e-6)
     assert followed[ui.heatmap]["tau"] == tau and torch.equal(unpacked(followed[ui.heatmap]["weights"]), new.attention.weights)
     assert_cells(cells(followed[ui.context_table]), new.attention.context)
-    assert "temperature" in followed[ui.walk_text]
+    assert ui.walk_text not in followed  # it follows in run_extras, with the chosen query kept
+    below = app.run_extras(new, app.BOOK_SENTENCE, 3, 4, 2)
+    assert below[ui.walk_text].startswith("### Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
+    assert (below[ui.trace_query].value, below[ui.trace_key].value) == (4, 2)
 
 
 def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
@@ -595,10 +605,10 @@ def explode(*args, **kwargs):
 
 
 BREAKAGES = {
-    "run_attention": ("walkthrough", lambda run, tmp: run_of()),
+    "run_attention": ("matrix_value", lambda run, tmp: run_of()),
     "run_extras": ("trace_text", lambda run, tmp: app.run_extras(run, "")),
     "show_query": ("query_bars", lambda run, tmp: app.show_query(run, 2)),
-    "follow_tau": ("walkthrough", lambda run, tmp: app.follow_tau(run, 2.0)),
+    "follow_tau": ("tables", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
     "tokenize": ("ac.tokenize", lambda run, tmp: app.tokenize("hi")),
     "attend": ("ac.attend", lambda run, tmp: app.attend("hi")),
