@@ -512,7 +512,8 @@ def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: s
     """Weight-free self-attention (chapter 3.3): scores ω = X Xᵀ, weights α = softmax(ω) row by row, context Z = α X.
 
     The answer holds T×d + T×T + T×T + T×d numbers for T tokens and d dimensions: at the limits (256 tokens,
-    d = 768) that is about 6 MB of JSON. Keep it small with a short text and a small dim.
+    d = 768) that is about 6 MB of JSON, 4 MB of it the two T×d matrices. Keep it small with a short text and a
+    small dim: 10 tokens at d = 3 is about 3.5 kB.
 
     Args:
         text: The sentence: 1 to 10,000 characters, at most 256 GPT-2 tokens. May be "" when the table has a label column.
