@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import html
+import inspect
 import json
 import logging
 import os
@@ -754,9 +755,9 @@ def build_demo() -> gr.Blocks:
                 details_section()
             with gr.Tab("Normalization lab"):
                 lab_section()
-        gr.api(tokenize, api_name="tokenize")
-        gr.api(attend, api_name="attend")
-        gr.api(normalize, api_name="normalize")
+        for endpoint in (tokenize, attend, normalize):
+            # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
+            gr.api(endpoint, api_name=endpoint.__name__, api_description=inspect.getdoc(endpoint))
         wire()
         # A shared link's settings first, then the run they describe. Queued, so that gr.Warning about a bad
         # link parameter reaches the page as a toast.

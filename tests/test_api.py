@@ -85,3 +85,13 @@ def test_the_mcp_tools_describe_themselves(server_url):
         for name, schema in tool["inputSchema"]["properties"].items():
             assert schema.get("description"), (tool["name"], name)
     assert tools["attend"]["inputSchema"]["properties"]["dim"]["default"] == 3
+
+
+def test_view_api_shows_each_parameters_description_and_limits(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert "text: The text to tokenize: 1 to 10,000 characters, at most 256 GPT-2 tokens." in endpoints["/tokenize"]["description"]
+    attend = endpoints["/attend"]["description"]
+    for fragment in ("dim: Embedding dimension d of the seeded random table, 1 to 768", "seed: Seed of the random table, 0 to 4294967295",
+                     "at most 256 rows, 768 columns and 1 MB", "about 6 MB of JSON"):
+        assert fragment in attend
+    assert "dtype: The floating-point type to compute in: float16, float32 or float64." in endpoints["/normalize"]["description"]
