@@ -90,8 +90,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def open_app(browser: Browser, server_url: str) -> Iterator[Callable[[str], Page]]:
-    """Opens the app at ``server_url + query`` in a fresh browser context, as often as a test needs.
+def open_app(browser: Browser, server_url: str) -> Iterator[Callable[..., Page]]:
+    """Opens the app at ``server_url + query`` in a fresh browser context (``viewport=`` sets its size), as often as
+    a test needs.
 
     Every context is closed after the test, which fails if any page raised a JavaScript error.
     """
@@ -99,8 +100,8 @@ def open_app(browser: Browser, server_url: str) -> Iterator[Callable[[str], Page
     page_errors: list[str] = []
     expect.set_options(timeout=TIMEOUT_MS)
 
-    def open_page(query: str = "") -> Page:
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    def open_page(query: str = "", *, viewport: dict[str, int] = VIEWPORT) -> Page:
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         new_page = context.new_page()
@@ -141,11 +142,21 @@ def column_titles(table: Locator) -> list[str]:
     return [header.get_attribute("title") or "" for header in table.locator("[role=columnheader]").all()]
 
 
-def wait_for_image(page: Page, selector: str) -> None:
-    page.wait_for_function(
-        "selector => { const img = document.querySelector(selector); return !!img && img.complete && img.naturalWidth > 0; }",
-        arg=selector,
-    )
+def expect_matrix(page: Page, text: str, elem_id: str = "heatmap") -> Locator:
+    """The matrix component (web/matrix.js) has drawn these tokens: one row header per token, T × T cells.
+
+    For T ≤ 32, where every cell is an element; returns the component's root.
+    """
+    tokens = visible_tokens(text)
+    matrix = page.locator(f"#{elem_id} [data-attention-matrix]")
+    expect(matrix.locator("[role=rowheader] .am-tok")).to_have_text(tokens)
+    expect(matrix.locator("[role=gridcell]")).to_have_count(len(tokens) ** 2)
+    return matrix
+
+
+def matrix_cell(page: Page, row: int, column: int, *, count: int, elem_id: str = "heatmap") -> Locator:
+    """The cell (row, column) of the drawn matrix, 1-based, for T = count ≤ 32."""
+    return page.locator(f"#{elem_id} [role=gridcell]").nth((row - 1) * count + column - 1)
 
 
 def wait_until_settled(page: Page) -> None:
@@ -185,9 +196,7 @@ def expect_context_table(page: Page, text: str) -> None:
 
 def test_first_run_shows_tokens_heatmap_and_context(page: Page):
     expect(page.locator(".tok-count")).to_have_text("6 tokens:")
-    heatmap = page.locator("#heatmap img")
-    expect(heatmap).to_have_attribute("src", re.compile(r".+"))
-    wait_for_image(page, "#heatmap img")
+    expect_matrix(page, BOOK_SENTENCE)
     expect_context_table(page, BOOK_SENTENCE)
     expect(grid(page, "inputs-table")).to_have_attribute("aria-rowcount", "7")
 
@@ -230,9 +239,7 @@ def region_clip(page: Page, region: Sequence[Locator], *, max_height: int | None
 
 
 def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
-    wait_for_image(page, "#heatmap img")
-    first_heatmap = page.locator("#heatmap img").get_attribute("src")
-    assert first_heatmap
+    expect_matrix(page, BOOK_SENTENCE)
 
     run_text(page, CAT_SENTENCE)
 
@@ -240,8 +247,7 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     assert len(chips) == 10
     expect(page.locator(".tok-chip")).to_have_text(chips)
     expect(page.locator(".tok-count")).to_have_text(f"{len(chips)} tokens:")
-    expect(page.locator("#heatmap img")).not_to_have_attribute("src", first_heatmap)
-    wait_for_image(page, "#heatmap img")
+    expect_matrix(page, CAT_SENTENCE)
     expect_context_table(page, CAT_SENTENCE)
     # The walk-through follows the new run: query 2 is now " cat".
     expect(page.get_by_role("heading", name="Query 2:")).to_contain_text(visible_token(" cat"))
@@ -353,7 +359,7 @@ def load_book_example(page: Page) -> None:
     """Click the button and wait for the book's run: its trace of cell (2, 1) is the sign it has finished."""
     page.get_by_role("button", name="Load the book's example").click()
     expect(page.locator("#trace")).to_contain_text(BOOK_DOT_LINE)
-    wait_for_image(page, "#heatmap img")
+    expect_matrix(page, BOOK_SENTENCE)
 
 
 def book_matrices() -> tuple[list[list[float]], list[list[float]], list[list[float]]]:
@@ -366,28 +372,6 @@ def book_matrices() -> tuple[list[list[float]], list[list[float]], list[list[flo
     scores = inputs @ inputs.T  # (T, d) @ (d, T) -> (T, T)
     weights = torch.softmax(scores, dim=-1)  # (T, T), each row sums to 1
     return inputs.tolist(), scores.tolist(), weights.tolist()
-
-
-def heatmap_click_position(page: Page, tokens: Sequence[str], row: int, column: int) -> dict[str, float]:
-    """Where to click on ``#heatmap img`` (relative to its box) to hit the centre of cell (row, column), 1-based.
-
-    The figure's layout is in inches (× DPI = natural pixels, y measured from the top in the image). Gradio shows
-    the image scaled down to fit its box (never up) and centred, and maps a click back the same way.
-    """
-    from attention_core.views import figures
-
-    layout = figures.heatmap_layout(tokens)
-    cell = layout.side / layout.count
-    natural_x = (layout.left + (column - 0.5) * cell) * figures.DPI
-    natural_y = (layout.height - layout.bottom - layout.side + (row - 0.5) * cell) * figures.DPI
-    image = page.locator("#heatmap img")
-    box = image.bounding_box()
-    assert box is not None
-    natural_width, natural_height = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    scale = min(box["width"] / natural_width, box["height"] / natural_height, 1.0)
-    offset_x = (box["width"] - natural_width * scale) / 2
-    offset_y = (box["height"] - natural_height * scale) / 2
-    return {"x": offset_x + natural_x * scale, "y": offset_y + natural_y * scale}
 
 
 def test_a_shared_link_restores_the_run_and_follows_the_next_one(open_app: Callable[[str], Page]):
@@ -492,17 +476,12 @@ def test_the_book_example_matches_every_printed_number(page: Page, tmp_path: Pat
     screenshot(page, tmp_path, "parity.png", region=[parity_box], max_height=900)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the heatmap is still a gr.Image, whose select event carries pixel coordinates, while trace_select now "
-    "expects (row, column) from the live matrix being built in another branch (heatmap_cell_at was removed)",
-)
 def test_a_click_on_the_heatmap_traces_that_cell(page: Page, tmp_path: Path):
     load_book_example(page)
     tokens = tokenize(BOOK_SENTENCE).tokens
     row, column = 4, 5  # " with" attending to " one"
 
-    page.locator("#heatmap img").click(position=heatmap_click_position(page, tokens, row, column))
+    matrix_cell(page, row, column, count=len(tokens)).click()
 
     expect(page.get_by_label("query (row)")).to_have_value(f"{row}: {visible_token(tokens[row - 1])}")
     expect(page.get_by_label("key (column)")).to_have_value(f"{column}: {visible_token(tokens[column - 1])}")
@@ -516,20 +495,34 @@ def test_a_click_on_the_heatmap_traces_that_cell(page: Page, tmp_path: Path):
     expect(trace).to_contain_text(f"{weights[row - 1][column - 1]:.4f}")
 
     wait_until_settled(page)
-    # The heatmap with the tables beside it, and the trace below them.
+    # The matrix with the tables beside it, and the trace below them.
     region = [page.locator("#inputs-table"), page.locator("#heatmap"), accordion(page, "Trace one cell")]
     screenshot(page, tmp_path, "trace.png", region=region)
 
 
 def test_shuffling_the_tokens_shows_the_permuted_heatmap(page: Page, tmp_path: Path):
     facts = open_accordion(page, "What attention without weights cannot do")
-    # Before the click the accordion holds one figure, the convex hull.
+    # Before the click the accordion holds one figure, the convex hull, and an empty matrix.
     expect(facts.locator("img")).to_have_count(1)
+    expect(page.locator("#shuffled .am-empty")).to_be_visible()
 
     facts.get_by_role("button", name="Shuffle the tokens").click()
 
     expect(facts.get_by_text("Shuffled order")).to_be_visible()
-    expect(facts.locator("img")).to_have_count(2)  # the shuffled heatmap, then the hull
+    shuffled = page.locator("#shuffled [data-attention-matrix]")
+    expect(shuffled.locator("[role=gridcell]")).to_have_count(36)  # drawn in the browser, beside the hull
+    expect(shuffled.locator(".am-caption")).to_have_text("Shuffled: the weights of the permuted tokens")
+    shuffled_tokens = shuffled.locator("[role=rowheader] .am-tok").all_inner_texts()
+    assert sorted(shuffled_tokens) == sorted(visible_tokens(BOOK_SENTENCE)), shuffled_tokens
+    assert shuffled_tokens != visible_tokens(BOOK_SENTENCE)
+    # The weights of the permuted inputs: the page's run is the seeded random table (d = 3, seed 123).
+    import torch
+
+    order = [visible_tokens(BOOK_SENTENCE).index(token) for token in shuffled_tokens]  # the book's tokens are distinct
+    x = torch.tensor(recipe_embeddings(BOOK_SENTENCE, dim=3, seed=123))[order]  # (T, d), rows permuted
+    weights = torch.softmax(x @ x.T, dim=-1)  # (T, d) @ (d, T) -> (T, T)
+    expect(shuffled.locator("[role=gridcell]")).to_have_text([f"{w:.2f}" for row in weights.tolist() for w in row])
+    expect(facts.locator("img")).to_have_count(1)
     page.wait_for_function(
         "box => Array.from(box.querySelectorAll('img')).every(img => img.complete && img.naturalWidth > 0)",
         arg=facts.element_handle(),

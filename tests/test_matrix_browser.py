@@ -2,7 +2,8 @@
 
 Two kinds of test:
 - against the launched app (``page`` / ``open_app`` from test_browser.py): hover, keyboard, live region, Enter,
-  τ from the keyboard, dark mode and a phone-sized viewport, axe-core, tokens that look like HTML;
+  τ from the keyboard and the server's follow-up (follow_tau), the canvas at 40 and 256 tokens, dark mode and a
+  phone-sized viewport, axe-core, tokens that look like HTML;
 - against web/matrix.js alone, run the way Gradio runs js_on_load on a blank page (``harness``): the browser's
   float64 softmax against the server's float32 weights on random runs, and the events it fires.
 
@@ -21,6 +22,7 @@ import torch
 
 import attention_core as ac
 from attention_core.parity import tolerance
+from attention_core.views.serialize import matrix_value
 from test_browser import (  # noqa: F401  (browser, open_app and page are fixtures)
     BOOK_SENTENCE,
     Browser,
@@ -29,6 +31,7 @@ from test_browser import (  # noqa: F401  (browser, open_app and page are fixtur
     browser,
     expect,
     expect_matrix,
+    expected_chips,
     grid,
     load_book_example,
     matrix_cell,
@@ -37,6 +40,7 @@ from test_browser import (  # noqa: F401  (browser, open_app and page are fixtur
     recipe_embeddings,
     run_text,
     screenshot,
+    textbox,
     url_params,
     visible_tokens,
 )
@@ -101,8 +105,12 @@ def test_hover_shows_the_cells_score_and_weight(page: Page):
     expect(tip).to_contain_text(f"score ω{scores[1][2]:.4f}")
     expect(tip).to_contain_text(f"weight α at τ = 1{weights[1][2]:.4f}")
     assert f"{scores[1][2]:.4f}, {weights[1][2]:.4f}" == "1.4754, 0.2333"  # the book's printed numbers
-    # Every cell shows its weight at 2 decimals.
+    # Every cell shows its weight at 2 decimals; the weights table beside it holds the same run at 4, with row sums.
     expect(page.locator(f"{MATRIX} [role=gridcell]")).to_have_text([f"{w:.2f}" for row in weights for w in row])
+    table = grid(page, "weights-table")
+    for i, row in enumerate(weights):
+        cells = table.locator(f'[role=gridcell][data-testid^="cell-{i}-"]')
+        expect(cells).to_have_text([str(i + 1), BOOK_TOKENS[i]] + [f"{w:.4f}" for w in row] + ["1.0000"])
 
 
 def test_arrow_keys_move_the_cursor_and_the_live_region_names_the_cell(page: Page):
@@ -198,6 +206,43 @@ def test_tau_from_the_keyboard_redraws_the_matrix_at_once_then_the_context_table
     expect(matrix.locator(".am-tip")).to_contain_text(f"weight α at τ = 0.05{sharp[1][1]:.4f}")
 
 
+def test_the_server_follows_tau_with_the_runs_own_inputs_and_keeps_the_chosen_cells(page: Page):
+    """follow_tau recomputes the run on screen at the new τ: not what the controls now say (Run was not pressed),
+    and the traced cell and the walked-through query stay where the reader put them."""
+    load_book_example(page)
+    x = torch.tensor(book_matrices()[0], dtype=torch.float64)  # (T, d) = (6, 3)
+    sharp = torch.softmax(x @ x.T / 0.05, dim=-1)  # (T, T) at the slider's minimum
+    matrix_cell(page, 5, 3, count=6).click()  # " one" attending to " starts"
+    trace = page.locator("#trace")
+    expect(trace).to_contain_text("Cell (5, 3)")
+    page.get_by_label("Query token").click()
+    page.get_by_role("option", name="5: ␣one").click()
+    walk = page.locator("#walkthrough")
+    expect(walk.get_by_role("heading", name="Query 5:")).to_be_visible()
+    # New text in the box, not run: the box's edit also switches the embeddings back to the random table.
+    box = textbox(page, "Text")
+    box.fill("A different sentence")
+    box.press_sequentially(" never run")  # typed: Gradio's input event fires on keystrokes, not on fill()
+    expect(page.get_by_role("radio", name="Seeded random table")).to_be_checked()
+
+    page.locator("#tau input[type=range]").focus()
+    page.keyboard.press("Home")
+
+    context_row_5 = page.locator('#context-table [role=gridcell][data-testid^="cell-4-"]')
+    expect(context_row_5).to_have_text(["5", "␣one"] + [f"{v:.4f}" for v in (sharp @ x)[4].tolist()])
+    expect(page.locator(f"{MATRIX} [role=rowheader] .am-tok")).to_have_text(BOOK_TOKENS)
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
+    expect(trace).to_contain_text("Cell (5, 3)")
+    expect(trace).to_contain_text(f"{sharp[4][2]:.4f}")  # α_53 at τ = 0.05, 0.4505 (0.1988 at τ = 1)
+    expect(page.get_by_label("query (row)")).to_have_value("5: ␣one")
+    expect(page.get_by_label("key (column)")).to_have_value("3: ␣starts")
+    expect(walk.get_by_role("heading", name="Query 5:")).to_be_visible()
+    for value in (sharp @ x)[4].tolist():  # z^(5) at τ = 0.05 ends the walk-through's step 4
+        expect(walk).to_contain_text(f"{value:.4f}")
+    weights_row_5 = page.locator('#weights-table [role=gridcell][data-testid^="cell-4-"]')
+    expect(weights_row_5).to_contain_text(["5", "␣one"] + [f"{w:.4f}" for w in sharp[4].tolist()[:4]])
+
+
 def test_the_raw_scores_switch_and_the_fixed_scale_redraw_in_the_browser(page: Page):
     load_book_example(page)
     _, scores, weights = book_matrices()
@@ -250,6 +295,34 @@ def test_more_than_32_tokens_draw_a_canvas_that_answers_hover_and_keys(page: Pag
     expect(cell).to_have_attribute("aria-colindex", "2")
     expect(matrix.locator("[role=row]").last).to_have_attribute("aria-rowindex", "41")
     screenshot(page, tmp_path, "matrix-canvas.png", region=[page.locator("#heatmap")])
+
+
+def test_256_tokens_draw_one_pixel_per_cell_and_hover_reads_the_run(page: Page, tmp_path: Path):
+    """The largest run the app takes: T² = 65,536 cells through Gradio as packed floats, drawn on a canvas."""
+    text = text_of(256)
+    run_text(page, text)
+    matrix = page.locator(MATRIX)
+    expect(matrix).to_have_attribute("data-version", "2")
+    expect(matrix.locator(".am-yl .am-tok").first).to_have_text(visible_tokens(text)[0])
+    canvas = matrix.locator("canvas")
+    assert canvas.evaluate("c => [c.width, c.height, getComputedStyle(c).imageRendering]") == [256, 256, "pixelated"]
+    assert expect_labels_every_k_tokens(matrix, 256) > 1
+    tokens = visible_tokens(text)
+    scores, weights = seeded_attention(text)
+
+    matrix.locator(".am-wrap").scroll_into_view_if_needed()
+    box = matrix.locator(".am-wrap").bounding_box()
+    row, col = 200, 37
+    side = box["width"] / 256
+    page.mouse.move(box["x"] + (col - 0.5) * side, box["y"] + (row - 0.5) * side)
+
+    tip = matrix.locator(".am-tip")
+    expect(tip).to_contain_text(f"query {tokens[row - 1]} ({row})")
+    expect(tip).to_contain_text(f"key {tokens[col - 1]} ({col})")
+    expect(tip).to_contain_text(f"score ω{scores[row - 1][col - 1]:.4f}")
+    expect(tip).to_contain_text(f"weight α at τ = 1{weights[row - 1][col - 1]:.4f}")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    screenshot(page, tmp_path, "matrix-256.png", region=[page.locator("#heatmap")])
 
 
 def test_tokens_that_look_like_html_stay_text(page: Page):
@@ -395,10 +468,8 @@ TAUS = [0.05, 0.3, 1.0, 1.7320508, 7.0, 50.0]
 @pytest.mark.parametrize("count, dim, seed", RANDOM_RUNS, ids=[f"T={t}-d={d}-seed={s}" for t, d, s in RANDOM_RUNS])
 def test_the_browsers_softmax_agrees_with_the_servers_float32_weights(harness, count, dim, seed):
     """softmax(ω / τ) in float64 JavaScript, from the scores the page receives, against attention_core's float32."""
-    import app
-
     run = ac.attend(text_of(count), dim=dim, seed=seed)
-    value = app.matrix_value(run.tokens, run.ids, run.attention, run.temperature)
+    value = matrix_value(run.tokens, run.ids, run.attention)
     page = harness({**value, "weights": None})  # no weights from the server: the browser computes every τ
     worst = 0.0
     for tau in TAUS:
@@ -413,20 +484,16 @@ def test_the_browsers_softmax_agrees_with_the_servers_float32_weights(harness, c
 
 
 def test_a_256_token_matrix_labels_every_kth_token(harness):
-    import app
-
     run = ac.attend(text_of(256), dim=8, seed=0)
-    page = harness(app.matrix_value(run.tokens, run.ids, run.attention, 1.0))
+    page = harness(matrix_value(run.tokens, run.ids, run.attention))
     matrix = page.locator("[data-attention-matrix]")
     assert matrix.locator("canvas").evaluate("c => [c.width, c.height]") == [256, 256]
     assert expect_labels_every_k_tokens(matrix, 256) > 1
 
 
 def test_the_server_weights_are_shown_at_the_runs_tau_and_events_reach_python(harness):
-    import app
-
     run = ac.attend(BOOK_SENTENCE, dim=3, seed=123, temperature=2.0)
-    value = app.matrix_value(run.tokens, run.ids, run.attention, run.temperature)
+    value = matrix_value(run.tokens, run.ids, run.attention)
     page = harness(value)
     api = "document.querySelector('[data-attention-matrix]').attentionMatrix"
     weights = unpacked(value["weights"])
@@ -454,10 +521,8 @@ def test_the_server_weights_are_shown_at_the_runs_tau_and_events_reach_python(ha
 
 def test_a_new_value_keeps_a_tau_the_server_has_not_heard_of(harness):
     """A run that was already on its way when the slider moved must not undo the move."""
-    import app
-
     run = ac.attend(BOOK_SENTENCE, dim=3, seed=123)
-    value = app.matrix_value(run.tokens, run.ids, run.attention, 1.0)
+    value = matrix_value(run.tokens, run.ids, run.attention)
     page = harness(value)
     api = "document.querySelector('[data-attention-matrix]').attentionMatrix"
     page.evaluate(f"() => {api}.setTau(3)")
