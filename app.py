@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -213,6 +214,7 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
         **tables(run),
         ui.query: gr.Dropdown(choices=query_choices(run), value=query),
         ui.recipe: recipe,
+        ui.link: link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
     }
 
 
@@ -324,14 +326,41 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
     return {ui.trace_query: query, ui.trace_key: key, ui.trace_md: trace_text(run, query, key)}
 
 
+def link_to(text: str, source: str, table: str, dim: int, seed: int | None, tau: float, raw_scores: bool) -> str:
+    """A run's settings as the query string of a shareable link (restore_from_url reads it back).
+
+    >>> link_to("Hi there", "random", "", 3, 123, 1.0, False)
+    'text=Hi+there&dim=3&seed=123&tau=1&view=weights'
+    """
+    params: dict[str, Any] = {"text": text}
+    if source == "random":
+        params |= {"dim": dim, "seed": seed}
+    params |= {"tau": short(tau), "view": "scores" if raw_scores else "weights"}
+    if source == "table" and table == BOOK_TABLE:
+        params["table"] = "book"  # any other table is the user's own, which no link can carry
+    return urllib.parse.urlencode(params)
+
+
+def with_tau(link: str, tau: float) -> str:
+    """The same link at another τ."""
+    params = dict(urllib.parse.parse_qsl(link or "", keep_blank_values=True))
+    return urllib.parse.urlencode({**params, "tau": short(tau)}) if params else ""
+
+
+def short(number: float) -> str:
+    """A float as JavaScript writes it: 2.0 as "2", 1.7320508075688772 in full, so a link restores it exactly."""
+    text = repr(float(number))
+    return text.removesuffix(".0")
+
+
 @user_errors
-def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False) -> Any:
+def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
     redrawn in the browser), for the tables; the walk-through and the rest follow in run_extras."""
     if run is None:
         return gr.skip()
     run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
-    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run)}
+    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run), ui.link: with_tau(link, run.temperature)}
 
 
 @user_errors
@@ -582,7 +611,7 @@ def inputs_section() -> None:
                                       "a label column is optional.")
                 ui.upload = gr.File(label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)",
                                     file_types=list(UPLOAD_TYPES), type="filepath", height=90)
-    ui.book_table = gr.Textbox(BOOK_TABLE, visible=False)  # lets the address bar name the book's table
+    ui.link = gr.Textbox(visible=False)  # the last run's settings as a query string, for the address bar
 
 
 def matrix_section() -> None:
@@ -676,9 +705,8 @@ def run_chain(event: Any) -> Any:
     private = {"api_visibility": "private"}
     run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
     run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.query,
-                   ui.recipe]
-    return below(event.then(None, url_inputs(), None, js=URL_JS, **private)
-                 .then(run_attention, run_inputs, run_outputs, **private))
+                   ui.recipe, ui.link]
+    return below(event.then(run_attention, run_inputs, run_outputs, **private))
 
 
 def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
@@ -699,15 +727,11 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    settled = ui.heatmap.tau_settled(None, url_inputs(), None, js=URL_JS, **last)
-    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table]
+    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.link]
     tables_only = [ui.inputs_table, ui.weights_table, ui.context_table]  # the matrix is already drawn: it must not fade
-    follow = settled.then(follow_tau, [ui.state, ui.tau, ui.raw_scores], outputs, show_progress_on=tables_only, **last)
+    follow = ui.heatmap.tau_settled(follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs,
+                                    show_progress_on=tables_only, **last)
     below(follow, keep_choices=True, **last)
-
-
-def url_inputs() -> list:
-    return [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores, ui.book_table]
 
 
 def wire() -> None:
@@ -722,7 +746,8 @@ def wire() -> None:
     # The browser holds both matrices and switches at once. (.input: a shared link's restored switch is not a click.)
     ui.raw_scores.input(None, ui.raw_scores, None, js=matrix_js(ui.heatmap, 'setView(value ? "scores" : "weights")'),
                         **private)
-    ui.raw_scores.input(None, url_inputs(), None, js=URL_JS, **private)
+    ui.raw_scores.input(None, ui.raw_scores, None, js=VIEW_JS, **private)
+    ui.link.change(None, ui.link, None, js=LINK_JS, **private)
     ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
     gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
           ui.trace_md, **private)
@@ -739,7 +764,14 @@ def wire() -> None:
     gr.on([ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private)
 
 
-URL_JS = (WEB / "url.js").read_text(encoding="utf-8")
+# The address bar is always a shareable link to what the page shows: the last run's settings (ui.link, built on
+# the server from the run), and the view switch, which changes without a run.
+LINK_JS = "(query) => { if (query) history.replaceState(null, '', '?' + query); }"
+VIEW_JS = """(raw) => {
+    const params = new URLSearchParams(location.search);
+    params.set("view", raw ? "scores" : "weights");
+    history.replaceState(null, "", "?" + params.toString());
+}"""
 PAGE_CSS = (WEB / "page.css").read_text(encoding="utf-8")
 
 

@@ -133,7 +133,8 @@ def unpacked(packed: str) -> torch.Tensor:
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     run = random_outputs[ui.state]
     assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table,
-                                            ui.context_table, ui.query, ui.recipe}  # nothing slow: no figure, no KaTeX
+                                            ui.context_table, ui.query, ui.recipe, ui.link}  # no figure, no KaTeX
+    assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&view=weights"
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
     matrix = random_outputs[ui.heatmap]  # the numbers the browser draws, bit for bit the run's float32

@@ -448,8 +448,8 @@ def test_the_book_example_matches_every_printed_number(page: Page, tmp_path: Pat
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
     expect(page.locator(".tok-count")).to_have_text("6 tokens:")
     expect(page.locator("#trace")).to_contain_text(BOOK_ALPHA_21)
-    # τ is back to the book's 1; dim and seed stay as they were (they do not apply to a table).
-    book_link = {"text": BOOK_SENTENCE, "dim": "3", "seed": "123", "tau": "1", "view": "weights", "table": "book"}
+    # τ is back to the book's 1; dim and seed are not in the link: they do not apply to a table.
+    book_link = {"text": BOOK_SENTENCE, "tau": "1", "view": "weights", "table": "book"}
     assert url_params(page) == book_link, page.url
 
     # The comparison waits, closed, until the reader opens it.
