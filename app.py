@@ -758,9 +758,13 @@ def lab_section() -> None:
 
 
 def api_section() -> None:
-    gr.api(tokenize_api, api_name="tokenize")
-    gr.api(attend_api, api_name="attend")
-    gr.api(normalize_api, api_name="normalize")
+    # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
+    # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then Gradio
+    # walking them), so a second one in parallel adds little and starves the event loop that serves everyone.
+    light = {"concurrency_id": "light", "concurrency_limit": QUEUE_CONCURRENCY}
+    gr.api(tokenize_api, api_name="tokenize", **light)
+    gr.api(attend_api, api_name="attend", concurrency_id="heavy", concurrency_limit=1)
+    gr.api(normalize_api, api_name="normalize", **light)
 
 
 def build_demo() -> gr.Blocks:
@@ -782,7 +786,8 @@ def build_demo() -> gr.Blocks:
         )
         run_chain(ui, restored)
         blocks.load(run_lab, lab_inputs, lab_outputs, api_visibility="private")
-    blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
+    blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return blocks
 
 
@@ -792,6 +797,13 @@ demo = build_demo()
 
 def launch(**overrides: Any):
     """Launch ``demo`` with the Space's settings; tests pass a port and ``prevent_thread_lock=True``."""
+    from web import guard  # per-client shares, unread answers dropped after a minute, one allowed file per upload
+
+    # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
+    # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    heavy = [attend_api, run_attention, run_extras, time_both, redraw_heatmap, shuffle_tokens, prepare_exports]
+    limits = guard.middleware(demo, heavy=heavy, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": CSS,
         "theme": gr.themes.Soft(),
@@ -799,6 +811,8 @@ def launch(**overrides: Any):
         "max_file_size": ac.MAX_UPLOAD_BYTES,
         "state_session_capacity": STATE_SESSION_CAPACITY,
         "mcp_server": MCP_SERVER,
+        "enable_monitoring": False,  # /monitoring and /monitoring/summary answer 403
+        "app_kwargs": {"middleware": [limits]},
     }
     settings.update(overrides)
     return demo.launch(**settings)
