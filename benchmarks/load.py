@@ -9,7 +9,10 @@ limits allow: 256 tokens at dim 768. Everything has a timeout, and the server is
 
 The burst is sent twice by default (``--bursts``): the RSS target is judged on the first burst, and the
 second one tells a bounded cache filling up (growth near 0 the second time) from memory kept per request.
-Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64).
+Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64). The burst comes from
+``--sources`` loopback addresses (127.0.0.1 ...; default 4), as from that many clients: the server
+(web/guard.py) gives each client address a share of its queue, which 32 calls at a time from one address
+would exceed.
 
 Two more scenarios, each on a fresh server (``--scenario``; the default is the burst above):
 
@@ -192,13 +195,23 @@ def check(request: Request, result: Any, seconds: float) -> Outcome:
     return Outcome(ok, seconds, "" if ok else f"unexpected {request.name} result", 200)
 
 
-def run_all(base: str, requests: list[Request], concurrency: int) -> tuple[list[Outcome], float]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    timeout = httpx.Timeout(REQUEST_SECONDS, connect=10.0)
+def source_client(source: str, *, connections: int) -> httpx.Client:
+    """An HTTP client whose connections leave from ``source`` (a loopback address: another client for the server)."""
+    transport = httpx.HTTPTransport(local_address=source, limits=httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections))
+    return httpx.Client(transport=transport, timeout=httpx.Timeout(REQUEST_SECONDS, connect=10.0), trust_env=False)
+
+
+def run_all(base: str, requests: list[Request], concurrency: int, *, sources: int = 1) -> tuple[list[Outcome], float]:
+    """Send ``requests``, ``concurrency`` at a time, request i from loopback address 127.0.0.(1 + i % sources)."""
     start = time.perf_counter()
-    with httpx.Client(timeout=timeout, limits=limits, trust_env=False) as http:
+    https = [source_client(f"127.0.0.{1 + i}", connections=-(-concurrency // sources)) for i in range(sources)]
+    try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            outcomes = list(pool.map(lambda request: call(http, base, request), requests))
+            outcomes = list(pool.map(lambda item: call(https[item[0] % sources], base, item[1]), enumerate(requests)))
+    finally:
+        for http in https:
+            http.close()
     return outcomes, time.perf_counter() - start
 
 
@@ -268,7 +281,8 @@ def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespac
     # memory they hold depends on which requests came last, and must be the same before and after a burst.
     burst = [mix[i % len(mix)] for i in range(requests_in_burst)]
     rounds = max(1, -(-WARMUP_REQUESTS // requests_in_burst))
-    warmup, _ = run_all(base, burst * rounds, concurrency)
+    sources = max(1, min(args.sources, 64))
+    warmup, _ = run_all(base, burst * rounds, concurrency, sources=sources)
     warmed = {tuple(r.data[1:3]) for r in burst if r.name == "attend"}
     print(f"warm-up: {sum(o.ok for o in warmup)}/{len(warmup)} ok, covering {len(warmed)} of the "
           f"{len(ATTEND_SETTINGS)} (dim, seed) pairs of the mix, and filling the session store (the steady state)", flush=True)
@@ -277,7 +291,7 @@ def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespac
     growths: list[float] = []
     for number in range(1, bursts + 1):
         rss_before = status_kb(process.pid, "VmRSS")
-        outcomes, wall = run_all(base, burst, concurrency)
+        outcomes, wall = run_all(base, burst, concurrency, sources=sources)
         time.sleep(1.0)  # let the queue's last bookkeeping finish
         rss_after = status_kb(process.pid, "VmRSS")
         failed = [o for o in outcomes if not o.ok]
@@ -287,7 +301,7 @@ def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespac
         growth = mb(rss_after - rss_before)
         growths.append(growth)
         print(f"burst {number}: {len(burst)} requests ({', '.join(f'{n} /{k}' for k, n in counts.items())}), "
-              f"{concurrency} at a time, {wall:.1f} s, {len(burst) / wall:.1f} requests/s")
+              f"{concurrency} at a time from {sources} address(es), {wall:.1f} s, {len(burst) / wall:.1f} requests/s")
         print(f"  successes: {len(outcomes) - len(failed)}  errors: {len(failed)}")
         for failure in failed[:5]:
             print(f"    failed after {failure.seconds:.2f} s: {failure.detail}")
@@ -327,13 +341,6 @@ NEVER_READ_BURSTS = 3
 NEVER_READ_PER_BURST = 66  # the attack's numbers: just over Gradio's queue of 64
 QUEUE_IDLE_SECONDS = 300.0
 PUSH_OUT_SESSIONS = 80  # more than app.STATE_SESSION_CAPACITY
-
-
-def source_client(source: str, *, connections: int) -> httpx.Client:
-    """An HTTP client whose connections leave from ``source`` (a loopback address: another client for the server)."""
-    transport = httpx.HTTPTransport(local_address=source, limits=httpx.Limits(
-        max_connections=connections, max_keepalive_connections=connections))
-    return httpx.Client(transport=transport, timeout=httpx.Timeout(REQUEST_SECONDS, connect=10.0), trust_env=False)
 
 
 class RssSampler:
@@ -527,6 +534,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at once (default 32)")
     parser.add_argument("--bursts", type=int, default=2, help="bursts, one after the other (default 2)")
     parser.add_argument("--largest-repeats", type=int, default=4, help="256-token dim-768 requests (default 4)")
+    parser.add_argument("--sources", type=int, default=4,
+                        help="burst: loopback addresses the burst comes from, as from that many clients; the "
+                             "server gives each client a share of its queue (default 4)")
     parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="burst",
                         help="burst (default), never-read, greedy, or all, each on a fresh server")
     parser.add_argument("--clients", type=int, default=1,

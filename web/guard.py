@@ -11,7 +11,8 @@ Gradio's routes, and:
    for a slot; then it gets 429 (its client's share) or 503 (the server's), with ``Retry-After`` and a
    JSON ``detail``. With small shares, one client can never fill Gradio's queue;
 2. reads the answers nobody read within ``Limits.answer_ttl`` seconds itself, in process, through
-   Gradio's own ``/gradio_api/queue/data`` route, so Gradio lets them go;
+   Gradio's own ``/gradio_api/queue/data`` route, so Gradio lets them go (a later read gets 410). A call
+   counts as read once its answer went out on a stream, or once Gradio ended the stream of its session;
 3. lets through only uploads of exactly one file, with an allowed extension, within the size limit; a
    refused upload never reaches Gradio, which writes every file part to disk as it parses.
 
@@ -45,7 +46,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Where a refusal points: Gradio's routes, under any root path.
+# The routes of Gradio's that the guard watches, under any root path.
 _SUBMIT_CALL = re.compile(r"^(?P<root>.*?/gradio_api)/call/(?:v2/)?(?P<api>[^/]+)/?$")
 _READ_CALL = re.compile(r"^(?P<root>.*?/gradio_api)/call/(?:v2/)?[^/]+/(?P<event_id>[^/]+)/?$")
 _JOIN = re.compile(r"^(?P<root>.*?/gradio_api)/queue/join/?$")
@@ -236,6 +237,7 @@ class Ledger:
         # Completions seen on a stream before the POST that started them was answered.
         self._seen_done: OrderedDict[str, None] = OrderedDict()
         self.expired: OrderedDict[str, None] = OrderedDict()  # calls whose answers the guard dropped
+        self._hold: dict[bool, float] = {}  # heavy? -> how long a read call held its slot, on average
 
     def outstanding(self, client: str, *, heavy: bool) -> int:
         return self._counts[(client, heavy)]
@@ -244,7 +246,7 @@ class Ledger:
         limits = self.limits
         mine = self._counts[(client, heavy)]
         if mine >= (limits.heavy_per_client if heavy else limits.light_per_client):
-            wait = self._retry_after(now, lambda entry: entry.client == client and entry.heavy == heavy)
+            wait = self._retry_after(now, heavy, lambda entry: entry.client == client and entry.heavy == heavy)
             runs = "large runs" if heavy else "requests"
             if mine == 1:
                 pending = f"1 of your {runs} is still pending. Read its answer"
@@ -252,7 +254,7 @@ class Ledger:
                 pending = f"{mine} of your {runs} are still pending. Read their answers"
             return Refusal(429, f"Too many requests from you: {pending}, or retry in {wait} s.", wait)
         if heavy and self.heavy_total >= limits.heavy_total:
-            wait = self._retry_after(now, lambda entry: entry.heavy)
+            wait = self._retry_after(now, True, lambda entry: entry.heavy)
             return Refusal(
                 503, f"The server is busy: {self.heavy_total} large runs are pending. Retry in {wait} s.", wait
             )
@@ -284,7 +286,8 @@ class Ledger:
         entry = self.entries.get(event_id)
         return entry.session if entry else None
 
-    def release(self, event_id: str) -> Entry | None:
+    def release(self, event_id: str, *, read_at: float | None = None) -> Entry | None:
+        """Give back a call's slot; ``read_at`` (when its answer was read) feeds the Retry-After estimate."""
         entry = self.entries.pop(event_id, None)
         if entry is None:
             return None
@@ -293,11 +296,15 @@ class Ledger:
         if not ids:
             del self.sessions[entry.session]
         self.cancel(Ticket(entry.client, entry.heavy))
+        if read_at is not None:
+            held = max(0.0, read_at - entry.accepted)
+            average = self._hold.get(entry.heavy)
+            self._hold[entry.heavy] = held if average is None else average + 0.2 * (held - average)
         return entry
 
-    def note_done(self, event_id: str) -> bool:
+    def note_done(self, event_id: str, *, now: float | None = None) -> bool:
         """A stream delivered this event's answer; True when it was outstanding."""
-        if self.release(event_id) is not None:
+        if self.release(event_id, read_at=now) is not None:
             return True
         _remember(self._seen_done, event_id, self.SEEN_DONE_MAX)
         return False
@@ -309,12 +316,12 @@ class Ledger:
             _remember(self.expired, entry.event_id, self.SEEN_DONE_MAX)
         return released
 
-    def note_done_in_session(self, session: str, preferred: str | None = None) -> bool:
+    def note_done_in_session(self, session: str, preferred: str | None = None, *, now: float | None = None) -> bool:
         """A /call stream delivered one answer of ``session`` (its events carry no id): release one."""
         ids = self.sessions.get(session)
         if not ids:
             return False
-        self.release(preferred if preferred in ids else ids[0])
+        self.release(preferred if preferred in ids else ids[0], read_at=now)
         return True
 
     def release_session(self, session: str, *, accepted_before: float = math.inf) -> list[Entry]:
@@ -329,11 +336,26 @@ class Ledger:
         deadline = now - self.limits.answer_ttl
         return [session for session, ids in self.sessions.items() if self.entries[ids[0]].accepted <= deadline]
 
-    def _retry_after(self, now: float, mine: Callable[[Entry], bool]) -> int:
-        """Seconds until the oldest matching entry expires at the latest (its slot frees sooner once read)."""
+    def _retry_after(self, now: float, heavy: bool, mine: Callable[[Entry], bool]) -> int:
+        """Seconds until the oldest matching call frees its slot: when calls are usually read, if it is younger
+        than that; else when it expires, at the latest.
+
+        >>> ledger = Ledger(Limits(proxy_hops=0))
+        >>> for event_id, accepted in (("read", 0.0), ("old", 1.0), ("young", 30.0)):
+        ...     ledger.confirm(ledger.reserve("a", heavy=True, now=accepted), event_id, event_id, now=accepted)
+        >>> ledger.note_done("read", now=5.0)  # read 5 s after its call
+        True
+        >>> ledger._retry_after(32.0, True, lambda entry: entry.event_id == "young")  # due in about 3 s
+        3
+        >>> ledger._retry_after(32.0, True, lambda entry: True)  # "old" looks unread: it expires at 62 s
+        30
+        """
         oldest = min((entry.accepted for entry in self.entries.values() if mine(entry)), default=None)
         if oldest is None:
             return 2  # only calls still being accepted: their slots settle within moments
+        usual = self._hold.get(heavy)
+        if usual is not None and now - oldest < usual:
+            return max(1, math.ceil(oldest + usual - now))
         return max(1, math.ceil(oldest + self.limits.answer_ttl + self.limits.sweep_every - now))
 
 
@@ -666,11 +688,12 @@ class Guard:
         send_failed = False
 
         def settle(done: list[str | None]) -> None:
+            now = self.clock()
             for done_id in done:
                 if done_id is None:
-                    self.ledger.note_done_in_session(session, preferred=event_id)
+                    self.ledger.note_done_in_session(session, preferred=event_id, now=now)
                 else:
-                    self.ledger.note_done(done_id)
+                    self.ledger.note_done(done_id, now=now)
             if done:
                 self._notify()
 
