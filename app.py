@@ -787,9 +787,14 @@ def build_demo() -> gr.Blocks:
                 details_section()
             with gr.Tab("Normalization lab"):
                 lab_section()
-        for endpoint in (tokenize, attend, normalize):
+        # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
+        # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
+        # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
+        lines = {tokenize: ("light", QUEUE_CONCURRENCY), attend: ("heavy", 1), normalize: ("light", QUEUE_CONCURRENCY)}
+        for endpoint, (line, limit) in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
-            gr.api(endpoint, api_name=endpoint.__name__, api_description=inspect.getdoc(endpoint))
+            gr.api(endpoint, api_name=endpoint.__name__, api_description=inspect.getdoc(endpoint), concurrency_id=line,
+                   concurrency_limit=limit)
         wire()
         # A shared link's settings first, then the run they describe. Queued, so that gr.Warning about a bad
         # link parameter reaches the page as a toast.
@@ -797,7 +802,8 @@ def build_demo() -> gr.Blocks:
                                api_visibility="private")
         run_chain(restored)
         blocks.load(run_lab, [ui.values, ui.dtype], [ui.lab_table, ui.lab_chart, ui.lab_notes], api_visibility="private")
-    blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
+    blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return blocks
 
 
@@ -806,6 +812,13 @@ demo = build_demo()
 
 def launch(**overrides: Any):
     """Launch ``demo`` with the Space's settings; tests pass a port and ``prevent_thread_lock=True``."""
+    from web import guard  # per-client shares, unread answers dropped after a minute, one allowed file per upload
+
+    # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
+    # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+    heavy = [attend, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports, draw_hull]
+    limits = guard.middleware(demo, heavy=heavy, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
         "theme": gr.themes.Soft(),
@@ -813,6 +826,8 @@ def launch(**overrides: Any):
         "max_file_size": ac.MAX_UPLOAD_BYTES,
         "state_session_capacity": STATE_SESSION_CAPACITY,
         "mcp_server": MCP_SERVER,
+        "enable_monitoring": False,  # /monitoring and /monitoring/summary answer 403
+        "app_kwargs": {"middleware": [limits]},
     }
     settings.update(overrides)
     return demo.launch(**settings)

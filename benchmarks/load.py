@@ -9,7 +9,25 @@ limits allow: 256 tokens at dim 768. Everything has a timeout, and the server is
 
 The burst is sent twice by default (``--bursts``): the RSS target is judged on the first burst, and the
 second one tells a bounded cache filling up (growth near 0 the second time) from memory kept per request.
-Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64).
+Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64). The burst comes from
+``--sources`` loopback addresses (127.0.0.1 ...; default 4), as from that many clients: the server
+(web/guard.py) gives each client address a share of its queue, which 32 calls at a time from one address
+would exceed.
+
+Two more scenarios, each on a fresh server (``--scenario``; the default is the burst above):
+
+- ``never-read``: 3 bursts of 66 ``POST /gradio_api/call/attend`` at 256 tokens x 768 whose answers are
+  never read. It prints how many were accepted or refused (429, 503), and the server's RSS before, at the
+  peak, after the queue drains and ``--settle`` seconds more (unread answers expire after 60 s), and once 80
+  small calls have pushed the flood's sessions out of Gradio's per-session store (which keeps each of the
+  last 64 sessions' outputs, read or not).
+  ``--clients N`` spreads the POSTs over N loopback source addresses (127.0.0.2 ...), so the limit on all
+  clients together is measured too, not only the one on each client.
+- ``greedy``: a greedy client (127.0.0.1) keeps ``--greedy-concurrency`` heavy calls in flight and reads
+  the answers (after a refusal it tries again 0.25 s later), while a polite client on another source
+  address (127.0.0.2; Linux answers on all of 127/8) calls /tokenize, /normalize and GET / every 0.5 s.
+  It prints the polite client's p50/p95/max latency and errors. A separate source address is a different
+  client for the server without trusting any header, so nothing about proxies changes for the benchmark.
 """
 
 from __future__ import annotations
@@ -23,11 +41,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,6 +99,7 @@ class Outcome:
     ok: bool
     seconds: float
     detail: str = ""
+    status: int = 0  # of the POST; 0 when it got no answer
 
 
 def request_mix() -> list[Request]:
@@ -140,7 +162,8 @@ def call(http: httpx.Client, base: str, request: Request) -> Outcome:
     try:
         posted = http.post(f"{base}/gradio_api/call/{request.name}", json={"data": request.data})
         if posted.status_code != 200:
-            return Outcome(False, time.perf_counter() - start, f"POST {posted.status_code}: {posted.text[:120]}")
+            return Outcome(False, time.perf_counter() - start, f"POST {posted.status_code}: {posted.text[:120]}",
+                           posted.status_code)
         event_id = posted.json()["event_id"]
         event = ""
         with http.stream("GET", f"{base}/gradio_api/call/{request.name}/{event_id}") as stream:
@@ -153,7 +176,7 @@ def call(http: httpx.Client, base: str, request: Request) -> Outcome:
                     payload = json.loads(line.removeprefix("data: "))
                     seconds = time.perf_counter() - start
                     if event == "error":
-                        return Outcome(False, seconds, f"error event: {payload}")
+                        return Outcome(False, seconds, f"error event: {payload}", 200)
                     return check(request, payload[0], seconds)
         return Outcome(False, time.perf_counter() - start, "stream ended without complete/error")
     except (httpx.HTTPError, ValueError, KeyError) as error:
@@ -169,16 +192,26 @@ def check(request: Request, result: Any, seconds: float) -> Outcome:
         ok = len(result["softmax_stable"]) == len(request.data[0].split(","))
     else:
         ok = len(result["ids"]) == len(result["tokens"]) > 0
-    return Outcome(ok, seconds, "" if ok else f"unexpected {request.name} result")
+    return Outcome(ok, seconds, "" if ok else f"unexpected {request.name} result", 200)
 
 
-def run_all(base: str, requests: list[Request], concurrency: int) -> tuple[list[Outcome], float]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    timeout = httpx.Timeout(REQUEST_SECONDS, connect=10.0)
+def source_client(source: str, *, connections: int) -> httpx.Client:
+    """An HTTP client whose connections leave from ``source`` (a loopback address: another client for the server)."""
+    transport = httpx.HTTPTransport(local_address=source, limits=httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections))
+    return httpx.Client(transport=transport, timeout=httpx.Timeout(REQUEST_SECONDS, connect=10.0), trust_env=False)
+
+
+def run_all(base: str, requests: list[Request], concurrency: int, *, sources: int = 1) -> tuple[list[Outcome], float]:
+    """Send ``requests``, ``concurrency`` at a time, request i from loopback address 127.0.0.(1 + i % sources)."""
     start = time.perf_counter()
-    with httpx.Client(timeout=timeout, limits=limits, trust_env=False) as http:
+    https = [source_client(f"127.0.0.{1 + i}", connections=-(-concurrency // sources)) for i in range(sources)]
+    try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            outcomes = list(pool.map(lambda request: call(http, base, request), requests))
+            outcomes = list(pool.map(lambda item: call(https[item[0] % sources], base, item[1]), enumerate(requests)))
+    finally:
+        for http in https:
+            http.close()
     return outcomes, time.perf_counter() - start
 
 
@@ -207,17 +240,9 @@ def verdict(passed: bool, what: str, detail: str) -> bool:
     return passed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200, help="requests in the burst (default 200)")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at once (default 32)")
-    parser.add_argument("--bursts", type=int, default=2, help="bursts, one after the other (default 2)")
-    parser.add_argument("--largest-repeats", type=int, default=4, help="256-token dim-768 requests (default 4)")
-    args = parser.parse_args()
-    requests_in_burst = max(1, min(args.requests, 5_000))
-    concurrency = max(1, min(args.concurrency, 64))
-    bursts = max(1, min(args.bursts, 10))
-
+@contextmanager
+def served() -> Iterator[tuple[subprocess.Popen, str]]:
+    """``python app.py`` on a free loopback port, stopped (and its log removed unless it failed) at the end."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     env = dict(os.environ, GRADIO_SERVER_NAME=HOST, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
@@ -229,67 +254,11 @@ def main() -> int:
         started = time.perf_counter()
         wait_until_serving(process, base)
         print(f"server pid {process.pid} on {base}, serving after {time.perf_counter() - started:.1f} s", flush=True)
-
-        mix = request_mix()
-        # The warm-up is the burst itself, repeated: Gradio keeps the last STATE_SESSION_CAPACITY answers, so the
-        # memory they hold depends on which requests came last, and must be the same before and after a burst.
-        burst = [mix[i % len(mix)] for i in range(requests_in_burst)]
-        rounds = max(1, -(-WARMUP_REQUESTS // requests_in_burst))
-        warmup, _ = run_all(base, burst * rounds, concurrency)
-        warmed = {tuple(r.data[1:3]) for r in burst if r.name == "attend"}
-        print(f"warm-up: {sum(o.ok for o in warmup)}/{len(warmup)} ok, covering {len(warmed)} of the "
-              f"{len(ATTEND_SETTINGS)} (dim, seed) pairs of the mix, and filling the session store (the steady state)", flush=True)
-
-        failures: list[Outcome] = []
-        growths: list[float] = []
-        for number in range(1, bursts + 1):
-            rss_before = status_kb(process.pid, "VmRSS")
-            outcomes, wall = run_all(base, burst, concurrency)
-            time.sleep(1.0)  # let the queue's last bookkeeping finish
-            rss_after = status_kb(process.pid, "VmRSS")
-            failed = [o for o in outcomes if not o.ok]
-            failures += failed
-            latencies = [o.seconds for o in outcomes]
-            counts = {name: sum(r.name == name for r in burst) for name in ("attend", "normalize", "tokenize")}
-            growth = mb(rss_after - rss_before)
-            growths.append(growth)
-            print(f"burst {number}: {len(burst)} requests ({', '.join(f'{n} /{k}' for k, n in counts.items())}), "
-                  f"{concurrency} at a time, {wall:.1f} s, {len(burst) / wall:.1f} requests/s")
-            print(f"  successes: {len(outcomes) - len(failed)}  errors: {len(failed)}")
-            for failure in failed[:5]:
-                print(f"    failed after {failure.seconds:.2f} s: {failure.detail}")
-            print(f"  latency p50: {percentile(latencies, 0.50) * 1e3:.0f} ms  "
-                  f"p95: {percentile(latencies, 0.95) * 1e3:.0f} ms  max: {max(latencies) * 1e3:.0f} ms")
-            print(f"  RSS before: {mb(rss_before):.1f} MB  after: {mb(rss_after):.1f} MB  growth: {growth:+.1f} MB "
-                  f"({growth * 1024 / len(burst):+.0f} kB per request)", flush=True)
-        total = requests_in_burst * bursts
-        results = [
-            verdict(not failures, "no request failed", f"{len(failures)} of {total} failed"),
-            verdict(growths[0] <= RSS_GROWTH_LIMIT_MB, f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB",
-                    f"burst 1: {growths[0]:+.1f} MB"),
-        ]
-        if bursts > 1:
-            print(f"REPORT RSS growth in the later bursts: {', '.join(f'{g:+.1f} MB' for g in growths[1:])} "
-                  "(near 0 once bounded caches are full; steady growth means memory is kept per request)")
-
-        text = largest_text()
-        hwm_since_start = status_kb(process.pid, "VmHWM")
-        was_reset = reset_peak(process.pid)
-        rss_start = status_kb(process.pid, "VmRSS")
-        largest = [Request("attend", [text, MAX_DIM, 1000 + i, ""]) for i in range(max(1, args.largest_repeats))]
-        big, big_wall = run_all(base, largest, 2)
-        peak = status_kb(process.pid, "VmHWM")
-        print(f"largest request: {MAX_TOKENS} tokens, dim {MAX_DIM}, {len(largest)} seeds (2 at a time): "
-              f"{sum(o.ok for o in big)}/{len(big)} ok, median {statistics.median(o.seconds for o in big):.2f} s")
-        scope = "since the reset before these requests" if was_reset else "since the server started (reset not allowed)"
-        print(f"peak RSS (VmHWM) {scope}: {mb(peak):.1f} MB; RSS when they started: {mb(rss_start):.1f} MB; "
-              f"VmHWM before: {mb(hwm_since_start):.1f} MB; RSS after: {mb(status_kb(process.pid, 'VmRSS')):.1f} MB")
-        results.append(verdict(all(o.ok for o in big), "largest requests succeed", f"{big_wall:.1f} s in all"))
-        return 0 if all(results) else 1
-    except RuntimeError as error:
+        yield process, base
+    except RuntimeError:
         keep_log = True
-        print(f"error: {error}; server log: {log_file.name}", file=sys.stderr)
-        return 2
+        print(f"server log: {log_file.name}", file=sys.stderr)
+        raise
     finally:
         process.terminate()
         try:
@@ -300,6 +269,294 @@ def main() -> int:
         log_file.close()
         if not keep_log:
             os.unlink(log_file.name)
+
+
+def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+    """The original benchmark: warm-up, bursts of the mix, then the largest requests."""
+    requests_in_burst = max(1, min(args.requests, 5_000))
+    concurrency = max(1, min(args.concurrency, 64))
+    bursts = max(1, min(args.bursts, 10))
+    mix = request_mix()
+    # The warm-up is the burst itself, repeated: Gradio keeps the last STATE_SESSION_CAPACITY answers, so the
+    # memory they hold depends on which requests came last, and must be the same before and after a burst.
+    burst = [mix[i % len(mix)] for i in range(requests_in_burst)]
+    rounds = max(1, -(-WARMUP_REQUESTS // requests_in_burst))
+    sources = max(1, min(args.sources, 64))
+    warmup, _ = run_all(base, burst * rounds, concurrency, sources=sources)
+    warmed = {tuple(r.data[1:3]) for r in burst if r.name == "attend"}
+    print(f"warm-up: {sum(o.ok for o in warmup)}/{len(warmup)} ok, covering {len(warmed)} of the "
+          f"{len(ATTEND_SETTINGS)} (dim, seed) pairs of the mix, and filling the session store (the steady state)", flush=True)
+
+    failures: list[Outcome] = []
+    growths: list[float] = []
+    for number in range(1, bursts + 1):
+        rss_before = status_kb(process.pid, "VmRSS")
+        outcomes, wall = run_all(base, burst, concurrency, sources=sources)
+        time.sleep(1.0)  # let the queue's last bookkeeping finish
+        rss_after = status_kb(process.pid, "VmRSS")
+        failed = [o for o in outcomes if not o.ok]
+        failures += failed
+        latencies = [o.seconds for o in outcomes]
+        counts = {name: sum(r.name == name for r in burst) for name in ("attend", "normalize", "tokenize")}
+        growth = mb(rss_after - rss_before)
+        growths.append(growth)
+        print(f"burst {number}: {len(burst)} requests ({', '.join(f'{n} /{k}' for k, n in counts.items())}), "
+              f"{concurrency} at a time from {sources} address(es), {wall:.1f} s, {len(burst) / wall:.1f} requests/s")
+        print(f"  successes: {len(outcomes) - len(failed)}  errors: {len(failed)}")
+        for failure in failed[:5]:
+            print(f"    failed after {failure.seconds:.2f} s: {failure.detail}")
+        print(f"  latency p50: {percentile(latencies, 0.50) * 1e3:.0f} ms  "
+              f"p95: {percentile(latencies, 0.95) * 1e3:.0f} ms  max: {max(latencies) * 1e3:.0f} ms")
+        print(f"  RSS before: {mb(rss_before):.1f} MB  after: {mb(rss_after):.1f} MB  growth: {growth:+.1f} MB "
+              f"({growth * 1024 / len(burst):+.0f} kB per request)", flush=True)
+    total = requests_in_burst * bursts
+    results = [
+        verdict(not failures, "no request failed", f"{len(failures)} of {total} failed"),
+        verdict(growths[0] <= RSS_GROWTH_LIMIT_MB, f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB",
+                f"burst 1: {growths[0]:+.1f} MB"),
+    ]
+    if bursts > 1:
+        print(f"REPORT RSS growth in the later bursts: {', '.join(f'{g:+.1f} MB' for g in growths[1:])} "
+              "(near 0 once bounded caches are full; steady growth means memory is kept per request)")
+
+    text = largest_text()
+    hwm_since_start = status_kb(process.pid, "VmHWM")
+    was_reset = reset_peak(process.pid)
+    rss_start = status_kb(process.pid, "VmRSS")
+    largest = [Request("attend", [text, MAX_DIM, 1000 + i, ""]) for i in range(max(1, args.largest_repeats))]
+    big, big_wall = run_all(base, largest, 2)
+    peak = status_kb(process.pid, "VmHWM")
+    print(f"largest request: {MAX_TOKENS} tokens, dim {MAX_DIM}, {len(largest)} seeds (2 at a time): "
+          f"{sum(o.ok for o in big)}/{len(big)} ok, median {statistics.median(o.seconds for o in big):.2f} s")
+    scope = "since the reset before these requests" if was_reset else "since the server started (reset not allowed)"
+    print(f"peak RSS (VmHWM) {scope}: {mb(peak):.1f} MB; RSS when they started: {mb(rss_start):.1f} MB; "
+          f"VmHWM before: {mb(hwm_since_start):.1f} MB; RSS after: {mb(status_kb(process.pid, 'VmRSS')):.1f} MB")
+    results.append(verdict(all(o.ok for o in big), "largest requests succeed", f"{big_wall:.1f} s in all"))
+    return 0 if all(results) else 1
+
+
+# --- never read the answers ---------------------------------------------------------------------
+
+NEVER_READ_BURSTS = 3
+NEVER_READ_PER_BURST = 66  # the attack's numbers: just over Gradio's queue of 64
+QUEUE_IDLE_SECONDS = 300.0
+PUSH_OUT_SESSIONS = 80  # more than app.STATE_SESSION_CAPACITY
+
+
+class RssSampler:
+    """Samples a process's VmRSS every 0.2 s in a thread, keeping the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kb = status_kb(pid, "VmRSS")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.peak_kb = max(self.peak_kb, status_kb(self.pid, "VmRSS"))
+            except (OSError, KeyError):
+                return
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def post_only(http: httpx.Client, base: str, request: Request) -> int:
+    """POST one call and drop the connection's interest in the answer: the status code (0 without one)."""
+    try:
+        return http.post(f"{base}/gradio_api/call/{request.name}", json={"data": request.data}).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def wait_for_idle_queue(base: str) -> float:
+    """Seconds until Gradio's queue holds no waiting event (bounded by QUEUE_IDLE_SECONDS)."""
+    start = time.perf_counter()
+    with httpx.Client(timeout=10.0, trust_env=False) as http:
+        while time.perf_counter() - start < QUEUE_IDLE_SECONDS:
+            try:
+                if http.get(f"{base}/gradio_api/queue/status").json().get("queue_size", 1) == 0:
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+    time.sleep(3.0)  # the last two events were still running when the queue emptied
+    return time.perf_counter() - start
+
+
+def never_read_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+    text = largest_text()
+    clients = max(1, min(args.clients, 200))
+    sources = ["127.0.0.1"] if clients == 1 else [f"127.0.0.{2 + i}" for i in range(clients)]
+    warm, _ = run_all(base, [Request("attend", [text, MAX_DIM, 123, ""])] * 2, 2)  # torch, tokenizer, allocator
+    time.sleep(2.0)
+    rss_before = status_kb(process.pid, "VmRSS")
+    print(f"never read the answers: {NEVER_READ_BURSTS} bursts of {NEVER_READ_PER_BURST} POST /call/attend "
+          f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); warm-up {sum(o.ok for o in warm)}/2 ok")
+    print(f"  RSS before: {mb(rss_before):.1f} MB", flush=True)
+    totals: Counter[int] = Counter()
+    request = Request("attend", [text, MAX_DIM, 123, ""])
+    https = {source: source_client(source, connections=NEVER_READ_PER_BURST) for source in sources}
+    try:
+        with RssSampler(process.pid) as sampler:
+            for number in range(1, NEVER_READ_BURSTS + 1):
+                started = time.perf_counter()
+                with ThreadPoolExecutor(max_workers=NEVER_READ_PER_BURST) as pool:
+                    statuses = list(pool.map(lambda i: post_only(https[sources[i % clients]], base, request),
+                                             range(NEVER_READ_PER_BURST)))
+                posted = time.perf_counter() - started
+                idle = wait_for_idle_queue(base)
+                counts = Counter(statuses)
+                totals.update(counts)
+                print(f"  burst {number}: accepted {counts[200]}, refused 429: {counts[429]}, 503: {counts[503]}, "
+                      f"other: {sum(n for code, n in counts.items() if code not in (200, 429, 503))}; "
+                      f"POSTs answered in {posted:.1f} s, queue idle {idle:.1f} s later; "
+                      f"RSS {mb(status_kb(process.pid, 'VmRSS')):.1f} MB", flush=True)
+            rss_drained = status_kb(process.pid, "VmRSS")
+            settle = max(0.0, args.settle)
+            print(f"  waiting {settle:.0f} s for unread answers to expire ...", flush=True)
+            time.sleep(settle)
+            peak = sampler.peak_kb
+    finally:
+        for http in https.values():
+            http.close()
+    rss_after = status_kb(process.pid, "VmRSS")
+    # Gradio also keeps each session's last outputs, for the STATE_SESSION_CAPACITY most recent sessions, and each
+    # API call is a session: small calls push the flood's sessions out, leaving what unread answers still hold.
+    light, _ = run_all(base, [Request("tokenize", [f"session {i}"]) for i in range(PUSH_OUT_SESSIONS)], 4)
+    time.sleep(2.0)
+    rss_pushed = status_kb(process.pid, "VmRSS")
+    print(f"  accepted {totals[200]}, refused 429: {totals[429]}, 503: {totals[503]}, "
+          f"other: {sum(n for code, n in totals.items() if code not in (200, 429, 503))} (of {sum(totals.values())})")
+    print(f"  RSS before: {mb(rss_before):.1f} MB  peak: {mb(peak):.1f} MB ({mb(peak - rss_before):+.1f})  "
+          f"queue drained: {mb(rss_drained):.1f} MB  after {settle:.0f} s more: {mb(rss_after):.1f} MB "
+          f"({mb(rss_after - rss_before):+.1f})", flush=True)
+    print(f"  after {sum(o.ok for o in light)} small calls pushed the flood's sessions out of Gradio's session store: "
+          f"{mb(rss_pushed):.1f} MB ({mb(rss_pushed - rss_before):+.1f})", flush=True)
+    return 0
+
+
+# --- one greedy client plus one polite client ---------------------------------------------------
+
+POLITE_SOURCE = "127.0.0.2"
+POLITE_EVERY_SECONDS = 0.5
+
+
+def polite_call(http: httpx.Client, base: str, kind: str) -> Outcome:
+    if kind == "page":
+        start = time.perf_counter()
+        try:
+            response = http.get(f"{base}/")
+            ok = response.status_code == 200 and "<html" in response.text[:2000].lower()
+            return Outcome(ok, time.perf_counter() - start, "" if ok else f"GET / {response.status_code}",
+                           response.status_code)
+        except httpx.HTTPError as error:
+            return Outcome(False, time.perf_counter() - start, f"{type(error).__name__}: {error}")
+    request = Request("tokenize", [PARAGRAPH]) if kind == "tokenize" else Request("normalize", list(LAB_VALUES[1]))
+    return call(http, base, request)
+
+
+def greedy_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+    text = largest_text()
+    concurrency = max(1, min(args.greedy_concurrency, 128))
+    seconds = max(5.0, min(args.greedy_seconds, 600.0))
+    run_all(base, [Request("attend", [text, MAX_DIM, 123, ""])] * 2, 2)  # warm: torch, tokenizer
+    stop = threading.Event()
+    greedy: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def greedy_worker(number: int) -> None:
+        with source_client("127.0.0.1", connections=1) as http:
+            seed = number
+            while not stop.is_set():
+                outcome = call(http, base, Request("attend", [text, MAX_DIM, seed, ""]))
+                if stop.is_set():
+                    break  # counted only within the measured time
+                key = "answered" if outcome.ok else (f"refused {outcome.status}" if outcome.status else "failed")
+                with lock:
+                    greedy[key] += 1
+                if not outcome.ok:
+                    stop.wait(0.25)
+                seed += concurrency
+
+    polite: dict[str, list[Outcome]] = {"tokenize": [], "normalize": [], "page": []}
+
+    def polite_worker() -> None:
+        kinds = list(polite)
+        with source_client(POLITE_SOURCE, connections=2) as http:
+            number = 0
+            while not stop.is_set():
+                kind = kinds[number % len(kinds)]
+                polite[kind].append(polite_call(http, base, kind))
+                number += 1
+                stop.wait(POLITE_EVERY_SECONDS)
+
+    print(f"greedy client: {concurrency} heavy calls in flight ({MAX_TOKENS} tokens, dim {MAX_DIM}), reading the "
+          f"answers; polite client on {POLITE_SOURCE}: /tokenize, /normalize, GET / every {POLITE_EVERY_SECONDS} s; "
+          f"{seconds:.0f} s", flush=True)
+    threads = [threading.Thread(target=greedy_worker, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3.0)  # the flood is under way before the polite client starts
+    polite_thread = threading.Thread(target=polite_worker, daemon=True)
+    polite_thread.start()
+    time.sleep(seconds)
+    stop.set()
+    polite_thread.join(timeout=REQUEST_SECONDS)
+    for thread in threads:
+        thread.join(timeout=REQUEST_SECONDS)
+    every = [outcome for outcomes in polite.values() for outcome in outcomes]
+    print(f"  greedy, in the {seconds + 3:.0f} s: {', '.join(f'{key} {n}' for key, n in sorted(greedy.items()))}")
+    for kind, outcomes in [*polite.items(), ("all", every)]:
+        if not outcomes:
+            continue
+        latencies = [o.seconds for o in outcomes]
+        errors = [o for o in outcomes if not o.ok]
+        print(f"  polite {kind:<9} {len(outcomes):>3} calls  p50 {percentile(latencies, 0.5) * 1e3:6.0f} ms  "
+              f"p95 {percentile(latencies, 0.95) * 1e3:6.0f} ms  max {max(latencies) * 1e3:6.0f} ms  errors {len(errors)}"
+              + (f" (first: {errors[0].detail[:100]})" if errors else ""), flush=True)
+    return 0
+
+
+SCENARIOS = {"burst": burst_scenario, "never-read": never_read_scenario, "greedy": greedy_scenario}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests in the burst (default 200)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at once (default 32)")
+    parser.add_argument("--bursts", type=int, default=2, help="bursts, one after the other (default 2)")
+    parser.add_argument("--largest-repeats", type=int, default=4, help="256-token dim-768 requests (default 4)")
+    parser.add_argument("--sources", type=int, default=4,
+                        help="burst: loopback addresses the burst comes from, as from that many clients; the "
+                             "server gives each client a share of its queue (default 4)")
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="burst",
+                        help="burst (default), never-read, greedy, or all, each on a fresh server")
+    parser.add_argument("--clients", type=int, default=1,
+                        help="never-read: loopback source addresses the POSTs come from (default 1)")
+    parser.add_argument("--settle", type=float, default=90.0,
+                        help="never-read: seconds to wait after the queue drains (default 90)")
+    parser.add_argument("--greedy-concurrency", type=int, default=32,
+                        help="greedy: heavy calls the greedy client keeps in flight (default 32)")
+    parser.add_argument("--greedy-seconds", type=float, default=30.0, help="greedy: duration (default 30)")
+    args = parser.parse_args()
+    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    status = 0
+    for name in names:
+        try:
+            with served() as (process, base):
+                status = max(status, SCENARIOS[name](process, base, args))
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    return status
 
 
 if __name__ == "__main__":
