@@ -249,7 +249,7 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
         ui.query: no_choices,
         ui.trace_query: no_choices,
         ui.trace_key: no_choices,
-        ui.exports: gr.File(value=None, visible=False),
+        ui.exports: gr.update(value=None, visible=False),
     }
 
 
@@ -294,7 +294,7 @@ def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any =
         ui.snippet: code_block(pytorch_snippet(tokens, run.ids, run.source, run.dim, run.seed, text, attention.inputs,
                                                temperature=run.temperature),
                                label="Copy as PyTorch (torch and tiktoken only)"),
-        ui.exports: gr.File(value=None, visible=False),  # a new run (or τ) makes the last export stale
+        ui.exports: gr.update(value=None, visible=False),  # a new run (or τ) makes the last export stale
         ui.tau_md: facts_view.temperature_markdown(attention.scores, run.temperature, attention.inputs.shape[1]),
     }
 
@@ -596,14 +596,16 @@ def intro_section() -> None:
         "# Self-attention without trainable weights\n"
         "Chapter 3.3 of *Build a Large Language Model (From Scratch)*, live. Type a sentence: each GPT-2 token gets "
         "an embedding vector \\(x^{(i)}\\), and every token attends to every token.\n\n"
-        "$$\\omega = X X^\\top \\qquad \\alpha = \\operatorname{softmax}(\\omega)\\ \\text{row by row} \\qquad Z = \\alpha X$$",
+        # Three formulas in a row that wraps on a phone (one display formula would have to scroll).
+        '<p class="intro-formulas">\\(\\omega = X X^\\top\\) &ensp; '
+        "\\(\\alpha = \\operatorname{softmax}(\\omega)\\ \\text{row by row}\\) &ensp; \\(Z = \\alpha X\\)</p>",
         latex_delimiters=LATEX,
     )
 
 
 def inputs_section() -> None:
     with gr.Row():
-        with gr.Column(scale=3):
+        with gr.Column(scale=3, min_width=400):
             ui.text = gr.Textbox(value=BOOK_SENTENCE, label="Text", lines=2, max_lines=8, max_length=ac.MAX_TEXT_CHARS,
                                  info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.")
             with gr.Row():
@@ -611,7 +613,7 @@ def inputs_section() -> None:
                 ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
             ui.examples = gr.Examples([[text] for text in EXAMPLES], inputs=[ui.text], api_visibility="private",
                                       label="Examples (click one to run it)")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=400):
             ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
@@ -631,9 +633,10 @@ def inputs_section() -> None:
 def matrix_section() -> None:
     ui.tokens_html = gr.HTML(label="Tokens", elem_id="tokens")
     with gr.Row():
-        with gr.Column(scale=3):
+        with gr.Column(scale=3, min_width=400):
             with gr.Row(elem_id="tau-row"):
                 ui.tau = gr.Slider(ac.MIN_TEMPERATURE, ac.MAX_TEMPERATURE, value=1.0, step=0.01, scale=4, elem_id="tau",
+                                   min_width=260,  # on a phone the √d button goes under the slider
                                    label="temperature τ in softmax(ω / τ)",
                                    info="1 is the book's case; √d is what scaled dot-product attention will use.")
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=0, min_width=90, elem_id="root-button")
@@ -641,7 +644,7 @@ def matrix_section() -> None:
             ui.heatmap = attention_matrix(elem_id="heatmap")
             gr.Markdown("Hover over a cell, or focus the matrix and use the arrow keys, to read its numbers; click it "
                         "or press Enter to trace it below.")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, min_width=400):
             ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
                                            elem_id="inputs-table")
             ui.weights_table = gr.Dataframe(label="Attention weights α", interactive=False, max_height=320,
@@ -781,7 +784,7 @@ def wire() -> None:
     ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private)
     ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
     (ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
-     .success(lambda: gr.File(visible=True), None, ui.exports, queue=False, **private))
+     .success(lambda: gr.update(visible=True), None, ui.exports, queue=False, **private))
     ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
     run_chain(ui.book_button.click(lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
                                    None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private))

@@ -275,8 +275,7 @@ def test_extras_temperature_text_is_this_runs(book_extras):
 
 
 def test_extras_hide_the_last_runs_downloads(book_extras):
-    exports = book_extras[ui.exports]
-    assert exports.value is None and exports.visible is False
+    assert book_extras[ui.exports] == gr.update(value=None, visible=False)
 
 
 def test_extras_without_a_run_change_nothing():
@@ -418,7 +417,7 @@ def test_a_refused_run_clears_every_output_of_the_last_run_and_says_why_inertly(
         assert result[component] == ""
     for component in (ui.query, ui.trace_query, ui.trace_key):
         assert result[component].choices == [] and result[component].value is None
-    assert result[ui.exports].visible is False
+    assert result[ui.exports] == gr.update(value=None, visible=False)
     # Every output of the first view and of what lies below it is cleared.
     assert set(random_outputs) - {"first view"} <= set(result)
 
