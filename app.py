@@ -235,10 +235,10 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
     except Exception:
         reason = GENERIC_ERROR
     no_choices = gr.Dropdown(choices=[], value=None)
-    cleared = {component: "" for component in (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md,
-                                               ui.self_match, ui.snippet, ui.tau_md, ui.timings, ui.hull, ui.shuffle_md)}
+    texts = (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet,
+             ui.tau_md, ui.timings, ui.hull, ui.shuffle_md)
     return {
-        **cleared,
+        **{component: "" for component in texts},
         ui.state: None,
         ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>",
         ui.heatmap: None,
@@ -729,8 +729,8 @@ def run_chain(event: Any) -> Any:
     first_view = (event.then(None, url_inputs(), None, js=URL_JS, **private)
                   .then(run_attention, run_inputs, run_outputs, **private))
     refused_outputs = run_outputs + [ui.walk_text, ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md,
-                                     ui.facts_md, ui.self_match, ui.snippet, ui.tau_md, ui.timings, ui.hull, ui.shuffled,
-                                     ui.shuffle_md, ui.exports]
+                                     ui.facts_md, ui.self_match, ui.snippet, ui.tau_md, ui.timings, ui.hull,
+                                     ui.shuffled, ui.shuffle_md, ui.exports]
     first_view.failure(refused_run, run_inputs, refused_outputs, show_progress="hidden", **private)
     return below(first_view)
 

@@ -185,6 +185,12 @@ RING_TARGET_JS = """() => {
 }"""
 
 
+def page_box(element: Locator) -> dict:
+    """The element's box in page coordinates (what a full-page screenshot's clip expects)."""
+    return element.evaluate("""e => { const b = e.getBoundingClientRect();
+                                      return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }""")
+
+
 def tab_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 250) -> None:
     """Press Tab (or Shift+Tab) until ``target`` has the focus: it is reachable by keyboard."""
     for _ in range(limit):
@@ -206,8 +212,7 @@ def expect_visible_focus(page: Page, target: Locator, what: str) -> None:
     """Tab to ``target``; its ring is at least 2 px wide, and the pixels around it differ from before the focus."""
     target.scroll_into_view_if_needed()
     page.mouse.move(0, 0)
-    box = target.evaluate("""element => { const b = element.getBoundingClientRect();
-                                          return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }""")
+    box = page_box(target)
     tab_to(page, target)
     ring = page.evaluate(RING_TARGET_JS)
     assert ring is not None, f"{what}: no element draws a focus outline"
@@ -264,10 +269,7 @@ def test_the_keyboard_alone_runs_the_whole_lesson(open_page, tmp_path: Path):
         expect(link).to_have_attribute("download", name)
     expect_visible_focus(page, page.get_by_role("link", name=re.compile("attention-run.json")), "a download link")
     assert serious_violations_in(page, "#exports") == {}  # the Downloads box, once it has files
-    box = page.locator("#exports").evaluate("""e => { const b = e.getBoundingClientRect();
-                                                      return {x: b.x + scrollX, y: b.y + scrollY, width: b.width,
-                                                              height: b.height}; }""")
-    shot(page, tmp_path, "exports.png", clip=box)
+    shot(page, tmp_path, "exports.png", clip=page_box(page.locator("#exports")))
 
     # Switch to the lab (back up the page), change the values and compare.
     lab_tab = page.get_by_role("tab", name="Normalization lab")
@@ -329,13 +331,14 @@ def test_phone_and_tablet_show_everything(open_page, tmp_path: Path, width: int)
 
     for figure in ("#fig-bars", "#fig-hull"):
         natural, shown = page.locator(figure).evaluate(
-            "f => [parseFloat(getComputedStyle(f).getPropertyValue('--fig-width')), f.querySelector('svg').clientWidth]")
+            "f => [parseFloat(getComputedStyle(f).getPropertyValue('--fig-width')),"
+            " f.querySelector('svg').clientWidth]")
         assert shown >= min(natural * FIGURE_MIN_SCALE, width - 60) - 1, (figure, natural, shown)
     shot(page, tmp_path, f"main-{width}px.png")
     lab(page)
     expect_nothing_cut_off(page, width, tables=False)
     # The lab's notes go under its table rather than squeezing it.
-    table, notes = page.locator("#component-lab-table, [aria-label^='Side by side']").first, page.get_by_text("Notes (float32)")
+    table, notes = page.locator("[aria-label^='Side by side']").first, page.get_by_text("Notes (float32)")
     if width == PHONE:
         assert notes.bounding_box()["y"] > table.bounding_box()["y"] + table.bounding_box()["height"] - 1
     shot(page, tmp_path, f"lab-{width}px.png")

@@ -434,7 +434,8 @@ def test_every_run_is_followed_on_failure_by_refused_run():
     dependencies = app.demo.config["dependencies"]
     name = {d["id"]: getattr(app.demo.fns[d["id"]].fn, "__name__", None) for d in dependencies}
     runs = [d["id"] for d in dependencies if name[d["id"]] == "run_attention"]
-    refusals = {d["trigger_after"] for d in dependencies if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]}
+    refusals = {d["trigger_after"] for d in dependencies
+                if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]}
     assert len(runs) >= 6 and set(runs) == refusals
 
 

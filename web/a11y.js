@@ -11,14 +11,18 @@
   ];
   const watched = new WeakSet();
 
+  let made = 0; // numbers the boxes, so that no two regions have the same name
+
   function update(box) {
     const scrolls = box.scrollWidth > box.clientWidth + 1;
     const ours = box.dataset.scrollStop === "1";
     if (scrolls && !ours && !box.hasAttribute("tabindex")) {
+      made += 1;
       box.dataset.scrollStop = "1";
       box.tabIndex = 0;
       box.setAttribute("role", "region");
-      box.setAttribute("aria-label", box.dataset.label || `${box.dataset.scrollWhat} (scrolls sideways)`);
+      const name = box.dataset.label || `${box.dataset.scrollWhat} ${made}`;
+      box.setAttribute("aria-label", `${name} (scrolls sideways)`);
     } else if (!scrolls && ours) {
       delete box.dataset.scrollStop;
       box.removeAttribute("tabindex");

@@ -278,7 +278,8 @@ def weights_bar_description(weights: torch.Tensor, tokens: Sequence[str], *, que
     return (
         f"Bars: the attention weights of query {query + 1} ({name}) over its {count} keys, which sum to 1. "
         f"The largest is {values[largest]:.4f}, for key {largest + 1} ({visible_token(tokens[largest])})"
-        + (f": the query itself ({mark})." if largest == query else f"; the query's own key ({mark}) gets {values[query]:.4f}.")
+        + (f": the query itself ({mark})." if largest == query
+           else f"; the query's own key ({mark}) gets {values[query]:.4f}.")
     )
 
 
@@ -602,7 +603,7 @@ def figure_markup(figure: "Figure", *, name: str, title: str, description: str) 
     return (
         f'<figure class="fig" id="fig-{name}" style="--fig-width: {width_px:.0f}px; '
         f'--fig-min-width: {width_px * FIGURE_MIN_SCALE:.0f}px">'
-        f'<div class="fig-scroll" data-label="{html.escape(title, quote=True)} (scrolls sideways)">{svg}</div>'
+        f'<div class="fig-scroll" data-label="{html.escape(title, quote=True)}">{svg}</div>'
         f"<figcaption>{html.escape(description)}</figcaption></figure>"
     )
 
