@@ -6,6 +6,7 @@ Refusals of bad input, and the hardening of issue 9, are in test_bad_input.py.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import math
@@ -70,12 +71,27 @@ def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=12
 
 @pytest.fixture(autouse=True)
 def _figures_without_pixels(request, monkeypatch):
-    """Handlers build their figures from the run, but rasterizing them is the slow part (test_figures.py renders
-    them): here a figure becomes a 2 × 2 image, except in tests marked ``pixels``."""
+    """Handlers build their figures from the run, but drawing them is the slow part (test_figures.py draws them):
+    here a figure becomes an empty SVG, except in tests marked ``pixels``. Its title and description stay the run's."""
     if request.node.get_closest_marker("pixels") is None:
         from attention_core.views import figures
 
         monkeypatch.setattr(figures, "figure_to_array", lambda figure: np.zeros((2, 2, 4), dtype=np.uint8))
+        monkeypatch.setattr(figures, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
+
+
+def code_in(markdown: str) -> str:
+    """The code of the one fenced block in ``markdown``."""
+    (code,) = re.findall(r"^(`{3,})python\n(.*?)\n\1$", markdown, flags=re.S | re.M)
+    return code[1]
+
+
+def figure_parts(markup: str) -> tuple[str, str]:
+    """(the SVG's accessible name, the visible caption) of ``figures.figure_markup``'s HTML."""
+    name = re.search(r'<svg role="img" aria-label="([^"]*)"', markup)
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", markup, flags=re.S)
+    assert name and caption, markup[:300]
+    return html.unescape(name[1]), html.unescape(caption[1])
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +162,7 @@ def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     assert dropdown.value == 1  # the book walks through x^(2), "journey"
     assert dropdown.choices == [(f"{i + 1}: {token}", i) for i, token in enumerate(VISIBLE)]
     walk = random_outputs[ui.walk_text]
-    assert "### Query 2: <code>␣journey</code>" in walk
+    assert "## Query 2: <code>␣journey</code>" in walk
     assert walk.index("**4. Context vector") < walk.index("**The same steps in the book's code:**")
     assert "query = inputs[1]  # token 2 is the query" in walk  # the one-query loop cell, for any run
 
@@ -200,7 +216,7 @@ def test_extras_trace_the_books_cell_2_1(book_extras):
     assert (book_extras[ui.trace_query].value, book_extras[ui.trace_key].value) == (1, 0)
     assert [label for label, _ in book_extras[ui.trace_key].choices] == [f"{i + 1}: {t}" for i, t in enumerate(VISIBLE)]
     trace = book_extras[ui.trace_md]
-    assert trace.startswith("### Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
+    assert trace.startswith("## Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
     assert book_dot_line(1, 0) in trace
     assert trace.rstrip().endswith(f"gives {100 * WEIGHTS_2[0]:.2f}% of its attention to token 1 <code>Your</code>.")
 
@@ -241,7 +257,9 @@ def test_extras_snippet_reproduces_the_run(monkeypatch):
     from test_export import run_snippet
 
     run = run_of(REPEATED_TEXT, dim=4, seed=7, tau=0.5)[ui.state]
-    namespace = run_snippet(app.run_extras(run, REPEATED_TEXT)[ui.snippet], monkeypatch)
+    snippet = app.run_extras(run, REPEATED_TEXT)[ui.snippet]
+    assert snippet.startswith("**Copy as PyTorch (torch and tiktoken only)**")
+    namespace = run_snippet(code_in(snippet), monkeypatch)
     assert namespace["ids"] == run.ids
     assert torch.equal(namespace["inputs"], run.attention.inputs)
     torch.testing.assert_close(namespace["weights"], run.attention.weights)
@@ -249,7 +267,16 @@ def test_extras_snippet_reproduces_the_run(monkeypatch):
 
 def test_extras_temperature_text_is_this_runs(book_extras):
     assert "| τ = 1 (the book) | 0.2180 | 1.7615 | 0 of 6 |" in book_extras[ui.tau_md]
-    assert isinstance(book_extras[ui.bars], np.ndarray)
+    name, caption = figure_parts(book_extras[ui.bars])
+    assert name == "Attention weights of query 2 (␣journey)"
+    # The book's row 2: its largest weight is the query's own, α_22.
+    assert max(WEIGHTS_2) == WEIGHTS_2[1]
+    assert caption == ("Bars: the attention weights of query 2 (␣journey) over its 6 keys, which sum to 1. "
+                       f"The largest is {WEIGHTS_2[1]:.4f}, for key 2 (␣journey): the query itself (hatched).")
+
+
+def test_extras_hide_the_last_runs_downloads(book_extras):
+    assert book_extras[ui.exports] == gr.update(value=None, visible=False)
 
 
 def test_extras_without_a_run_change_nothing():
@@ -260,8 +287,9 @@ def test_time_both_and_hull(book_outputs):
     run = book_outputs[ui.state]
     assert "On this input (T = 6 tokens, d = 3)" in app.time_both(run)
     assert app.time_both(None) == ""
-    image = app.draw_hull(run)
-    assert isinstance(image, np.ndarray) and image.shape[2] == 4
+    name, caption = figure_parts(app.draw_hull(run))
+    assert name == "Inputs and their context vectors"
+    assert caption.startswith("3-D scatter of the 6 inputs x⁽ⁱ⁾ (circles) and their context vectors z⁽ⁱ⁾ (triangles)")
     assert app.draw_hull(None) == gr.skip()
 
 
@@ -291,11 +319,11 @@ def test_show_query(random_outputs, query):
     index = int(query)
     result = app.show_query(run, query)
     scores, weights, _ = book_attention(run.attention.inputs)
-    assert f"### Query {index + 1}: <code>{VISIBLE[index]}</code>" in result[ui.walk_text]
+    assert f"## Query {index + 1}: <code>{VISIBLE[index]}</code>" in result[ui.walk_text]
     rows = walk_rows(result[ui.walk_text])
     assert [s for s, _ in rows] == pytest.approx(scores[index].tolist(), abs=HALF_UNIT)
     assert [w for _, w in rows] == pytest.approx(weights[index].tolist(), abs=HALF_UNIT)
-    assert isinstance(result[ui.bars], np.ndarray)
+    assert figure_parts(result[ui.bars])[0] == f"Attention weights of query {index + 1} ({VISIBLE[index]})"
 
 
 def test_show_query_without_a_choice_or_a_run(random_outputs):
@@ -306,7 +334,7 @@ def test_show_query_without_a_choice_or_a_run(random_outputs):
 def test_trace_pair_and_a_selected_cell_give_the_same_trace(book_outputs):
     run = book_outputs[ui.state]
     text = app.trace_pair(run, 4, "5")
-    assert text.startswith("### Cell (5, 6): query <code>␣one</code> → key <code>␣step</code>")
+    assert text.startswith("## Cell (5, 6): query <code>␣one</code> → key <code>␣step</code>")
     assert text.rstrip().endswith(f"gives {100 * WEIGHTS[4][5]:.2f}% of its attention to token 6 <code>␣step</code>.")
     selected = app.trace_select(run, SimpleNamespace(index=(4, 5)))
     assert selected == {ui.trace_query: 4, ui.trace_key: 5, ui.trace_md: text}
@@ -366,13 +394,50 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     assert_cells(cells(followed[ui.context_table]), new.attention.context)
     assert ui.walk_text not in followed  # it follows in run_extras, with the chosen query kept
     below = app.run_extras(new, app.BOOK_SENTENCE, 3, 4, 2)
-    assert below[ui.walk_text].startswith("### Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
+    assert below[ui.walk_text].startswith("## Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
     assert (below[ui.trace_query].value, below[ui.trace_key].value) == (4, 2)
 
 
 def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
     assert "between 0.05 and 50" in error_of(lambda: app.follow_tau(random_outputs[ui.state], 0))
     assert app.follow_tau(None, 2.0) is not None  # gr.skip(): nothing to follow
+
+
+# --- a refused Run ----------------------------------------------------------------------------------------
+
+
+def test_a_refused_run_clears_every_output_of_the_last_run_and_says_why_inertly(random_outputs):
+    result = app.refused_run(app.BOOK_SENTENCE, "random", "<img src=x onerror=alert(1)>", 123, "", False)
+    assert result[ui.tokens_html] == ("<p class='run-refused'><strong>Not run.</strong> The embedding dimension must "
+                                      "be a whole number, not '&lt;img src=x onerror=alert(1)&gt;'.</p>")
+    assert result[ui.state] is None
+    for component in (ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table):
+        assert result[component] is None
+    for component in (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
+                      ui.snippet, ui.tau_md, ui.timings, ui.hull, ui.shuffle_md):
+        assert result[component] == ""
+    for component in (ui.query, ui.trace_query, ui.trace_key):
+        assert result[component].choices == [] and result[component].value is None
+    assert result[ui.exports] == gr.update(value=None, visible=False)
+    # Every output of the first view and of what lies below it is cleared.
+    assert set(random_outputs) - {"first view"} <= set(result)
+
+
+def test_a_refused_run_gives_the_same_reason_as_its_toast():
+    arguments = ("", "random", 3, 123, "", False)
+    reason = error_of(lambda: app.run_attention(*arguments))
+    assert reason in app.refused_run(*arguments)[ui.tokens_html]
+
+
+def test_every_run_is_followed_on_failure_by_refused_run():
+    """Each trigger's run_attention (Run, Enter, an example, τ = √d, the book, the cat, a shared link) has a
+    refused_run that fires only when it fails."""
+    dependencies = app.demo.config["dependencies"]
+    name = {d["id"]: getattr(app.demo.fns[d["id"]].fn, "__name__", None) for d in dependencies}
+    runs = [d["id"] for d in dependencies if name[d["id"]] == "run_attention"]
+    refusals = {d["trigger_after"] for d in dependencies
+                if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]}
+    assert len(runs) >= 6 and set(runs) == refusals
 
 
 # --- exports -----------------------------------------------------------------------------------------------
@@ -520,13 +585,15 @@ def test_the_lab_shows_table_chart_and_notes():
     result = app.run_lab("1, 2, 3, 400", "float32")
     rows = result[ui.lab_table]["data"]
     assert [row[3] for row in rows[:4]] == ["0.0000", "0.0000", "0.0000", "1.0000"] and rows[3][2] == "NaN"
-    assert isinstance(result[ui.lab_chart], np.ndarray) and result[ui.lab_chart].shape[2] == 4
+    name, caption = figure_parts(result[ui.lab_chart])
+    assert name == "Normalizations side by side (missing bars are NaN or inf)"
+    assert caption.endswith("No bar (NaN or inf): naive softmax at 400.")
     assert result[ui.lab_notes].startswith("**Notes (float32)**") and "overflows float32" in result[ui.lab_notes]
 
 
 def test_a_refused_lab_input_clears_table_and_chart():
     result = app.run_lab("1, <b>two</b>", "float32")
-    assert result[ui.lab_table] is None and result[ui.lab_chart] is None
+    assert result[ui.lab_table] is None and result[ui.lab_chart] == ""
     assert result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. " \
                                    "Separate numbers with commas or spaces."
 

@@ -6,6 +6,9 @@ Each is checked on the data matplotlib holds, not on pixels.
 from __future__ import annotations
 
 import math
+import re
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from torch.testing import assert_close
 
+from attention_core import visible_token
 from attention_core.attention import self_attention
 from attention_core.facts import project_2d
 from attention_core.views.figures import (
@@ -28,6 +32,10 @@ from attention_core.views.figures import (
     plot_label,
     weights_bar_figure,
 )
+from attention_core.views import figures
+from attention_core.views.palette import THEME
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 TRICKY_TOKENS = ["$x$", " journey", "\n", '"', ",", "\\xf0\\x9f", "<|endoftext|>", "東京"]
 
@@ -233,3 +241,107 @@ def test_normalization_figure_draws_finite_bars_only():
         assert [bar.get_height() for bar in container] == pytest.approx([v for v in column if math.isfinite(v)])
     assert [text.get_text() for text in axes.texts] == ["NaN/inf"]
     assert [label.get_text() for label in axes.get_xticklabels()] == ["1", "2", "3", "400"]
+
+
+# --- figures on the page: inline SVG in the theme's colours, named and described ------------------------------
+
+
+
+def _page_figures():
+    inputs, context, tokens = _run(8, 3)
+    weights = self_attention(inputs).weights
+    columns = {"sum-normalized": [0.1, 0.9], "naive softmax": [0.2, None], "stable softmax": [0.2, 0.8]}
+    return {
+        "bars": figures.weights_bar_figure(weights[1], tokens, query=1),
+        "hull": convex_hull_figure(inputs, context, tokens),
+        "hull2d": convex_hull_figure(*_run(8, 5)[:2], tokens),
+        "lab": normalization_figure([1.0, 400.0], columns),
+    }
+
+
+@pytest.fixture(scope="module")
+def page_svgs():
+    return {name: figures.figure_to_svg(figure, prefix=f"fig-{name}") for name, figure in _page_figures().items()}
+
+
+@pytest.mark.parametrize("name", ["bars", "hull", "hull2d", "lab"])
+def test_page_figures_take_every_colour_from_the_theme(page_svgs, name):
+    """No fixed colour: each is a --fig-* variable (with the light colour as fallback), so dark mode restyles it."""
+    svg = page_svgs[name]
+    fallbacks = {values[0].lower() for values in THEME.values()}
+    colours = re.findall(r"#[0-9a-fA-F]{6}\b", svg)
+    assert colours, "the figure draws something"
+    assert set(colours) <= fallbacks
+    assert len(re.findall(r"var\(--fig-[a-z]+, #[0-9a-f]{6}\)", svg)) == len(colours)
+    assert 'fill="#' not in svg and 'stroke="#' not in svg  # presentation attributes cannot hold var()
+    assert "fill: #ffffff" not in svg  # the background is transparent
+
+
+@pytest.mark.parametrize("name", ["bars", "hull", "lab"])
+def test_page_figures_are_self_contained_elements(page_svgs, name):
+    svg = page_svgs[name]
+    assert svg.startswith("<svg ") and svg.endswith("</svg>")
+    assert "<style" not in svg  # matplotlib's "*{...}" rule would reach every SVG of the page
+    assert "<metadata" not in svg and "<?xml" not in svg and "<!DOCTYPE" not in svg
+    assert re.search(r'viewBox="0 0 [\d.]+ [\d.]+"', svg) and not re.search(r'<svg[^>]* width="', svg)
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert ids and all(i.startswith(f"fig-{name}-") for i in ids)
+    references = re.findall(r'href="#([^"]+)"', svg) + re.findall(r"url\(#([^)]+)\)", svg)
+    assert set(references) <= set(ids)  # every glyph, clip path and hatch is found inside this figure
+
+
+def test_figure_markup_names_the_svg_and_shows_an_inert_description():
+    figure = normalization_figure([1.0], {"a": [1.0]})
+    markup = figures.figure_markup(figure, name="lab", title='Chart "<b>"', description="<img src=x> & more")
+    assert markup.startswith('<figure class="fig" id="fig-lab" style="--fig-width: ')
+    assert '<svg role="img" aria-label="Chart &quot;&lt;b&gt;&quot;" ' in markup
+    assert "<figcaption>&lt;img src=x&gt; &amp; more</figcaption>" in markup
+    assert "<img" not in markup and "<b>" not in markup
+
+
+def test_descriptions_are_computed_from_the_run():
+    inputs, context, tokens = _run(6, 4)
+    weights = self_attention(inputs).weights[2]
+    text = figures.weights_bar_description(weights, tokens, query=2)
+    top = int(weights.argmax())
+    assert f"The largest is {float(weights[top]):.4f}, for key {top + 1}" in text
+    hull = figures.convex_hull_description(inputs, context, tokens)
+    explained = project_2d(inputs, context)[2]
+    assert f"({explained[0]:.0%} and {explained[1]:.0%} of their variance)" in hull
+    distances = torch.linalg.vector_norm(context.double() - inputs.double(), dim=-1)  # (T,)
+    far = int(distances.argmax())
+    assert f"({visible_token(tokens[far])}), {float(distances[far]):.4f} away" in hull
+    assert f"on average they are {float(distances.mean()):.4f} away" in hull
+
+
+# --- fonts: CJK and emoji labels where the fonts are installed, escapes where not -------------------------------
+
+
+def test_fonts_start_with_matplotlibs_own_and_packages_txt_installs_the_others():
+    assert figures.installed_fonts()[0] == "DejaVu Sans"
+    assert set(figures.installed_fonts()) <= set(figures.FONTS)
+    packages = (REPO_ROOT / "packages.txt").read_text(encoding="utf-8").split()
+    assert {"fonts-noto-cjk", "fonts-symbola", "fonts-noto-color-emoji"} <= set(packages)
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "packages.txt" in ci and "fontlist-" in ci  # CI installs the same fonts and lets matplotlib see them
+
+
+def test_labels_keep_every_glyph_some_font_has_and_escape_the_rest():
+    cjk, emoji = "Noto Sans CJK JP" in figures.installed_fonts(), "Symbola" in figures.installed_fonts()
+    assert plot_label("東京") == ("東京" if cjk else "\\u6771\\u4eac")
+    assert plot_label("🦀") == ("🦀" if emoji else "\\U0001f980")
+    assert plot_label("\U0010fffd") == "\\U0010fffd"  # a private-use code point: no font has it
+    assert plot_label(" é") == "␣é"
+
+
+@pytest.mark.skipif("Noto Sans CJK JP" not in figures.installed_fonts() or "Symbola" not in figures.installed_fonts(),
+                    reason="apt-get install $(cat packages.txt) (CI does)")
+def test_cjk_and_emoji_labels_draw_without_a_missing_glyph():
+    tokens = ["東京", "の", "寿司", " 🍣", "🦀"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
+        figure = figures.weights_bar_figure(torch.full((5,), 0.2), tokens, query=0)
+        figure_to_array(figure)
+        figures.figure_to_svg(figure, prefix="t")
+    assert [label.get_text().split(" (")[0] for label in figure.axes[0].get_xticklabels()] == [
+        "東京", "の", "寿司", "␣🍣", "🦀"]

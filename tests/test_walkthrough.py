@@ -64,7 +64,7 @@ def test_the_books_numbers_for_journey(journey):
     assert [row[4] for row in rows] == [f"{e:.4f}" for e in exps]
     assert f"= {math.fsum(exps):.4f}$$" in journey
     assert context_of(journey) == [f"{v:.4f}" for v in CONTEXT_2]
-    assert "### Query 2: <code>␣journey</code>" in journey
+    assert "## Query 2: <code>␣journey</code>" in journey
 
 
 def test_the_steps_come_in_the_lectures_order(journey):
@@ -138,7 +138,7 @@ def test_huge_numbers_are_latex_not_e_notation():
 def test_the_books_cell_2_1():
     text = trace_markdown(PIECES, trace_cell(X, 1, 0), X)
     exps = [math.exp(s) for s in fsum_scores(INPUTS)[1]]
-    assert text.startswith("### Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
+    assert text.startswith("## Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
     assert f"\n{book_dot_line(1, 0)}\n" in text
     assert rf"$$\exp(\omega_{{21}}) = \exp({SCORES_2[0]:.4f}) = {exps[0]:.4f}$$" in text
     assert " + ".join(f"{e:.4f}" for e in exps) + f" = {math.fsum(exps):.4f}$$" in text

@@ -9,6 +9,7 @@ import torch
 
 from ..attention import SelfAttention, attention_weights
 from ..facts import Repeat, SelfMatch, check_permutation, permutation_differences
+from .markup import scroll_tables
 from .numbers import num
 from .tokens import token_code
 
@@ -65,7 +66,7 @@ def repeats_markdown(tokens: Sequence[str], found: Sequence[Repeat], count: int)
     largest = max(max(g.row_difference, g.column_difference, g.context_difference) for g in found)
     verdict = "they are exactly equal, bit for bit" if largest == 0.0 else f"the largest difference is {largest:.2e}, float32 rounding only"
     lines += ["", f"Checked on this run's weights: {verdict}."]
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def shuffle_markdown(
@@ -106,7 +107,7 @@ def shuffle_markdown(
         "the same weights, reordered. Trainable weights alone would not change this; GPT-style models add "
         "positional embeddings to the inputs (chapter 2) so that order can matter.",
     ]
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def self_match_markdown(tokens: Sequence[str], match: SelfMatch) -> str:
@@ -129,7 +130,7 @@ def self_match_markdown(tokens: Sequence[str], match: SelfMatch) -> str:
         lines.append(f"| {i + 1} | {token_code(tokens[i])} | {num(float(match.own[i]))} | {other} | {partner} | {verdict} |")
     if count > MAX_ROWS:
         lines.append(f"| … | ({count - MAX_ROWS} more rows) | | | | |")
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def self_match_by_dim_markdown(text: str, seed: int, rows: Sequence[tuple[int, int, int]]) -> str:
@@ -147,7 +148,7 @@ def self_match_by_dim_markdown(text: str, seed: int, rows: Sequence[tuple[int, i
         "only like √d, so the more dimensions, the more often the diagonal wins. With few dimensions, or with "
         "vectors of unequal length (like the book's table), it often does not.",
     ]
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def _sharpness(scores: torch.Tensor, tau: float) -> tuple[float, float, int]:
@@ -190,7 +191,7 @@ def temperature_markdown(scores: torch.Tensor, temperature: float, dim: int) -> 
         f"(root mean square) of {num(float(others.pow(2).mean().sqrt()))}; at τ = √d, {one_hot_root} of {count} rows "
         "are still one-hot.",
     ]
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def projections_markdown(tokens: Sequence[str], plain: torch.Tensor, projected: torch.Tensor, query: int) -> str:
@@ -224,4 +225,4 @@ def projections_markdown(tokens: Sequence[str], plain: torch.Tensor, projected: 
         "Random projections are only a hint: they move the weights somewhere, not somewhere useful. Training is what "
         "chooses W_q and W_k so that a token attends to the tokens that help predict the next one.",
     ]
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..parity import SLACK, ParityEntry
+from .markup import scroll_tables
 from .numbers import num
 
 
@@ -55,4 +56,4 @@ def parity_markdown(entries: Sequence[ParityEntry]) -> str:
             marks = "✓" if all(entry.matches[span]) else "✗"
             lines.append(f"| {row + 1 if len(entry.shape) > 1 else '—'} | {book} | {ours} | {marks} |")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return scroll_tables("\n".join(lines).rstrip() + "\n")

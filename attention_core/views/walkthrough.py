@@ -18,6 +18,7 @@ import torch
 from ..attention import QuerySteps
 from ..limits import exp_overflow_threshold
 from ..trace import CellTrace
+from .markup import scroll_tables
 from .numbers import num
 from .tokens import token_code
 
@@ -93,7 +94,7 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
     scores, weights = steps.scores.tolist(), steps.weights.tolist()
     limit = exp_overflow_threshold("float32")
     lines = [
-        f"### Query {n}: {token_code(tokens[q])}",
+        f"## Query {n}: {token_code(tokens[q])}",
         rf"The query is the input vector \(x^{{({n})}} = {latex_vector(inputs[q])}\) (d = {dim}).",
         "",
         "**1. Attention scores.** Each score is the dot product of the query with one input:",
@@ -138,7 +139,7 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
     ]
     if dim > EXPAND_MAX_TERMS:
         lines.append(f"All {dim} values of \\(z^{{({n})}}\\) are in the context-vector table.")
-    return "\n".join(lines)
+    return scroll_tables("\n".join(lines))
 
 
 def _steps_table(tokens: Sequence[str], inputs: torch.Tensor, steps: QuerySteps, note: _Notation) -> list[str]:
@@ -217,7 +218,7 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     note = _Notation(q, count, steps.temperature, steps.shift != 0.0)
     n, m = note.n, k + 1
     lines = [
-        f"### Cell ({n}, {m}): query {token_code(tokens[q])} → key {token_code(tokens[k])}",
+        f"## Cell ({n}, {m}): query {token_code(tokens[q])} → key {token_code(tokens[k])}",
         "",
         rf"**Score.** \(\omega_{{{note.ij(m)}}} = x^{{({n})}} \cdot x^{{({m})}}\), the sum of the {dim} products of "
         "the query's and the key's coordinates:",
