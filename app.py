@@ -16,10 +16,6 @@ import inspect
 import json
 import logging
 import os
-import shutil
-import time
-import urllib.parse
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Literal, TypeVar
@@ -35,9 +31,10 @@ import attention_core as ac  # noqa: E402
 from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lab as lab_view  # noqa: E402
-from attention_core.views import lessons  # noqa: E402
+from attention_core.views import lessons, panels  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from attention_core.views.palette import css_variables  # noqa: E402
+
 
 log = logging.getLogger("attention_app")
 WEB = Path(__file__).resolve().parent / "web"
@@ -59,10 +56,6 @@ QUEUE_MAX_SIZE = 64
 STATE_SESSION_CAPACITY = 64
 # The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
 MCP_SERVER = True
-# Exports go in a folder of their own inside Gradio's cache (so Gradio serves them without a second copy),
-# live this long, and take at most this much disk in all.
-EXPORT_TTL_SECONDS = 600
-EXPORT_MAX_BYTES = 200_000_000
 EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
 GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
 
@@ -147,55 +140,9 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
     return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
-def matrix_value(run: Run, raw_scores: bool = False) -> dict:
-    from attention_core.views.serialize import matrix_value as value
-
-    return value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
-
-
-def walkthrough(run: Run, query: int) -> str:
-    from attention_core.views import walkthrough as walk
-
-    steps = ac.row_steps(run.attention, query)
-    return walk.query_walkthrough(run.tokens, run.attention.inputs, steps) + "\n\n**The same steps in the book's code:**\n\n" + walk.book_cells(query)
-
-
-def query_bars(run: Run, query: int) -> str:
-    from attention_core.views import figures
-
-    weights = run.attention.weights[query]
-    return figures.figure_markup(figures.weights_bar_figure(weights, run.tokens, query=query), name="bars",
-                                 title=figures.weights_bar_title(run.tokens, query),
-                                 description=figures.weights_bar_description(weights, run.tokens, query=query))
-
-
-def trace_text(run: Run, query: Any, key: Any) -> str:
-    from attention_core.views.walkthrough import trace_markdown
-
-    return trace_markdown(run.tokens, ac.cell_of(run.attention, query, key), run.attention.inputs)
-
-
-def query_choices(run: Run) -> list[tuple[str, int]]:
-    return [(f"{i + 1}: {ac.visible_token(token)}", i) for i, token in enumerate(run.tokens)]
-
-
-def default_query(run: Run) -> int:
-    return 1 if len(run.tokens) > 1 else 0  # the book walks through x^(2), "journey"
-
-
 def tables(run: Run) -> dict:
-    from attention_core.views.tables import matrix_table, table_label
-
-    attention, tokens = run.attention, run.tokens
-    count, dim = attention.inputs.shape
-    keys = [f"{j + 1}" for j in range(count)]
-    return {
-        ui.inputs_table: gr.Dataframe(value=matrix_table(tokens, attention.inputs), label=table_label("Input embeddings x", dim)),
-        ui.weights_table: gr.Dataframe(value=matrix_table(tokens, attention.weights, columns=keys, row_sums=True),
-                                       label=table_label("Attention weights α (rows: queries, columns: keys; each row "
-                                                         "sums to 1)", count, "keys")),
-        ui.context_table: gr.Dataframe(value=matrix_table(tokens, attention.context), label=table_label("Context vectors z", dim)),
-    }
+    return {component: gr.Dataframe(value=table.value, label=table.label)
+            for component, table in zip((ui.inputs_table, ui.weights_table, ui.context_table), panels.tables(run).values())}
 
 
 # --- UI handlers -----------------------------------------------------------------------------
@@ -205,22 +152,17 @@ def tables(run: Run) -> dict:
 def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
     """The first view: tokens, the matrix and the tables. Everything below it (the walk-through included)
     follows in run_extras, so the first view never waits for it."""
-    from attention_core.views.export import embedding_recipe
     from attention_core.views.tokens import token_chips_html
 
     run = attend_from_ui(text, source, dim, seed, table, tau)
-    query = default_query(run)
-    recipe = ("# Your own table: paste it into torch.tensor([...]) in a notebook." if run.source == "table"
-              else embedding_recipe(text, dim=run.dim, seed=run.seed))
-    recipe = code_block(recipe, label="The same inputs in a notebook")
     return {
         ui.state: run,
         ui.tokens_html: token_chips_html(run.tokens, run.ids),
-        ui.heatmap: matrix_value(run, raw_scores),
+        ui.heatmap: panels.matrix(run, raw_scores),
         **tables(run),
-        ui.query: gr.Dropdown(choices=query_choices(run), value=query),
-        ui.recipe: recipe,
-        ui.link: link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
+        ui.query: gr.Dropdown(choices=panels.choices(run), value=panels.default_query(run)),
+        ui.recipe: panels.recipe(run, text),
+        ui.link: panels.link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
     }
 
 
@@ -239,67 +181,40 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
         reason = GENERIC_ERROR
     no_choices = gr.Dropdown(choices=[], value=None)
     texts = (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet,
-             ui.tau_md, ui.timings, ui.hull, ui.shuffle_md)
+             ui.tau_md, ui.timings, ui.hull, ui.shuffle_md, ui.link)  # an empty link leaves the address bar as it was
+    cleared = (ui.state, ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table)
     return {
         **{component: "" for component in texts},
-        ui.link: "",  # the address bar keeps the last run's link (LINK_JS ignores an empty one)
-        ui.state: None,
+        **{component: None for component in cleared},
+        **{component: no_choices for component in (ui.query, ui.trace_query, ui.trace_key)},
         ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>",
-        ui.heatmap: None,
-        ui.shuffled: None,
-        ui.inputs_table: None,
-        ui.weights_table: None,
-        ui.context_table: None,
-        ui.query: no_choices,
-        ui.trace_query: no_choices,
-        ui.trace_key: no_choices,
         ui.exports: gr.update(value=None, visible=False),
     }
 
 
-def kept(run: Run, index: Any, default: int) -> int:
-    """The page's chosen token index when it still fits this run (τ moved), else ``default`` (a new run)."""
-    ok = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(run.tokens)
-    return index if ok else default
-
-
 @user_errors
-def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> dict:
-    """Everything below the first view: bars, trace, parity, facts, temperature, notebook snippet.
+def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> Any:
+    """Everything below the first view: walk-through, bars, trace, parity, facts, temperature, notebook snippet.
 
     query, trace_query, trace_key: the page's choices, kept after a new τ; a new run passes none of them.
     """
-    from attention_core.views import facts as facts_view
-    from attention_core.views.export import pytorch_snippet
-    from attention_core.views.parity import parity_markdown
-
     if run is None:
         return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
-    attention, tokens = run.attention, run.tokens
-    choices = query_choices(run)
-    query, row, column = kept(run, query, default_query(run)), kept(run, trace_query, default_query(run)), kept(run, trace_key, 0)
-    is_book_shape = run.source == "table" and tuple(attention.inputs.shape) == (6, 3)
-    if is_book_shape:
-        note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
-        parity = f"Computed from this run's 6 × 3 inputs{note}.\n\n" + parity_markdown(ac.book_parity(attention.inputs))
-    else:
-        parity = ("The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare "
-                  "them with this app's numbers.")
-    match = ac.self_matches(attention.scores)
+    first = panels.default_query(run)
+    query, row, column = panels.kept(run, query, first), panels.kept(run, trace_query, first), panels.kept(run, trace_key, 0)
+    choices = panels.choices(run)
     return {
-        ui.walk_text: walkthrough(run, query),
-        ui.bars: query_bars(run, query),
+        ui.walk_text: panels.walk(run, query),
+        ui.bars: panels.bars(run, query),
         ui.trace_query: gr.Dropdown(choices=choices, value=row),
         ui.trace_key: gr.Dropdown(choices=choices, value=column),
-        ui.trace_md: trace_text(run, row, column),
-        ui.parity_md: parity,
-        ui.facts_md: facts_view.repeats_markdown(tokens, ac.repeats(run.ids, attention), len(tokens)),
-        ui.self_match: facts_view.self_match_markdown(tokens, match),
-        ui.snippet: code_block(pytorch_snippet(tokens, run.ids, run.source, run.dim, run.seed, text, attention.inputs,
-                                               temperature=run.temperature),
-                               label="Copy as PyTorch (torch and tiktoken only)"),
+        ui.trace_md: panels.trace(run, row, column),
+        ui.parity_md: panels.parity_panel(run),
+        ui.facts_md: panels.repeats(run),
+        ui.self_match: panels.self_match(run),
+        ui.snippet: panels.snippet(run, text),
         ui.exports: gr.update(value=None, visible=False),  # a new run (or τ) makes the last export stale
-        ui.tau_md: facts_view.temperature_markdown(attention.scores, run.temperature, attention.inputs.shape[1]),
+        ui.tau_md: panels.temperature(run),
     }
 
 
@@ -312,50 +227,30 @@ def time_both(run: Run | None) -> str:
 
 @user_errors
 def draw_hull(run: Run | None) -> Any:
-    from attention_core.views import figures
-
-    if run is None:
-        return gr.skip()
-    inputs, context = run.attention.inputs, run.attention.context
-    return figures.figure_markup(figures.convex_hull_figure(inputs, context, run.tokens), name="hull",
-                                 title=figures.convex_hull_title(inputs.shape[1]),
-                                 description=figures.convex_hull_description(inputs, context, run.tokens))
+    return gr.skip() if run is None else panels.hull(run)
 
 
 @user_errors
+@functools.lru_cache(maxsize=1)  # the same sentence and settings every time: computed once, when first opened
 def why_trainable() -> str:
-    """The lecture's query "warm" in the cat sentence, and the sentence's diagonal at a few dimensions
-    (computed when the section opens)."""
-    from attention_core.views.facts import projections_markdown, self_match_by_dim_markdown
-
-    cat = ac.attend(CAT_SENTENCE, dim=DEFAULT_DIM, seed=DEFAULT_SEED)
-    warm = cat.tokens.index(" warm")
-    projected = ac.projected_weights(cat.attention.inputs)
-    rows = []
-    for dim in SELF_MATCH_DIMS:
-        run = cat if dim == DEFAULT_DIM else ac.attend(CAT_SENTENCE, dim=dim, seed=DEFAULT_SEED)
-        rows.append((dim, ac.self_matches(run.attention.scores).count, len(run.tokens)))
-    return (
-        projections_markdown(cat.tokens, cat.attention.weights, projected, warm)
-        + "\n\n**Does a token attend mostly to itself?**\n\n"
-        + self_match_by_dim_markdown(CAT_SENTENCE, DEFAULT_SEED, rows)
-    )
+    """The lecture's query "warm" in the cat sentence, and the sentence's diagonal at a few dimensions."""
+    return panels.why_trainable(CAT_SENTENCE, query=" warm", seed=DEFAULT_SEED, dims=SELF_MATCH_DIMS)
 
 
 @user_errors
-def show_query(run: Run | None, query: Any) -> dict:
+def show_query(run: Run | None, query: Any) -> Any:
     if query is None:
         return gr.skip()
     run = need_run(run)
     index = ac.check_index(query, "query", len(run.tokens))
-    return {ui.walk_text: walkthrough(run, index), ui.bars: query_bars(run, index)}
+    return {ui.walk_text: panels.walk(run, index), ui.bars: panels.bars(run, index)}
 
 
 @user_errors
 def trace_pair(run: Run | None, query: Any, key: Any) -> Any:
     if query is None or key is None:
         return gr.skip()
-    return trace_text(need_run(run), query, key)
+    return panels.trace(need_run(run), query, key)
 
 
 @user_errors
@@ -366,34 +261,7 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
     if not (isinstance(index, (list, tuple)) and len(index) == 2):
         raise ac.InputError("Choose a cell of the matrix: a query row and a key column.")
     query, key = (ac.check_index(i, name, len(run.tokens)) for i, name in zip(index, ("query", "key")))
-    return {ui.trace_query: query, ui.trace_key: key, ui.trace_md: trace_text(run, query, key)}
-
-
-def link_to(text: str, source: str, table: str, dim: int, seed: int | None, tau: float, raw_scores: bool) -> str:
-    """A run's settings as the query string of a shareable link (restore_from_url reads it back).
-
-    >>> link_to("Hi there", "random", "", 3, 123, 1.0, False)
-    'text=Hi+there&dim=3&seed=123&tau=1&view=weights'
-    """
-    params: dict[str, Any] = {"text": text}
-    if source == "random":
-        params |= {"dim": dim, "seed": seed}
-    params |= {"tau": short(tau), "view": "scores" if raw_scores else "weights"}
-    if source == "table" and table == BOOK_TABLE:
-        params["table"] = "book"  # any other table is the user's own, which no link can carry
-    return urllib.parse.urlencode(params)
-
-
-def with_tau(link: str, tau: float) -> str:
-    """The same link at another τ."""
-    params = dict(urllib.parse.parse_qsl(link or "", keep_blank_values=True))
-    return urllib.parse.urlencode({**params, "tau": short(tau)}) if params else ""
-
-
-def short(number: float) -> str:
-    """A float as JavaScript writes it: 2.0 as "2", 1.7320508075688772 in full, so a link restores it exactly."""
-    text = repr(float(number))
-    return text.removesuffix(".0")
+    return {ui.trace_query: query, ui.trace_key: key, ui.trace_md: panels.trace(run, query, key)}
 
 
 @user_errors
@@ -403,7 +271,8 @@ def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = 
     if run is None:
         return gr.skip()
     run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
-    return {ui.state: run, ui.heatmap: matrix_value(run, raw_scores), **tables(run), ui.link: with_tau(link, run.temperature)}
+    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), **tables(run),
+            ui.link: panels.with_tau(link, run.temperature)}
 
 
 @user_errors
@@ -412,9 +281,6 @@ def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
     """
-    from attention_core.views import serialize
-    from attention_core.views.facts import shuffle_markdown
-
     run = need_run(run)
     count = len(run.tokens)
     if count < 2:
@@ -423,95 +289,38 @@ def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
     if previous is not None and len(previous) != count:
         previous = None  # a new run since the last shuffle
     permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
-    shuffled = ac.self_attention(ac.permute(run.attention.inputs, permutation), temperature=run.temperature)
-    tokens = [run.tokens[i] for i in permutation]
-    ids = None if run.ids is None else [run.ids[i] for i in permutation]
-    matrix = serialize.matrix_value(tokens, ids, shuffled, caption="Shuffled: the weights of the permuted tokens")
-    return {ui.shuffled: matrix, ui.shuffle_md: shuffle_markdown(run.tokens, permutation, run.attention, shuffled),
-            ui.shuffles: (clicks + 1, permutation)}
+    matrix, explanation = panels.shuffled(run, permutation)
+    return {ui.shuffled: matrix, ui.shuffle_md: explanation, ui.shuffles: (clicks + 1, permutation)}
 
 
 @user_errors
 def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
-    """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download."""
-    from attention_core.views import export, figures
+    """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download. They go in Gradio's
+    own cache folder, which it serves without making a second copy."""
+    from attention_core.views.export import export_files
+    from web.exports import ExportsFull, export_folder
 
     run = need_run(run)
-    attention = run.attention
-    folder = export_folder(Path(ui.exports.GRADIO_CACHE) / "attention-exports")
-    files = {
-        "attention-run.json": export.run_json(run.tokens, run.ids, attention, temperature=run.temperature).encode(),
-        "attention-weights.csv": export.weights_csv(run.tokens, attention).encode(),
-    }
-    figure = figures.heatmap_figure(attention.scores if raw_scores else attention.weights, run.tokens,
-                                    title="Attention scores ω" if raw_scores else "Attention weights α",
-                                    colorbar_label="score ω" if raw_scores else "weight α")
-    files["attention-matrix.png"] = figures.figure_to_png(figure)
-    for name, data in files.items():
+    try:
+        folder = export_folder(Path(ui.exports.GRADIO_CACHE) / "attention-exports")
+    except ExportsFull as full:
+        raise ac.InputError(str(full)) from None
+    paths = []
+    for name, data in export_files(run.tokens, run.ids, run.attention, raw_scores=raw_scores).items():
         (folder / name).write_bytes(data)
-    return [str(folder / name) for name in files]
+        paths.append(str(folder / name))
+    return paths
 
 
-def export_folder(root: Path) -> Path:
-    """A fresh folder for one export. Older exports expire after EXPORT_TTL_SECONDS, and while all of them
-    together take more than EXPORT_MAX_BYTES the oldest go first; if the disk budget is still spent, refuse."""
-    root.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    folders = []
-    for folder in root.iterdir():
-        try:
-            age = now - folder.stat().st_mtime
-            size = sum(f.stat().st_size for f in folder.iterdir())
-        except OSError:
-            continue  # another request removed it first
-        if age > EXPORT_TTL_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            folders.append((age, size, folder))
-    total = sum(size for _, size, _ in folders)
-    for age, size, folder in sorted(folders, reverse=True):  # oldest first
-        if total <= EXPORT_MAX_BYTES:
-            break
-        if age < 60:
-            raise ac.InputError("The server's space for exports is full right now. Try again in a minute.")
-        shutil.rmtree(folder, ignore_errors=True)
-        total -= size
-    fresh = root / uuid.uuid4().hex
-    fresh.mkdir()
-    return fresh
-
-
-LINK_PARAMETERS = {
-    "dim": (ac.check_dim, f"a whole number from {ac.MIN_DIM} to {ac.MAX_DIM}"),
-    "seed": (ac.check_seed, f"a whole number from 0 to {ac.MAX_SEED:,}"),
-    "tau": (ac.check_temperature, f"a number from {ac.MIN_TEMPERATURE:g} to {ac.MAX_TEMPERATURE:g}"),
-}
-
-
-def restore_from_url(request: gr.Request) -> dict:
-    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored.
-
-    A refused parameter gets a fixed message naming it and its range: the link's own value is never quoted.
-    """
-    params = dict(request.query_params) if request is not None else {}
-    restored: dict = {}
-    text = params.get("text")
-    if isinstance(text, str) and text and len(text) <= ac.MAX_TEXT_CHARS:
-        restored[ui.text] = text
-    for name, component in (("dim", ui.dim), ("seed", ui.seed), ("tau", ui.tau)):
-        if name in params:
-            check, allowed = LINK_PARAMETERS[name]
-            try:
-                restored[component] = check(params[name])
-            except ac.InputError:
-                gr.Warning(f"The link's {name} was ignored: it must be {allowed}.")
-    if params.get("table") == "book":
-        restored |= {ui.source: "table", ui.table: BOOK_TABLE}
-    elif params:
-        restored[ui.source] = "random"
-    if params.get("view") in ("scores", "weights"):
-        restored[ui.raw_scores] = params["view"] == "scores"
-    return restored or gr.skip()  # a page opened without a link's settings changes nothing
+def restore_from_url(request: gr.Request) -> Any:
+    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored,
+    each with a fixed warning that names it and its range (the link's own value is never quoted)."""
+    settings, refused = panels.settings_from_link(dict(request.query_params) if request is not None else {})
+    for warning in refused:
+        gr.Warning(warning)
+    components = {"text": ui.text, "dim": ui.dim, "seed": ui.seed, "tau": ui.tau, "source": ui.source, "table": ui.table,
+                  "raw_scores": ui.raw_scores}
+    return {components[name]: value for name, value in settings.items()} or gr.skip()
 
 
 @user_errors
@@ -549,19 +358,11 @@ def toggle_source(source: str) -> dict:
 
 def run_lab(values: str, dtype: str) -> dict:
     """The lab's three columns, chart and notes. A refusal replaces all three, so nothing stale stays."""
-    from attention_core.views import figures
-
     try:
-        result = ac.compare_normalizations(values, dtype)
+        table, chart, notes = panels.lab(ac.compare_normalizations(values, dtype))
     except ac.InputError as error:
         return {ui.lab_table: None, ui.lab_chart: "", ui.lab_notes: f"**Cannot compare:** {message(error)}"}
-    columns = dict(zip(lab_view.COLUMNS, (result.sum_normalized.tolist(), result.softmax_naive.tolist(),
-                                          result.softmax_stable.tolist())))
-    numbers = result.values.tolist()
-    chart = figures.figure_markup(figures.normalization_figure(numbers, columns), name="lab",
-                                  title=figures.NORMALIZATION_TITLE,
-                                  description=figures.normalization_description(numbers, columns))
-    return {ui.lab_table: lab_view.lab_table(result), ui.lab_chart: chart, ui.lab_notes: lab_view.notes_markdown(result)}
+    return {ui.lab_table: table, ui.lab_chart: chart, ui.lab_notes: notes}
 
 
 # --- the named API (also the MCP tools) ------------------------------------------------------

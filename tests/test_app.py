@@ -463,35 +463,6 @@ def test_exports_without_a_run_write_nothing(exports_in):
     assert not exports_in.exists()
 
 
-def _old_folder(root: Path, name: str, age: float, size: int) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / "attention-weights.csv").write_bytes(b"x" * size)
-    stamp = time.time() - age
-    os.utime(folder, (stamp, stamp))
-    return folder
-
-
-def test_export_folder_expires_old_exports(tmp_path):
-    expired = _old_folder(tmp_path, "expired", app.EXPORT_TTL_SECONDS + 60, 10)
-    recent = _old_folder(tmp_path, "recent", app.EXPORT_TTL_SECONDS - 60, 10)
-    fresh = app.export_folder(tmp_path)
-    assert not expired.exists() and recent.exists()
-    assert fresh.is_dir() and fresh.parent == tmp_path and list(fresh.iterdir()) == []
-
-
-def test_export_folder_keeps_within_its_disk_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "EXPORT_MAX_BYTES", 250)
-    oldest = _old_folder(tmp_path, "oldest", 300, 100)
-    older = _old_folder(tmp_path, "older", 200, 100)
-    newer = _old_folder(tmp_path, "newer", 100, 100)
-    app.export_folder(tmp_path)
-    assert not oldest.exists() and older.exists() and newer.exists()  # the oldest went first, until within budget
-    _old_folder(tmp_path, "young", 5, 300)  # younger than a minute: not removed, so the next export is refused
-    with pytest.raises(ac.InputError, match="space for exports is full"):
-        app.export_folder(tmp_path)
-
-
 # --- shared links ------------------------------------------------------------------------------------------
 
 
@@ -673,9 +644,9 @@ def explode(*args, **kwargs):
 
 
 BREAKAGES = {
-    "run_attention": ("matrix_value", lambda run, tmp: run_of()),
-    "run_extras": ("trace_text", lambda run, tmp: app.run_extras(run, "")),
-    "show_query": ("query_bars", lambda run, tmp: app.show_query(run, 2)),
+    "run_attention": ("panels.matrix", lambda run, tmp: run_of()),
+    "run_extras": ("panels.trace", lambda run, tmp: app.run_extras(run, "")),
+    "show_query": ("panels.bars", lambda run, tmp: app.show_query(run, 2)),
     "follow_tau": ("tables", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
     "tokenize": ("ac.tokenize", lambda run, tmp: app.tokenize("hi")),
@@ -688,7 +659,7 @@ BREAKAGES = {
 def test_unexpected_errors_are_hidden_and_logged(monkeypatch, caplog, tmp_path, book_outputs, handler):
     target, call = BREAKAGES[handler]
     owner, _, name = target.rpartition(".")
-    monkeypatch.setattr(ac if owner == "ac" else app, name, explode)
+    monkeypatch.setattr({"ac": ac, "panels": app.panels}.get(owner, app), name, explode)
     upload = tmp_path / "table.csv"
     upload.write_text(LABELED_BOOK_CSV, encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="attention_app"):

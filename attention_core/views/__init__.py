@@ -1,5 +1,26 @@
 """Views: a run turned into something to look at or take home (texts, figures, exports).
 
-The views import the core (``attention_core``), never the other way round. matplotlib is imported
-only inside ``figures`` functions, so texts and exports stay light.
+The views import the core (``attention_core``), never the other way round. Submodules load on first use
+(``attention_core.views.figures``), and matplotlib only inside the figure functions, so importing the views
+stays light: the app serves its page before torch is imported.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SUBMODULES = {"export", "facts", "figures", "lab", "lessons", "loops", "markup", "numbers", "palette", "panels",
+               "parity", "serialize", "tables", "tokens", "walkthrough"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SUBMODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{name}", __name__)
+    globals()[name] = module
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SUBMODULES)

@@ -176,3 +176,18 @@ def embedding_recipe(text: str, *, dim: int, seed: int) -> str:
         f'ids = tiktoken.get_encoding("gpt2").encode({text!r}, allowed_special={{"<|endoftext|>"}})\n'
         f"torch.manual_seed({int(seed)}); inputs = torch.nn.Embedding(50257, {int(dim)}).weight[ids]"
     )
+
+
+def export_files(tokens: Sequence[str], ids: Sequence[int] | None, attention: SelfAttention, *,
+                 raw_scores: bool = False) -> dict[str, bytes]:
+    """The downloads of one run, by file name: the exact JSON, the weights as CSV, the matrix as a PNG."""
+    from .figures import figure_to_png, heatmap_figure
+
+    matrix = attention.scores if raw_scores else attention.weights
+    figure = heatmap_figure(matrix, tokens, title="Attention scores ω" if raw_scores else "Attention weights α",
+                            colorbar_label="score ω" if raw_scores else "weight α")
+    return {
+        "attention-run.json": run_json(tokens, ids, attention, temperature=attention.temperature).encode(),
+        "attention-weights.csv": weights_csv(tokens, attention).encode(),
+        "attention-matrix.png": figure_to_png(figure),
+    }
