@@ -424,15 +424,7 @@ def normalize(values: str, dtype: Literal["float16", "float32", "float64"] = "fl
 
 
 def intro_section() -> None:
-    gr.Markdown(
-        "# Self-attention without trainable weights\n"
-        "Chapter 3.3 of *Build a Large Language Model (From Scratch)*, live. Type a sentence: each GPT-2 token gets "
-        "an embedding vector \\(x^{(i)}\\), and every token attends to every token.\n\n"
-        # Three formulas in a row that wraps on a phone (one display formula would have to scroll).
-        '<p class="intro-formulas">\\(\\omega = X X^\\top\\) &ensp; '
-        "\\(\\alpha = \\operatorname{softmax}(\\omega)\\ \\text{row by row}\\) &ensp; \\(Z = \\alpha X\\)</p>",
-        latex_delimiters=LATEX,
-    )
+    gr.Markdown(lessons.INTRO, latex_delimiters=LATEX)
 
 
 def inputs_section() -> None:
@@ -474,8 +466,7 @@ def matrix_section() -> None:
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=0, min_width=90, elem_id="root-button")
             ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
             ui.heatmap = attention_matrix(elem_id="heatmap")
-            gr.Markdown("Hover over a cell, or focus the matrix and use the arrow keys, to read its numbers; click it "
-                        "or press Enter to trace it below.")
+            gr.Markdown(lessons.MATRIX_HINT)
         with gr.Column(scale=2, min_width=400):
             ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
                                            elem_id="inputs-table")
@@ -504,12 +495,7 @@ def details_section() -> None:
         with gr.Row():
             ui.shuffled = attention_matrix(elem_id="shuffled", selectable=False)
             ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
-        gr.Markdown(
-            "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it "
-            "lies inside the convex hull of the inputs. For d = 3 the figure is 3-D, like the book's, with a line from "
-            "each input to its context vector; otherwise it is a 2-D projection with the inputs' hull outlined and an "
-            "arrow from each input to its context vector, which never leaves the outline."
-        )
+        gr.Markdown(lessons.CONVEX_HULL)
         ui.hull = gr.HTML(elem_id="hull")
     with gr.Accordion("Temperature", open=False):
         ui.tau_md = gr.Markdown(latex_delimiters=LATEX)

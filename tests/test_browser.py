@@ -256,14 +256,16 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     screenshot(page, tmp_path, "screenshot.png")
 
 
-def test_empty_text_shows_the_error_and_keeps_the_last_run(page: Page):
+def test_empty_text_shows_the_error_and_clears_the_last_run(page: Page):
     run_text(page, "")
 
     toast = page.get_by_test_id("toast-text")
     expect(toast).to_contain_text("The text is empty")
     expect(page.get_by_test_id("toast-body")).to_have_class(re.compile(r"\berror\b"))
-    # Nothing was replaced: the book's tokens are still there.
-    expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
+    # Nothing of the last run stays beside the new text: the reason stands where the tokens were.
+    expect(page.locator(".run-refused")).to_contain_text("Not run. The text is empty.")
+    expect(page.locator(".tok-chip")).to_have_count(0)
+    expect(page.locator("#heatmap [role=gridcell]")).to_have_count(0)
 
 
 def test_lab_shows_nan_for_naive_softmax_of_400(page: Page, tmp_path: Path):

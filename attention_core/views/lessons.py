@@ -10,6 +10,27 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1]
 
+INTRO = (
+    "# Self-attention without trainable weights\n"
+    "Chapter 3.3 of *Build a Large Language Model (From Scratch)*, live. Type a sentence: each GPT-2 token gets "
+    "an embedding vector \\(x^{(i)}\\), and every token attends to every token.\n\n"
+    # Three formulas in a row that wraps on a phone (one display formula would have to scroll).
+    '<p class="intro-formulas">\\(\\omega = X X^\\top\\) &ensp; '
+    "\\(\\alpha = \\operatorname{softmax}(\\omega)\\ \\text{row by row}\\) &ensp; \\(Z = \\alpha X\\)</p>"
+)
+
+MATRIX_HINT = (
+    "Hover over a cell, or focus the matrix and use the arrow keys, to read its numbers; click it or press Enter to "
+    "trace it below."
+)
+
+CONVEX_HULL = (
+    "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it lies "
+    "inside the convex hull of the inputs. For d = 3 the figure is 3-D, like the book's, with a line from each input "
+    "to its context vector; otherwise it is a 2-D projection with the inputs' hull outlined and an arrow from each "
+    "input to its context vector, which never leaves the outline."
+)
+
 # The book's matrix version (section 3.3.2), exactly as the notebook writes it; tests run it against the core.
 BOOK_MATRIX_CODE = """\
 attn_scores = inputs @ inputs.T                    # (T, d) @ (d, T) -> (T, T)
