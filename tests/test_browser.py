@@ -504,8 +504,9 @@ def test_a_click_on_the_heatmap_traces_that_cell(page: Page, tmp_path: Path):
 
 def test_shuffling_the_tokens_shows_the_permuted_heatmap(page: Page, tmp_path: Path):
     facts = open_accordion(page, "What attention without weights cannot do")
-    # Before the click the accordion holds one figure, the convex hull, and an empty matrix.
-    expect(facts.locator("img")).to_have_count(1)
+    # Before the click the accordion holds one figure, the convex hull (an SVG with its name), and an empty matrix.
+    expect(facts.locator("figure svg[role=img]")).to_have_count(1)
+    expect(facts.locator("#fig-hull figcaption")).not_to_be_empty()
     expect(page.locator("#shuffled .am-empty")).to_be_visible()
 
     facts.get_by_role("button", name="Shuffle the tokens").click()
@@ -524,11 +525,7 @@ def test_shuffling_the_tokens_shows_the_permuted_heatmap(page: Page, tmp_path: P
     x = torch.tensor(recipe_embeddings(BOOK_SENTENCE, dim=3, seed=123))[order]  # (T, d), rows permuted
     weights = torch.softmax(x @ x.T, dim=-1)  # (T, d) @ (d, T) -> (T, T)
     expect(shuffled.locator("[role=gridcell]")).to_have_text([f"{w:.2f}" for row in weights.tolist() for w in row])
-    expect(facts.locator("img")).to_have_count(1)
-    page.wait_for_function(
-        "box => Array.from(box.querySelectorAll('img')).every(img => img.complete && img.naturalWidth > 0)",
-        arg=facts.element_handle(),
-    )
+    expect(facts.locator("figure svg[role=img]")).to_have_count(1)
 
     wait_until_settled(page)
     screenshot(page, tmp_path, "facts.png", region=[facts])
@@ -555,5 +552,5 @@ def test_exports_download_the_book_run(page: Page):
     ours = [value for row in exported["weights"] for value in row]
     assert ours == pytest.approx(printed, abs=tolerance(4))  # the book's weights, to its 4 decimals
 
-    snippet = home.locator(".block").filter(has_text="Copy as PyTorch").locator(".cm-content")
-    expect(snippet).to_contain_text("torch.softmax")
+    snippet = home.get_by_test_id("markdown").filter(has_text="Copy as PyTorch")
+    expect(snippet).to_contain_text("weights = torch.softmax(scores, dim=-1)")

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.slow
 def mcp_session(server_url: str, work):
     """Run ``work(session)`` in an initialized MCP client session on the app's streamable-HTTP endpoint."""
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client.streamable_http import streamable_http_client
 
     async def main():
-        async with streamablehttp_client(server_url + "gradio_api/mcp/") as (read, write, _):
+        async with streamable_http_client(server_url + "gradio_api/mcp/") as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return await work(session)
