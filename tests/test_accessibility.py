@@ -2,7 +2,7 @@
 
 Playwright drives Debian's Chromium against the launched app (the fixtures of test_browser.py). axe-core runs on
 eight states (the main tab with every accordion open, and the lab, each in light and dark mode, at 1280 px and
-390 px) and must find no critical or serious violation beyond those docs/accessibility-notes.md lists as Gradio's
+390 px) and must find no critical or serious violation beyond those the README lists as Gradio's
 own. Screenshots go to pytest's tmp_path, or to $SCREENSHOT_DIR; ``SCREENSHOT_DIR=docs`` also refreshes
 docs/phone.png for the README.
 """
@@ -30,7 +30,7 @@ from test_browser import (  # noqa: F401  (browser is a fixture)
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTES = REPO_ROOT / "docs" / "accessibility-notes.md"
+NOTES = REPO_ROOT / "README.md"  # its section "Accessibility", subsection "Known violations"
 TIMEOUT_MS = 30_000
 DESKTOP, TABLET, PHONE = 1280, 768, 390
 SERIOUS = ("critical", "serious")
@@ -113,7 +113,7 @@ def shot(page: Page, tmp_path: Path, name: str, *, full_page: bool = True, clip:
 
 
 def documented_violations() -> set[tuple[str, str]]:
-    """The (axe rule id, Gradio component) pairs docs/accessibility-notes.md lists as only Gradio can fix.
+    """The (axe rule id, Gradio component) pairs the README lists as only Gradio can fix.
 
     The list is the bullets of its section "Known violations"; a bullet reads "- `rule-id` in `Component`: why".
     """
@@ -142,7 +142,6 @@ STATES = [(tab, theme, width) for width in (DESKTOP, PHONE) for theme in ("light
 
 @pytest.mark.parametrize(("tab", "theme", "width"), STATES, ids=[f"{t}-{th}-{w}" for t, th, w in STATES])
 def test_axe_finds_no_serious_violation(open_page, tab: str, theme: str, width: int):
-    pytest.importorskip("axe_playwright_python", reason="pip install -r requirements-dev.txt")
     page = open_page(width, theme)
     everything_open(page) if tab == "main" else lab(page)
     found = serious_violations(page)
@@ -151,7 +150,7 @@ def test_axe_finds_no_serious_violation(open_page, tab: str, theme: str, width: 
 
 
 def test_the_notes_list_what_the_tests_allow():
-    """The README's list (docs/accessibility-notes.md) is the one place where Gradio-only violations are allowed,
+    """The README's list is the one place where Gradio-only violations are allowed,
     and today it is empty: every violation axe found had a fix of ours."""
     assert NOTES.exists()
     assert documented_violations() == set()

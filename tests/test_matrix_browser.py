@@ -398,7 +398,6 @@ def axe_serious(page: Page) -> list[str]:
 
 
 def test_axe_finds_no_serious_violation_in_the_matrix(page: Page):
-    pytest.importorskip("axe_playwright_python", reason="pip install -r requirements-dev.txt")
     load_book_example(page)
     assert axe_serious(page) == []
     page.locator(f"{MATRIX} [role=grid]").focus()  # the cursor and the live region in use
