@@ -48,6 +48,7 @@ SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
 DEFAULT_DIM = 3
 DEFAULT_SEED = 123
 SELF_MATCH_DIMS = (3, 16, 768)
+LAB_START = "1, 2, 3, 400"  # the lab's first values: one of them large enough to make softmax one-hot
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
@@ -150,8 +151,8 @@ def tables(run: Run) -> dict:
 
 @user_errors
 def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
-    """The first view: tokens, the matrix and the tables. Everything below it (the walk-through included)
-    follows in run_extras, so the first view never waits for it."""
+    """The first view: the tokens and the matrix. The tables and everything below follow in run_extras: Gradio's
+    tables cost the browser more to lay out than the whole matrix (benchmarks/bench_ui.py), so they come after it."""
     from attention_core.views.tokens import token_chips_html
 
     run = attend_from_ui(text, source, dim, seed, table, tau)
@@ -159,7 +160,6 @@ def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_s
         ui.state: run,
         ui.tokens_html: token_chips_html(run.tokens, run.ids),
         ui.heatmap: panels.matrix(run, raw_scores),
-        **tables(run),
         ui.query: gr.Dropdown(choices=panels.choices(run), value=panels.default_query(run)),
         ui.recipe: panels.recipe(run, text),
         ui.link: panels.link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
@@ -194,7 +194,7 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
 
 @user_errors
 def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> Any:
-    """Everything below the first view: walk-through, bars, trace, parity, facts, temperature, notebook snippet.
+    """Everything after the first view: tables, walk-through, bars, trace, parity, facts, temperature, snippet.
 
     query, trace_query, trace_key: the page's choices, kept after a new τ; a new run passes none of them.
     """
@@ -204,6 +204,7 @@ def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any =
     query, row, column = panels.kept(run, query, first), panels.kept(run, trace_query, first), panels.kept(run, trace_key, 0)
     choices = panels.choices(run)
     return {
+        **tables(run),
         ui.walk_text: panels.walk(run, query),
         ui.bars: panels.bars(run, query),
         ui.trace_query: gr.Dropdown(choices=choices, value=row),
@@ -267,12 +268,11 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
 @user_errors
 def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
-    redrawn in the browser), for the tables; the walk-through and the rest follow in run_extras."""
+    redrawn in the browser); the tables, the walk-through and the rest follow in run_extras."""
     if run is None:
         return gr.skip()
     run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
-    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), **tables(run),
-            ui.link: panels.with_tau(link, run.temperature)}
+    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: panels.with_tau(link, run.temperature)}
 
 
 @user_errors
@@ -312,15 +312,30 @@ def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
     return paths
 
 
-def restore_from_url(request: gr.Request) -> Any:
-    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…); bad ones are ignored,
-    each with a fixed warning that names it and its range (the link's own value is never quoted)."""
+def link_settings(request: gr.Request | None) -> dict:
+    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…), keyed by component; bad ones
+    are ignored, each with a fixed warning that names it and its range (the link's own value is never quoted)."""
     settings, refused = panels.settings_from_link(dict(request.query_params) if request is not None else {})
     for warning in refused:
         gr.Warning(warning)
     components = {"text": ui.text, "dim": ui.dim, "seed": ui.seed, "tau": ui.tau, "source": ui.source, "table": ui.table,
                   "raw_scores": ui.raw_scores}
-    return {components[name]: value for name, value in settings.items()} or gr.skip()
+    return {components[name]: value for name, value in settings.items()}
+
+
+def open_page(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any,
+              request: gr.Request) -> dict:
+    """A page opens, in one round trip: a shared link's settings, then the first view of the run they describe, or
+    what a refused Run shows, with its reason as a warning."""
+    settings = link_settings(request)
+    given = dict(zip(run_inputs(), (text, source, dim, seed, table, raw_scores, tau)))
+    arguments = [settings.get(component, value) for component, value in given.items()]
+    try:
+        view = run_attention(*arguments)
+    except gr.Error as error:
+        gr.Warning(error.message)
+        view = refused_run(*arguments)
+    return settings | view
 
 
 @user_errors
@@ -363,6 +378,11 @@ def run_lab(values: str, dtype: str) -> dict:
     except ac.InputError as error:
         return {ui.lab_table: None, ui.lab_chart: "", ui.lab_notes: f"**Cannot compare:** {message(error)}"}
     return {ui.lab_table: table, ui.lab_chart: chart, ui.lab_notes: notes}
+
+
+def first_lab(values: str, dtype: str, shown: str) -> Any:
+    """The lab's first comparison, when its tab opens; once the lab shows something, opening the tab again keeps it."""
+    return gr.skip() if shown else run_lab(values, dtype)
 
 
 # --- the named API (also the MCP tools) ------------------------------------------------------
@@ -524,11 +544,11 @@ def details_section() -> None:
 def lab_section() -> None:
     gr.Markdown("Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow.")
     with gr.Row():
-        ui.values = gr.Textbox(value="1, 2, 3, 400", label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3,
+        ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3,
                                min_width=240)
         ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
     ui.lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], ["1, 2, 3, 400"]], inputs=[ui.values],
+    gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]], inputs=[ui.values],
                 api_visibility="private", label="Examples (the first is the book's attn_scores_2)")
     with gr.Row():
         # min_width: on a phone the notes go under the table instead of squeezing it to one column.
@@ -538,18 +558,31 @@ def lab_section() -> None:
     gr.Markdown(lab_view.formulas(), latex_delimiters=LATEX)
 
 
-def run_chain(event: Any) -> Any:
-    """After a trigger: the address bar, the first view, then what lies below it, then the loop timing."""
+def run_chain(start: Callable[..., Any]) -> Any:
+    """The first view, then what lies below it, then the loop timing.
+
+    start: how the first view is attached: ``event.then`` after an event, or ``gr.on`` bound to triggers (no empty
+    event in front: that one costs the browser a round of its own before the run even starts)."""
     private = {"api_visibility": "private"}
-    run_inputs = [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
-    run_outputs = [ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.query,
-                   ui.recipe, ui.link]
-    first_view = event.then(run_attention, run_inputs, run_outputs, **private)
-    refused_outputs = run_outputs + [ui.walk_text, ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md,
-                                     ui.facts_md, ui.self_match, ui.snippet, ui.tau_md, ui.timings, ui.hull,
-                                     ui.shuffled, ui.shuffle_md, ui.exports]
-    first_view.failure(refused_run, run_inputs, refused_outputs, show_progress="hidden", **private)
-    return below(first_view)
+    # The progress shows on the matrix only: one overlay per output would cost the browser a layout of the page each.
+    shown = start(run_attention, run_inputs(), first_view(), show_progress_on=ui.heatmap, **private)
+    shown.failure(refused_run, run_inputs(), refused_outputs(), show_progress="hidden", **private)
+    return below(shown)
+
+
+def run_inputs() -> list:
+    return [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
+
+
+def first_view() -> list:
+    return [ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link]
+
+
+def refused_outputs() -> list:
+    """What a refused run clears: everything a run shows."""
+    return first_view() + [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text, ui.bars, ui.trace_query,
+                           ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet, ui.tau_md,
+                           ui.timings, ui.hull, ui.shuffled, ui.shuffle_md, ui.exports]
 
 
 def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
@@ -559,9 +592,11 @@ def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
     """
     private = {"api_visibility": "private", **options}
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    extras_outputs = [ui.walk_text, ui.bars, ui.trace_query, ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
-                      ui.snippet, ui.tau_md, ui.exports]
-    return (event.success(run_extras, inputs, extras_outputs, **private)
+    extras_outputs = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text, ui.bars, ui.trace_query,
+                      ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet, ui.tau_md, ui.exports]
+    # Progress on the tables and the walk-through only: they are what a reader sees beside and under the matrix.
+    progress = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
+    return (event.success(run_extras, inputs, extras_outputs, show_progress_on=progress, **private)
             .success(time_both, ui.state, ui.timings, **private))
 
 
@@ -570,10 +605,9 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    outputs = [ui.state, ui.heatmap, ui.inputs_table, ui.weights_table, ui.context_table, ui.link]
-    tables_only = [ui.inputs_table, ui.weights_table, ui.context_table]  # the matrix is already drawn: it must not fade
+    outputs = [ui.state, ui.heatmap, ui.link]
     follow = ui.heatmap.tau_settled(follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs,
-                                    show_progress_on=tables_only, **last)
+                                    show_progress="hidden", **last)  # the matrix is already drawn: it must not fade
     below(follow, keep_choices=True, **last)
 
 
@@ -582,10 +616,10 @@ def wire() -> None:
     ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
     ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
-    run_chain(gr.on([ui.run_button.click, ui.text.submit], None, None, None, **private))
+    run_chain(functools.partial(gr.on, [ui.run_button.click, ui.text.submit]))
     tau_chain()
-    run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private))
-    run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private))
+    run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private).then)
+    run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private).then)
     # The browser holds both matrices and switches at once. (.input: a shared link's restored switch is not a click.)
     ui.raw_scores.input(None, ui.raw_scores, None, js=matrix_js(ui.heatmap, 'setView(value ? "scores" : "weights")'),
                         **private)
@@ -601,9 +635,9 @@ def wire() -> None:
      .success(lambda: gr.update(visible=True), None, ui.exports, queue=False, **private))
     ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
     run_chain(ui.book_button.click(lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
-                                   None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private))
+                                   None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private).then)
     run_chain(ui.cat_button.click(lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source],
-                                  queue=False, **private))
+                                  queue=False, **private).then)
     lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
     gr.on([ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private)
 
@@ -648,7 +682,7 @@ def build_demo() -> gr.Blocks:
                 inputs_section()
                 matrix_section()
                 details_section()
-            with gr.Tab("Normalization lab"):
+            with gr.Tab("Normalization lab") as ui.lab_tab:
                 lab_section()
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
@@ -659,12 +693,13 @@ def build_demo() -> gr.Blocks:
             gr.api(endpoint, api_name=endpoint.__name__, api_description=inspect.getdoc(endpoint), concurrency_id=line,
                    concurrency_limit=limit)
         wire()
-        # A shared link's settings first, then the run they describe. Queued, so that gr.Warning about a bad
-        # link parameter reaches the page as a toast.
-        restored = blocks.load(restore_from_url, None, [ui.text, ui.source, ui.table, ui.dim, ui.seed, ui.tau, ui.raw_scores],
-                               api_visibility="private")
-        run_chain(restored)
-        blocks.load(run_lab, [ui.values, ui.dtype], [ui.lab_table, ui.lab_chart, ui.lab_notes], api_visibility="private")
+        # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
+        # that gr.Warning about a bad link parameter reaches the page as a toast.
+        below(blocks.load(open_page, run_inputs(), run_inputs() + refused_outputs(), show_progress_on=ui.heatmap,
+                          api_visibility="private"))
+        # The lab fills when its tab is first opened, not with every page: its chart is the page's costliest figure.
+        ui.lab_tab.select(first_lab, [ui.values, ui.dtype, ui.lab_notes], [ui.lab_table, ui.lab_chart, ui.lab_notes],
+                          api_visibility="private")
     # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return blocks
@@ -698,9 +733,12 @@ def launch(**overrides: Any):
 
 
 def warm_up() -> None:
-    """Import torch and matplotlib, load the tokenizer and the default table: the first visitor's run is then quick."""
+    """Load torch, the tokenizer, the default table, matplotlib and its fonts: the first visitor's run, and the
+    first opening of the lab, are then quick."""
     try:
-        run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
+        first = run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
+        run_extras(first[ui.state], BOOK_SENTENCE)
+        run_lab(LAB_START, "float32")
     except gr.Error:
         log.exception("warm-up failed")
 

@@ -1,200 +1,58 @@
 """App speed targets, measured against Gradio's own floor: ``python benchmarks/bench_app.py``.
 
-Launches ``python app.py`` and the minimal ``benchmarks/floor_app.py`` on free loopback ports,
-times the named API over plain HTTP (``POST /gradio_api/call/<name>``, then the SSE stream until
-``event: complete``) with our requests and the floor's alternating, times the UI's main event
-in-process (compute, figures, Gradio's postprocess + serialization) and through the server as a
-browser would, and times start-up. Each target line says PASS or MISS and the ratio of medians;
-INFO lines are numbers without a target. The exit code is 0 even on MISS: this is a report.
-Every server it starts is stopped before it exits, also on error or Ctrl-C.
+Launches ``python app.py`` (the guard in front of Gradio, as on the Space) and the minimal
+``benchmarks/floor_app.py``, built with as many blocks as ``app.demo`` has, on free loopback ports. It times
+the named API over plain HTTP (``POST /gradio_api/call/<name>``, then the SSE stream until ``event: complete``)
+with our requests and the floor's alternating, times the UI's Run chain (``run_attention``, the first view,
+then ``run_extras``, what lies below it) through the server as a browser sends it and in-process (each piece,
+the handler, Gradio's postprocess + serialization), and times start-up. Each target line says PASS or MISS
+and the ratio of medians; INFO lines are numbers without a target. The exit code is 0 even on MISS: this is
+a report. Every server it starts is stopped before it exits, also on error or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# Gradio's file cache (the PNGs of gr.Image outputs) goes to a directory we remove at the end.
-TEMP_DIR = Path(tempfile.mkdtemp(prefix="bench_app_"))
-os.environ["GRADIO_TEMP_DIR"] = str(TEMP_DIR / "gradio")
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import BOOK_SENTENCE, Report, Server, compare, info, ms, p95, section  # noqa: E402
+
+harness.quiet_gradio()  # before gradio is imported
 
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-BOOK_SENTENCE = "Your journey starts with one step"
 SEED = 123
 REQUESTS = 30  # timed requests per side of each HTTP comparison
 WARMUP = 5
-UI_RUNS = 10  # in-process runs of the main UI event, per size
-E2E_RUNS = 10  # runs of the main UI event through the server, per size
+UI_RUNS = 10  # in-process runs of the Run chain, per size
+E2E_RUNS = 10  # runs of the Run chain through the server, per size
 STARTUP_ROUNDS = 3
-LAUNCH_TIMEOUT = 90.0
 READ_TIMEOUT = 60.0
 MAX_JSON_BYTES = 8_000_000  # 8 MB
 LAB_VALUES = 1_000
-
-_running: list[subprocess.Popen] = []
-
-
-# --- reporting ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    passed: int = 0
-    missed: int = 0
-
-    def target(self, name: str, ok: bool, detail: str) -> None:
-        if ok:
-            self.passed += 1
-        else:
-            self.missed += 1
-        print(f"{'PASS' if ok else 'MISS':<5} {name}: {detail}", flush=True)
-
-    def ratio(self, name: str, ours: list[float], floor: list[float], limit: float, *, unit: float = 1e3) -> None:
-        if not ours or not floor:
-            self.target(name, False, "no successful timings")
-            return
-        ratio = statistics.median(ours) / statistics.median(floor)
-        self.target(name, ratio <= limit, f"{ratio:.2f}x (target ≤ {limit:g}x; {compare(ours, floor, unit=unit)})")
-
-
-def info(name: str, detail: str) -> None:
-    print(f"{'INFO':<5} {name}: {detail}", flush=True)
-
-
-def section(title: str) -> None:
-    print(f"\n== {title}", flush=True)
-
-
-def p95(values: list[float]) -> float:
-    return float(np.percentile(values, 95))
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms"
-
-
-def compare(ours: list[float], floor: list[float], *, unit: float = 1e3) -> str:
-    suffix = " ms" if unit == 1e3 else " s"
-    digits = 1 if unit == 1e3 else 2
-    return (
-        f"median {statistics.median(ours) * unit:.{digits}f}{suffix} vs {statistics.median(floor) * unit:.{digits}f}{suffix}, "
-        f"p95 {p95(ours) * unit:.{digits}f}{suffix} vs {p95(floor) * unit:.{digits}f}{suffix}, n={len(ours)}/{len(floor)}"
-    )
+FLOOR = "benchmarks/floor_app.py"
 
 
 def megabytes(size: int) -> str:
     return f"{size / 1e6:.2f} MB ({size:,} bytes)"
 
 
-# --- servers -----------------------------------------------------------------------------------
+def floor_env() -> dict[str, str]:
+    """The floor app builds as many blocks as app.demo has (counted here, at run time)."""
+    import app
 
-
-@dataclass
-class Server:
-    name: str
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def launch(name: str, script: str) -> tuple[Server, float]:
-    """Start ``python <script>`` on a free loopback port; return it and the seconds until GET / served the page."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    log_path = TEMP_DIR / f"{name}-{port}.log"
-    url = f"http://127.0.0.1:{port}/"
-    with open(log_path, "wb") as log:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, script], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches anything it spawns
-        )
-    _running.append(process)
-    server = Server(name, url, process, log_path)
-    with httpx.Client(trust_env=False, timeout=5.0) as probe:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode} before serving a page:\n{server.log_tail()}")
-            try:
-                page = probe.get(url)
-                if page.status_code == 200 and "<html" in page.text[:4000].lower():
-                    return server, time.perf_counter() - start
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - start > LAUNCH_TIMEOUT:
-                stop(server.process)
-                raise RuntimeError(f"{name} served no page within {LAUNCH_TIMEOUT:.0f} s:\n{server.log_tail()}")
-            time.sleep(0.02)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop one server we started: SIGTERM to its process group, SIGKILL after 10 s."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(timeout=10)
-    if process in _running:
-        _running.remove(process)
-
-
-def stop_all() -> None:
-    for process in list(_running):
-        try:
-            stop(process)
-        except Exception as error:  # keep stopping the others
-            print(f"could not stop pid {process.pid}: {error}", file=sys.stderr)
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through main's finally, which stops the servers
+    return {"FLOOR_BLOCKS": str(len(app.demo.blocks))}
 
 
 # --- HTTP calls --------------------------------------------------------------------------------
@@ -213,14 +71,18 @@ class Samples:
     errors: list[str] = field(default_factory=list)
     last: Call | None = None
 
-    def add(self, call: Call) -> None:
-        self.last = call
-        if call.ok:
-            self.times.append(call.seconds)
-        else:
-            if not self.errors:
-                print(f"      error: {call.payload[:300]}", flush=True)
-            self.errors.append(call.payload)
+    @classmethod
+    def of(cls, calls: list[Call]) -> Samples:
+        samples = cls()
+        for call in calls:
+            samples.last = call
+            if call.ok:
+                samples.times.append(call.seconds)
+            else:
+                if not samples.errors:
+                    print(f"      error: {call.payload[:300]}", flush=True)
+                samples.errors.append(call.payload)
+        return samples
 
 
 def call_api(http: httpx.Client, base: str, name: str, data: list[Any]) -> Call:
@@ -230,7 +92,7 @@ def call_api(http: httpx.Client, base: str, name: str, data: list[Any]) -> Call:
     if posted.status_code != 200:
         return Call(time.perf_counter() - start, False, f"HTTP {posted.status_code}: {posted.text}")
     event_id = posted.json()["event_id"]
-    event, result, seconds = None, None, None
+    event, result = None, None
     with http.stream("GET", f"{base}gradio_api/call/{name}/{event_id}") as stream:
         for line in stream.iter_lines():  # read to the end, so the connection goes back to the pool
             if result is not None:
@@ -238,8 +100,7 @@ def call_api(http: httpx.Client, base: str, name: str, data: list[Any]) -> Call:
             if line.startswith("event: "):
                 event = line[7:].strip()
             elif line.startswith("data: ") and event in ("complete", "error"):
-                seconds = time.perf_counter() - start
-                result = Call(seconds, event == "complete", line[6:])
+                result = Call(time.perf_counter() - start, event == "complete", line[6:])
     return result or Call(time.perf_counter() - start, False, f"stream ended without a complete event (last event {event})")
 
 
@@ -252,43 +113,9 @@ def timed_call(function: Callable[[], Any]) -> Call:
     return Call(time.perf_counter() - start, True, "")
 
 
-def alternate(ours: Callable[[], Call], floor: Callable[[], Call], *, count: int = REQUESTS,
-              warmup: int = WARMUP) -> tuple[Samples, Samples]:
-    """Warm both up, then time them alternately (A B B A A B ...), so drift in machine speed hits both alike."""
-    for _ in range(warmup):
-        ours()
-        floor()
-    ours_samples, floor_samples = Samples(), Samples()
-    for index in range(count):
-        if index % 2:
-            floor_samples.add(floor())
-            ours_samples.add(ours())
-        else:
-            ours_samples.add(ours())
-            floor_samples.add(floor())
-    return ours_samples, floor_samples
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-
-def text_of_tokens(count: int) -> str:
-    """Prose-like text of exactly ``count`` GPT-2 tokens: "The" and then single-token words with a leading space."""
-    from attention_core import tokenize
-
-    words = (
-        "the of and to in is that for it as was with be by on not he this are or his from at which but have an they "
-        "you were her she there one all we their can has more when will would if so no what up out about who them "
-        "some could him into its then two time like other these may first new any only attention journey starts step "
-        "token vector weight context query matrix language model sequence chapter reader example sentence meaning "
-        "words numbers"
-    ).split()
-    single = [word for word in words if len(tokenize(" " + word).ids) == 1]
-    text = "The" + "".join(" " + word for word in itertools.islice(itertools.cycle(single), count - 1))
-    got = len(tokenize(text).ids)
-    if got != count:
-        raise RuntimeError(f"the benchmark text has {got} GPT-2 tokens, not {count}; change the word list in text_of_tokens.")
-    return text
+def alternate(ours: Callable[[], Call], floor: Callable[[], Call]) -> tuple[Samples, Samples]:
+    a, b = harness.alternate(ours, floor, count=REQUESTS, warmup=WARMUP)
+    return Samples.of(a), Samples.of(b)
 
 
 def lab_values(count: int) -> str:
@@ -296,7 +123,18 @@ def lab_values(count: int) -> str:
     return ", ".join(f"{value:.4f}" for value in rng.uniform(-10, 10, count))
 
 
-# --- 1-3: the named API over HTTP --------------------------------------------------------------
+# --- the named API over HTTP -------------------------------------------------------------------
+
+
+def bench_blocks(report: Report, ours: Server, floor: Server) -> None:
+    import app
+
+    with httpx.Client(trust_env=False, timeout=10.0) as http:
+        counts = [len(http.get(f"{server.url}config").json()["components"]) for server in (ours, floor)]
+    queue = {"default_concurrency_limit": app.QUEUE_CONCURRENCY, "max_size": app.QUEUE_MAX_SIZE}
+    report.target("the floor page has as many blocks as ours, and our queue settings", counts[0] == counts[1]
+                  and queue == harness.FLOOR_QUEUE, f"blocks (components in GET /config): ours {counts[0]}, floor "
+                  f"{counts[1]}; queue: ours {queue}, floor {harness.FLOOR_QUEUE}")
 
 
 def bench_api(report: Report, ours: Server, floor: Server, text_256: str) -> None:
@@ -309,16 +147,16 @@ def bench_api(report: Report, ours: Server, floor: Server, text_256: str) -> Non
         values = lab_values(LAB_VALUES)
         a, b = alternate(lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
                          lambda: call_api(http, floor.url, "echo", [BOOK_SENTENCE]))
-        report.ratio(f"/normalize {LAB_VALUES:,} values (float32) vs echo floor", a.times, b.times, 1.3)
-        if a.last and a.last.ok:
-            info("/normalize response size", megabytes(len(a.last.payload.encode())))
-        # Gradio's own per-byte work (JSON, walking the answer for files) is part of the echo comparison;
-        # this shows how much of the gap is that, against a precomputed answer of the same shape.
-        a, b = alternate(lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
-                         lambda: call_api(http, floor.url, "lab", [values, "float32"]))
         if a.times and b.times:
             ratio = statistics.median(a.times) / statistics.median(b.times)
-            info(f"/normalize {LAB_VALUES:,} values vs same-size precomputed floor", f"{ratio:.2f}x ({compare(a.times, b.times)})")
+            info(f"/normalize {LAB_VALUES:,} values (float32) vs echo floor", f"{ratio:.2f}x ({compare(a.times, b.times)})")
+        if a.last and a.last.ok:
+            info("/normalize response size", megabytes(len(a.last.payload.encode())))
+        # The answer is ~50 kB against the echo's few bytes, and Gradio's per-byte work (JSON, SSE, walking the
+        # answer for files) is most of that gap: the right floor is a precomputed answer of the same shape.
+        a, b = alternate(lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
+                         lambda: call_api(http, floor.url, "lab", [values, "float32"]))
+        report.ratio(f"/normalize {LAB_VALUES:,} values vs same-size precomputed floor", a.times, b.times, 1.3)
 
         a, b = alternate(lambda: call_api(http, ours.url, "attend", [text_256, 768, SEED, ""]),
                          lambda: call_api(http, floor.url, "payload", [256, 768]))
@@ -351,9 +189,7 @@ def bench_api(report: Report, ours: Server, floor: Server, text_256: str) -> Non
             info("gradio_client /attend 6 tokens vs echo floor", "no successful calls")
     finally:
         for client in clients:
-            close = getattr(client, "close", None)
-            if close:
-                close()
+            client.close()
 
 
 def check_round_trip(report: Report, response: dict, text_256: str) -> None:
@@ -377,15 +213,14 @@ def check_round_trip(report: Report, response: dict, text_256: str) -> None:
                   "; ".join(problems) or "every number reads back as the same float32")
 
 
-# --- 4b: the main UI event through the server, as a browser sends it ---------------------------
+# --- the Run chain through the server, as a browser sends it -----------------------------------
 
 
-def ui_event(http: httpx.Client, base: str, fn_index: int, trigger_id: int | None, data: list[Any],
-             session_hash: str) -> tuple[float, dict]:
+def ui_event(http: httpx.Client, base: str, fn_index: int, data: list[Any], session_hash: str) -> tuple[float, dict]:
     """POST /gradio_api/queue/join with fn_index, then read /gradio_api/queue/data until process_completed."""
     start = time.perf_counter()
     joined = http.post(f"{base}gradio_api/queue/join", json={
-        "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": trigger_id, "session_hash": session_hash,
+        "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None, "session_hash": session_hash,
     })
     joined.raise_for_status()
     event_id = joined.json()["event_id"]
@@ -406,21 +241,31 @@ def ui_event(http: httpx.Client, base: str, fn_index: int, trigger_id: int | Non
     return seconds, completed["output"]
 
 
+def fetch_files(http: httpx.Client, base: str, output: dict) -> tuple[float, int, int]:
+    """Fetch the files (figures) an event's output points at, as the browser does: seconds, bytes, count."""
+    urls = [value["url"] for value in output["data"] if isinstance(value, dict) and value.get("url")]
+    start = time.perf_counter()
+    size = 0
+    for url in urls:  # absolute or relative to the app
+        response = http.get(httpx.URL(base).join(url))
+        response.raise_for_status()
+        size += len(response.content)
+    return time.perf_counter() - start, size, len(urls)
+
+
 def bench_ui_over_http(ours: Server, text_256: str) -> None:
-    section("Main UI event through the server, as the browser sends it (queue/join + queue/data)")
-    import app
+    section("Run chain through the server, as the browser sends it (queue/join + queue/data)")
+    from attention_core.book import BOOK_TABLE
 
     with httpx.Client(trust_env=False, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT)) as http:
-        config = http.get(f"{ours.url}config").json()
-        dependencies = config["dependencies"]
-        # Run's click first updates the page's URL in the browser (no server call), then runs run_attention,
-        # then run_extras (trace, parity, facts...) and time_both. Each is timed as the browser sends it.
-        main = next((d for d in dependencies if d.get("api_name") == "run_attention" and len(d["inputs"]) == 7), None)
-        if main is None:
-            info("UI event end to end", "skipped: no run_attention event with 7 inputs in /config")
+        dependencies = http.get(f"{ours.url}config").json()["dependencies"]
+        # Run's click: run_attention (the first view), then run_extras (what lies below it), then time_both.
+        first = next((d for d in dependencies if d.get("api_name") == "run_attention" and len(d["inputs"]) == 7), None)
+        below = first and next((d for d in dependencies if d.get("trigger_after") == first["id"]
+                                and d.get("api_name") == "run_extras"), None)  # not refused_run, its .failure
+        if first is None or below is None or len(below["inputs"]) != 2:
+            info("Run chain end to end", "skipped: no run_attention (7 inputs) then run_extras (2 inputs) in /config")
             return
-        then = next((d for d in dependencies if d.get("trigger_after") == main["id"]), None)
-        trigger = None
         cases = {6: (BOOK_SENTENCE, 3), 256: (text_256, 768)}
         sessions = {size: uuid.uuid4().hex[:11] for size in cases}
         times: dict[str, list[float]] = {}
@@ -428,27 +273,17 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
 
         def once(size: int, record: bool) -> None:
             text, dim = cases[size]
-            data = [text, app.SOURCE_RANDOM, dim, SEED, app.BOOK_TABLE, False, 1.0]
-            seconds, output = ui_event(http, ours.url, main["id"], trigger, data, sessions[size])
-            files = [value["url"] for value in output["data"] if isinstance(value, dict) and value.get("url")]
-            start = time.perf_counter()
-            file_bytes = 0
-            for url in files:  # absolute or relative to the app
-                image = http.get(httpx.URL(ours.url).join(url))
-                image.raise_for_status()
-                file_bytes += len(image.content)
-            fetch = time.perf_counter() - start
-            then_data = [None] * len(then["inputs"]) if then else []
-            if then and len(then_data) == 2:
-                then_data[1] = text  # run_extras(state, text): the state is the session's own
-            then_seconds = ui_event(http, ours.url, then["id"], None, then_data, sessions[size])[0] if then else 0.0
+            data = [text, "random", dim, SEED, BOOK_TABLE, False, 1.0]
+            first_seconds, first_output = ui_event(http, ours.url, first["id"], data, sessions[size])
+            # run_extras(state, text): the state is the session's own, whatever the browser sends for it.
+            below_seconds, below_output = ui_event(http, ours.url, below["id"], [None, text], sessions[size])
+            fetch_seconds, file_bytes, file_count = fetch_files(http, ours.url, below_output)
             if record:
-                times.setdefault(f"{size} event", []).append(seconds)
-                times.setdefault(f"{size} files", []).append(fetch)
-                times.setdefault(f"{size} then", []).append(then_seconds)
-                sizes[f"{size} json"] = len(json.dumps(output))
-                sizes[f"{size} files"] = file_bytes
-                sizes[f"{size} nfiles"] = len(files)
+                for key, value in (("first", first_seconds), ("below", below_seconds), ("files", fetch_seconds)):
+                    times.setdefault(f"{size} {key}", []).append(value)
+                sizes.update({f"{size} first json": len(json.dumps(first_output)),
+                              f"{size} below json": len(json.dumps(below_output)),
+                              f"{size} files": file_bytes, f"{size} nfiles": file_count})
 
         for size in cases:
             for _ in range(2):
@@ -457,71 +292,69 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
             for size in (cases if index % 2 == 0 else reversed(list(cases))):
                 once(size, record=True)
         for size in cases:
-            event, fetch, then_times = times[f"{size} event"], times[f"{size} files"], times[f"{size} then"]
-            info(f"UI event end to end, {size} tokens",
-                 f"run_attention {ms(statistics.median(event))} (p95 {ms(p95(event))}, output JSON "
-                 f"{sizes[f'{size} json'] / 1e3:.1f} kB); fetching its {sizes[f'{size} nfiles']} images "
-                 f"{ms(statistics.median(fetch))} ({sizes[f'{size} files'] / 1e3:.1f} kB); "
-                 f"then run_extras {ms(statistics.median(then_times))}; n={len(event)}")
+            first_times, below_times, fetch = (times[f"{size} {key}"] for key in ("first", "below", "files"))
+            info(f"Run chain end to end, {size} tokens",
+                 f"run_attention {ms(statistics.median(first_times))} (p95 {ms(p95(first_times))}, output JSON "
+                 f"{sizes[f'{size} first json'] / 1e3:.1f} kB); then run_extras {ms(statistics.median(below_times))} "
+                 f"(p95 {ms(p95(below_times))}, output JSON {sizes[f'{size} below json'] / 1e3:.1f} kB); fetching its "
+                 f"{sizes[f'{size} nfiles']} image(s) {ms(statistics.median(fetch))} ({sizes[f'{size} files'] / 1e3:.1f} kB); "
+                 f"n={len(first_times)}")
 
 
-# --- 4a: the main UI event in-process ------------------------------------------------------------
+# --- the Run chain in-process --------------------------------------------------------------------
 
 
 def bench_ui_in_process(report: Report, text_256: str) -> None:
-    section(f"Main UI event in-process (no server), median of {UI_RUNS} runs, 6 and 256 tokens alternating")
+    section(f"Run chain in-process (no server), median of {UI_RUNS} runs, 6 and 256 tokens alternating")
     import orjson
     from gradio.state_holder import SessionState
 
     import app
-    import attention_core as ac
-    from attention_core import explain
+    from attention_core.book import BOOK_TABLE
+    from attention_core.views import panels
+    from attention_core.views.tokens import token_chips_html
 
-    block_fn = next((f for f in app.demo.fns.values() if f.fn is app.run_attention), None) or next(
-        f for f in app.demo.fns.values() if f.name == "run_attention")
+    def block_fn(handler: Callable[..., Any], inputs: int) -> Any:
+        return next(f for f in app.demo.fns.values() if f.fn is handler and len(f.inputs) == inputs)
+
+    first_fn, below_fn = block_fn(app.run_attention, 7), block_fn(app.run_extras, 2)
     loop = asyncio.new_event_loop()
     cases = {6: (BOOK_SENTENCE, 3), 256: (text_256, 768)}
     timings: dict[int, dict[str, list[float]]] = {size: {} for size in cases}
-    missing: set[str] = set()
+    sizes: dict[int, dict[str, int]] = {size: {} for size in cases}
 
     def piece(size: int, name: str, function: Callable[[], Any]) -> Any:
         start = time.perf_counter()
-        try:
-            result = function()
-        except (AttributeError, TypeError, ValueError) as error:  # app's helpers changed shape: report n/a
-            missing.add(f"{name} ({type(error).__name__}: {error})")
-            return None
+        result = function()
         timings[size].setdefault(name, []).append(time.perf_counter() - start)
         return result
 
-    def postprocess(outputs: Any) -> bytes:
-        state = SessionState(app.demo)
-        data = loop.run_until_complete(app.demo.postprocess_data(block_fn, list(outputs), state))
-        return orjson.dumps(data, default=str)  # what /gradio_api/queue/data sends the browser
+    def serialized(size: int, name: str, fn: Any, outputs: dict) -> None:
+        """Gradio's postprocess (image encoding and cache writes included), then the orjson the queue sends."""
+        def work() -> bytes:
+            data = loop.run_until_complete(app.demo.postprocess_data(fn, outputs, SessionState(app.demo)))
+            return orjson.dumps(data, default=str)
+
+        sizes[size][name] = len(piece(size, name, work))
 
     def once(size: int) -> None:
         text, dim = cases[size]
-        run = piece(size, "attend", lambda: ac.attend(text, dim=dim, seed=SEED))
-        query = app.default_query(run)
-        inputs = run.attention.inputs
-
-        def markdown() -> str:
-            return explain.query_walkthrough(run.tokens, inputs, ac.query_steps(inputs, query))
-
-        def other_text() -> tuple:
-            return (explain.token_chips_html(run.tokens, run.ids), app.table_value(run.tokens, inputs),
-                    app.table_value(run.tokens, run.attention.context), app.query_choices(run),
-                    explain.self_match_markdown(run.tokens, run.attention), app.pytorch_recipe(run, text))
-
-        piece(size, "walkthrough markdown", markdown)
-        piece(size, "other text", other_text)
-        piece(size, "heatmap", lambda: app.heatmap_image(run, False))
-        piece(size, "walkthrough", lambda: app.walkthrough(run, query))
-        outputs = piece(size, "handler", lambda: app.run_attention(text, app.SOURCE_RANDOM, dim, SEED, app.BOOK_TABLE, False))
-        body = piece(size, "serialize", lambda: postprocess(outputs))
-        if body is not None:
-            timings[size]["json bytes"] = [len(body)]
-        piece(size, "then time_both", lambda: app.time_both(outputs[0]))
+        run = piece(size, "attend", lambda: app.attend_from_ui(text, "random", dim, SEED, BOOK_TABLE))
+        query = panels.default_query(run)
+        piece(size, "matrix value", lambda: panels.matrix(run, False))
+        piece(size, "tables", lambda: app.tables(run))
+        piece(size, "chips, choices, recipe, link", lambda: (
+            token_chips_html(run.tokens, run.ids), panels.choices(run), panels.recipe(run, text),
+            panels.link_to(text, "random", BOOK_TABLE, dim, SEED, 1.0, False)))
+        first = piece(size, "run_attention", lambda: app.run_attention(text, "random", dim, SEED, BOOK_TABLE, False, 1.0))
+        serialized(size, "first serialization", first_fn, first)
+        run = first[app.ui.state]
+        piece(size, "walkthrough", lambda: panels.walk(run, query))
+        piece(size, "bars", lambda: panels.bars(run, query))
+        piece(size, "trace", lambda: panels.trace(run, query, 0))
+        below = piece(size, "run_extras", lambda: app.run_extras(run, text))
+        serialized(size, "below serialization", below_fn, below)
+        piece(size, "time_both", lambda: app.time_both(run))
 
     try:
         for size in cases:
@@ -532,108 +365,55 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
     finally:
         loop.close()
 
-    def median(size: int, name: str) -> float | None:
-        values = timings[size].get(name)
-        return statistics.median(values) if values else None
-
     totals = {}
     for size in cases:
-        parts = {name: median(size, name) for name in
-                 ("attend", "walkthrough markdown", "other text", "heatmap", "walkthrough", "handler", "serialize",
-                  "then time_both")}
-        handler, serialize = parts["handler"], parts["serialize"]
-        totals[size] = handler + serialize if handler is not None and serialize is not None else None
-        compute = figures = None
-        if None not in (parts["attend"], parts["walkthrough markdown"], parts["other text"]):
-            compute = parts["attend"] + parts["walkthrough markdown"] + parts["other text"]
-        if None not in (parts["heatmap"], parts["walkthrough"], parts["walkthrough markdown"]):
-            figures = parts["heatmap"] + max(0.0, parts["walkthrough"] - parts["walkthrough markdown"])
-
-        def show(value: float | None) -> str:
-            return "n/a" if value is None else ms(value)
-
-        bars = None if parts["walkthrough"] is None else max(0.0, parts["walkthrough"] - (parts["walkthrough markdown"] or 0))
-        info(f"UI event in-process, {size} tokens",
-             f"compute {show(compute)} [attend {show(parts['attend'])}, walkthrough markdown "
-             f"{show(parts['walkthrough markdown'])}, chips/tables/self-match/recipe {show(parts['other text'])}]; "
-             f"figures {show(figures)} [heatmap {show(parts['heatmap'])}, bars {show(bars)}]; "
-             f"handler as a whole {show(handler)}; serialization {show(serialize)} "
-             f"[postprocess incl. PNG encode + cache write, orjson; "
-             f"{timings[size].get('json bytes', [0])[0] / 1e3:.1f} kB]; "
-             f"total {show(totals[size])}; then time_both {show(parts['then time_both'])}")
-    for name in sorted(missing):
-        info("in-process piece not measured", name)
-    if totals[6] and totals[256]:
-        ratio = totals[256] / totals[6]
-        report.target("UI event 256 tokens total ≤ 3x the 6-token total (handler + serialization)", ratio <= 3.0,
-                      f"{ratio:.2f}x ({ms(totals[256])} vs {ms(totals[6])})")
-    else:
-        report.target("UI event 256 tokens total ≤ 3x the 6-token total", False, "could not time the handler")
+        part = {name: statistics.median(values) for name, values in timings[size].items()}
+        totals[size] = part["run_attention"] + part["first serialization"]
+        info(f"first view in-process, {size} tokens",
+             f"run_attention {ms(part['run_attention'])} [attend {ms(part['attend'])}, matrix value "
+             f"{ms(part['matrix value'])}, tables {ms(part['tables'])}, chips/choices/recipe/link "
+             f"{ms(part['chips, choices, recipe, link'])}]; serialization {ms(part['first serialization'])} "
+             f"[postprocess + orjson, {sizes[size]['first serialization'] / 1e3:.1f} kB]; total {ms(totals[size])}")
+        info(f"below the first view in-process, {size} tokens",
+             f"run_extras {ms(part['run_extras'])} [walk-through {ms(part['walkthrough'])}, bars figure "
+             f"{ms(part['bars'])}, trace {ms(part['trace'])}]; serialization {ms(part['below serialization'])} "
+             f"[postprocess incl. PNG encode + cache write, orjson; {sizes[size]['below serialization'] / 1e3:.1f} kB]; "
+             f"then time_both {ms(part['time_both'])}")
+    ratio = totals[256] / totals[6]
+    report.target("first view at 256 tokens x 768 ≤ 3x the 6-token one (run_attention + serialization)", ratio <= 3.0,
+                  f"{ratio:.2f}x ({ms(totals[256])} vs {ms(totals[6])})")
 
 
-# --- 5: start-up -------------------------------------------------------------------------------
+# --- start-up ----------------------------------------------------------------------------------
 
 
-def bench_startup(report: Report) -> None:
+def bench_startup(report: Report, env: dict[str, str]) -> None:
     section(f"Start-up: launch to first page (GET / 200 with HTML), {STARTUP_ROUNDS} rounds alternating")
-    ours_times, floor_times = [], []
-    for round_index in range(STARTUP_ROUNDS):
-        order = [("app", "app.py", ours_times), ("floor", "benchmarks/floor_app.py", floor_times)]
-        for name, script, times in (order if round_index % 2 == 0 else order[::-1]):
-            server, seconds = launch(name, script)
-            stop(server.process)
-            times.append(seconds)
-    info("start-up samples", f"ours {', '.join(f'{t:.2f}' for t in ours_times)} s; "
-                             f"floor {', '.join(f'{t:.2f}' for t in floor_times)} s")
-    report.ratio("start-up vs floor app", ours_times, floor_times, 1.5, unit=1.0)
+
+    def started(name: str, script: str, **options: Any) -> float:
+        server = harness.launch(name, script, **options)
+        harness.stop(server.process)
+        return server.seconds
+
+    ours, floor = harness.alternate(lambda: started("app", "app.py"), lambda: started("floor", FLOOR, env=env),
+                                    count=STARTUP_ROUNDS, warmup=0)
+    info("start-up samples", f"ours {', '.join(f'{t:.2f}' for t in ours)} s; floor {', '.join(f'{t:.2f}' for t in floor)} s")
+    report.ratio("start-up vs floor app", ours, floor, 1.5)
 
 
 # --- main --------------------------------------------------------------------------------------
 
 
-def phase(report: Report, name: str, function: Callable[[], None]) -> None:
-    try:
-        function()
-    except Exception:
-        print(traceback.format_exc(), file=sys.stderr, flush=True)
-        report.target(f"{name} ran to the end", False, "it raised (traceback above on stderr)")
-
-
-def main() -> int:
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGHUP, _exit_on_signal)
-    report = Report()
-    began = time.perf_counter()
-    print(f"bench_app: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repo {ROOT}", flush=True)
-    try:
-        text_256 = text_of_tokens(256)
-        phase(report, "start-up", lambda: bench_startup(report))
-
-        servers: list[Server] = []
-        try:
-            def start_servers() -> None:
-                for name, script in (("app", "app.py"), ("floor", "benchmarks/floor_app.py")):
-                    servers.append(launch(name, script)[0])
-
-            phase(report, "server launch", start_servers)
-            if len(servers) == 2:
-                ours, floor = servers
-                phase(report, "named API", lambda: bench_api(report, ours, floor, text_256))
-                phase(report, "UI event through the server", lambda: bench_ui_over_http(ours, text_256))
-                for server in servers:
-                    if server.process.poll() is not None:
-                        print(f"{server.name} died during the run:\n{server.log_tail()}", file=sys.stderr)
-        finally:
-            for server in servers:
-                stop(server.process)
-
-        phase(report, "UI event in-process", lambda: bench_ui_in_process(report, text_256))
-    finally:
-        stop_all()
-        shutil.rmtree(TEMP_DIR, ignore_errors=True)
-    print(f"\n{report.passed} PASS, {report.missed} MISS  ({time.perf_counter() - began:.0f} s)", flush=True)
-    return 0
+def bench(report: Report) -> None:
+    text_256 = harness.text_of_tokens(256)
+    env = floor_env()
+    report.phase("start-up", lambda: bench_startup(report, env))
+    with harness.served("app", "app.py") as ours, harness.served("floor", FLOOR, env=env) as floor:
+        report.phase("block count", lambda: bench_blocks(report, ours, floor))
+        report.phase("named API", lambda: bench_api(report, ours, floor, text_256))
+        report.phase("Run chain through the server", lambda: bench_ui_over_http(ours, text_256))
+    report.phase("Run chain in-process", lambda: bench_ui_in_process(report, text_256))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main("bench_app", bench))

@@ -1,6 +1,6 @@
 """Core speed targets, measured side by side in one run: ``python benchmarks/bench_core.py``.
 
-Each line says PASS or MISS (or REPORT, for numbers without a target) and the ratio of the
+Each line says PASS or MISS (or INFO, for numbers without a target) and the ratio of the
 two medians. The two sides of a comparison alternate run by run, so drift in the machine's
 speed hits both alike. Timings are never asserted in the test suite; this script is where
 they live.
@@ -17,6 +17,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from attention_core import (  # noqa: E402
@@ -28,6 +29,8 @@ from attention_core import (  # noqa: E402
     self_attention_loops,
     tokenize,
 )
+from attention_core.views.serialize import _nonfinite_to_none, shortest_floats  # noqa: E402
+from benchmarks.harness import Report, info, main  # noqa: E402
 
 
 def _seconds(function: Callable[[], object]) -> float:
@@ -55,14 +58,9 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
-def line(status: str, name: str, ratio: float, detail: str) -> None:
-    print(f"{status:<6} {name}: {ratio:.2f}x ({detail})", flush=True)
-
-
-def target(name: str, ratio: float, limit: float, detail: str) -> bool:
-    passed = ratio <= limit
-    line("PASS" if passed else "MISS", name, ratio, f"target ≤ {limit:.2f}; {detail}")
-    return passed
+def target(report: Report, name: str, ours: float, baseline: float, limit: float) -> None:
+    ratio = ours / baseline
+    report.target(name, ratio <= limit, f"{ratio:.2f}x (target ≤ {limit:.2f}x; {_ms(ours)} vs {_ms(baseline)})")
 
 
 def english_like_text(size: int, *, seed: int = 0) -> str:
@@ -87,10 +85,48 @@ def english_like_text(size: int, *, seed: int = 0) -> str:
     return " ".join(parts)[:size]
 
 
-def main() -> int:
+def handwritten_shortest_floats(tensor: torch.Tensor) -> list:
+    """The reference: the hand-written vectorized serializer that ``views.serialize.shortest_floats`` (orjson)
+    replaced, copied unchanged from ``git show d5981fa:attention_core/serialize.py``. Its last step,
+    ``_nonfinite_to_none``, is the same function today, so it is imported rather than copied. Kept here only to
+    measure the replacement against, and to check that both give the same lists.
+    """
+    if tensor.dtype == torch.float16:
+        # numpy's float16 repr is the shortest form that reads back as the same float16.
+        return _nonfinite_to_none(tensor.detach().cpu().numpy().astype(str).astype(np.float64))
+    if tensor.dtype != torch.float32:
+        return _nonfinite_to_none(tensor.detach().cpu().double().numpy())
+    x32 = tensor.detach().cpu().numpy()
+    if x32.size <= 512:
+        # numpy's float32 repr is the shortest round-tripping form; per element it wins on small arrays.
+        return _nonfinite_to_none(x32.astype(str).astype(np.float64))
+    x = x32.astype(np.float64)
+    best = x.copy()
+    finite = np.isfinite(x) & (x != 0)
+    pending = finite.copy()
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = np.floor(np.log10(np.abs(np.where(finite, x, 1.0))))
+        for digits in range(1, 10):  # 9 significant digits always round-trip a float32
+            if not pending.any():
+                break
+            power = digits - 1 - exponent
+            # n / 10**k is correctly rounded when both are exact, so its repr is the short decimal.
+            scale = np.power(10.0, np.abs(power))
+            candidate = np.where(power >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
+            ok = pending & (candidate.astype(np.float32) == x32)
+            best[ok] = candidate[ok]
+            pending &= ~ok
+    # 10**k is exact in float64 only up to k = 22, so below about 1e-14 or above 1e22 the quotient can miss the
+    # shortest decimal; numpy's float32 repr is shortest, so let it decide those entries (and any left pending).
+    slow = pending | (finite & ((exponent < -14) | (exponent > 22)))
+    if slow.any():
+        best[slow] = x32[slow].astype(str).astype(np.float64)
+    return _nonfinite_to_none(best)
+
+
+def bench(report: Report) -> None:
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
-    results = []
+    info("torch", f"{torch.__version__}, {torch.get_num_threads()} threads")
 
     # (a) the matrix version against the bare one-liner.
     generator = torch.Generator().manual_seed(0)
@@ -100,16 +136,12 @@ def main() -> int:
         lambda: torch.softmax(x @ x.T, -1) @ x,  # (T, T) @ (T, d) -> (T, d)
         repeats=31,
     )
-    results.append(
-        target("(a) self_attention vs torch.softmax(x @ x.T, -1) @ x, T=1024 d=768", ours / bare, 1.2,
-               f"{_ms(ours)} vs {_ms(bare)}")
-    )
+    target(report, "(a) self_attention vs torch.softmax(x @ x.T, -1) @ x, T=1024 d=768", ours, bare, 1.2)
 
     # (b) loops against matrices: a report, the loops are slow on purpose.
     small = torch.randn(64, 768, generator=generator)
     loops, matrix = side_by_side(lambda: self_attention_loops(small), lambda: self_attention(small), repeats=5)
-    line("REPORT", "(b) self_attention_loops vs self_attention, T=64 d=768", loops / matrix,
-         f"{_ms(loops)} vs {_ms(matrix)}")
+    info("(b) self_attention_loops vs self_attention, T=64 d=768", f"{loops / matrix:.2f}x ({_ms(loops)} vs {_ms(matrix)})")
 
     # (c) our tokenize (ids and visible pieces) against tiktoken's encode alone.
     text = english_like_text(100_000)
@@ -120,10 +152,7 @@ def main() -> int:
         lambda: encoding.encode(text, allowed_special={ENDOFTEXT}),
         repeats=15,
     )
-    results.append(
-        target(f"(c) tokenize vs tiktoken encode, {len(text):,} chars, {count:,} tokens", ours / theirs, 1.2,
-               f"{_ms(ours)} vs {_ms(theirs)}")
-    )
+    target(report, f"(c) tokenize vs tiktoken encode, {len(text):,} chars, {count:,} tokens", ours, theirs, 1.2)
 
     # (d) the embedding cache: first call builds the (50257, 768) table, later calls index it.
     ids = list(range(0, 50257, 197))[:256]
@@ -134,11 +163,26 @@ def main() -> int:
         warm_times.append(min(_seconds(lambda: random_embeddings(ids, dim=768, seed=seed)) for _ in range(5)))
     clear_embedding_cache()
     cold, warm = statistics.median(cold_times), statistics.median(warm_times)
-    line("REPORT", "(d) random_embeddings, 256 tokens d=768, first call vs cached", cold / warm,
-         f"first {_ms(cold)}, cached {_ms(warm)}")
+    info("(d) random_embeddings, 256 tokens d=768, first call vs cached", f"{cold / warm:.2f}x (first {_ms(cold)}, "
+         f"cached {_ms(warm)})")
 
-    return 0 if all(results) else 1
+    # (e) shortest float32 decimals: orjson (views.serialize) against the hand-written serializer it replaced.
+    # Timed on an /attend-sized input (256 x 768 embeddings); checked on it and on values spread over float32's
+    # whole range of magnitudes, where the hand-written one falls back to numpy's repr.
+    embeddings = random_embeddings(ids, dim=768, seed=123)  # (256, 768)
+    spread = torch.randn(256, 768, generator=generator) * torch.pow(10.0, torch.randint(-37, 38, (256, 768),
+                                                                                         generator=generator))
+    spread[0, :4] = torch.tensor([0.0, -0.0, 3.4028235e38, 1.4e-45])
+    for name, values in (("embeddings", embeddings), ("magnitudes 1e-37 to 1e37", spread)):
+        if shortest_floats(values) != handwritten_shortest_floats(values):
+            raise AssertionError(f"(e) orjson and the hand-written serializer disagree on the 256 x 768 {name}")
+    info("(e) shortest_floats and the hand-written serializer", "identical lists on 256 x 768 embeddings and on "
+         "256 x 768 values of magnitudes 1e-37 to 1e37")
+    ours, handwritten = side_by_side(lambda: shortest_floats(embeddings), lambda: handwritten_shortest_floats(embeddings),
+                                     repeats=21)
+    target(report, f"(e) shortest_floats (orjson) vs the hand-written serializer, 256 x 768 float32 "
+           f"({handwritten / ours:.1f}x faster)", ours, handwritten, 1.0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("bench_core", bench))

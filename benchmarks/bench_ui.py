@@ -25,55 +25,30 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-TEMP_DIR = Path(tempfile.mkdtemp(prefix="bench_ui_"))
-os.environ["GRADIO_TEMP_DIR"] = str(TEMP_DIR / "gradio")
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import BOOK_SENTENCE, ROOT, Report, Server, info, section  # noqa: E402
 
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
+harness.quiet_gradio()
 
-BOOK_SENTENCE = "Your journey starts with one step"
 OTHER_SIX = "The cat sat on the mat"  # six tokens too: Run alternates between the two, so each run is new
 COLD_ROUNDS = 5  # page loads per side
 RUN_CLICKS = 10  # timed clicks per side
 TAU_CHANGES = 15  # timed τ changes per size (the app drawing images: TAU_CHANGES_IMAGE)
 TAU_CHANGES_IMAGE = 5
 WARMUP = 2
-LAUNCH_TIMEOUT = 90.0
 EVENT_TIMEOUT_MS = 60_000
 SETTLE_TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1280, "height": 900}
-# As in tests/test_browser.py: Debian's Chromium, headless, with nothing that calls out.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TARGETS = {"cold": 1.5, "run": 2.0, "tau_ms_256": 50.0}
-
-_running: list[subprocess.Popen] = []
 
 # --- in the page --------------------------------------------------------------------------------------
 
@@ -119,6 +94,7 @@ RUN_JS = """async timeoutMs => {
     const button = Array.from(document.querySelectorAll('button')).find(b => b.textContent.trim() === 'Run');
     const next = window.benchNext(old, timeoutMs);
     const start = performance.now();
+    window.benchMark?.('click');
     button.click();
     return (await next) - start;
 }"""
@@ -150,146 +126,117 @@ TAU_JS = """async ([tau, timeoutMs]) => {
     return (await next) - start;
 }"""
 
-# Every Gradio status tracker idle: the run's follow-ups are done, the next sample starts from a quiet machine.
-IDLE_JS = """() => Array.from(document.querySelectorAll('[data-testid="status-tracker"]'))
+# Queue events in flight (window.benchPending): joins counted up, process_completed messages on the queue/data stream
+# counted down. Follow-ups whose progress is hidden show no status tracker, so the trackers alone cannot say idle.
+PENDING_JS = r"""
+window.benchPending = 0;
+(() => {
+    const realFetch = window.fetch;
+    window.fetch = async function (input, init) {
+        const url = typeof input === 'string' ? input : (input instanceof URL ? input.href : input.url);
+        if (url.includes('/queue/join')) window.benchPending += 1;
+        const response = await realFetch.apply(this, arguments);
+        if (!url.includes('/queue/data') || !response.body) return response;
+        const [mine, theirs] = response.body.tee();
+        (async () => {
+            const reader = mine.getReader();
+            const decoder = new TextDecoder();
+            let buffer = '';
+            for (;;) {
+                const {done, value} = await reader.read();
+                if (done) return;
+                buffer += decoder.decode(value, {stream: true});
+                let end;
+                while ((end = buffer.indexOf('\n\n')) >= 0) {
+                    const head = buffer.slice(0, Math.min(end, 400));
+                    buffer = buffer.slice(end + 2);
+                    if (/"msg":\s*"(process_completed|unexpected_error)"/.test(head)) {
+                        window.benchPending = Math.max(0, window.benchPending - 1);
+                    }
+                }
+            }
+        })();
+        return new Response(theirs, {status: response.status, statusText: response.statusText,
+                                     headers: response.headers});
+    };
+})();
+"""
+
+# No queue event in flight and every Gradio status tracker idle: the next sample starts from a quiet page.
+IDLE_JS = """() => window.benchPending === 0 && Array.from(document.querySelectorAll('[data-testid="status-tracker"]'))
     .every(tracker => tracker.classList.contains('hide') || tracker.offsetParent === null)"""
 
+# For the timelines printed after a miss: window.benchTrace gets [performance.now(), what, detail] for each queue
+# join (its fn_index, then its event_id), each message on the queue/data stream (its kind and event_id; heartbeats
+# left out), each long task (its duration), each matrix drawn and each image loaded in #heatmap.
+TRACE_JS = r"""
+window.benchTrace = [];
+(() => {
+    const mark = (what, detail) => window.benchTrace.push([performance.now(), what, detail ?? null]);
+    window.benchMark = mark;
+    const realFetch = window.fetch;
+    window.fetch = async function (input, init) {
+        const url = typeof input === 'string' ? input : (input instanceof URL ? input.href : input.url);
+        if (url.includes('/queue/join')) {
+            let body = init && init.body;
+            if (body === undefined && input instanceof Request) body = await input.clone().text();
+            let fn = null;
+            try { fn = JSON.parse(body).fn_index; } catch (error) { /* not JSON: leave it unnamed */ }
+            mark('join', fn);
+            const response = await realFetch.apply(this, arguments);
+            response.clone().json().then(answer => mark('joined', [fn, answer.event_id])).catch(() => {});
+            return response;
+        }
+        const response = await realFetch.apply(this, arguments);
+        if (!url.includes('/queue/data') || !response.body) return response;
+        const [mine, theirs] = response.body.tee();
+        (async () => {
+            const reader = mine.getReader();
+            const decoder = new TextDecoder();
+            let buffer = '';
+            for (;;) {
+                const {done, value} = await reader.read();
+                if (done) return;
+                buffer += decoder.decode(value, {stream: true});
+                let end;
+                while ((end = buffer.indexOf('\n\n')) >= 0) {
+                    const head = buffer.slice(0, Math.min(end, 400));
+                    buffer = buffer.slice(end + 2);
+                    const kind = /"msg":\s*"(\w+)"/.exec(head);
+                    const id = /"event_id":\s*"(\w+)"/.exec(head);
+                    if (kind && kind[1] !== 'heartbeat') mark(kind[1], id ? id[1] : null);
+                }
+            }
+        })();
+        return new Response(theirs, {status: response.status, statusText: response.statusText,
+                                     headers: response.headers});
+    };
+    new PerformanceObserver(list => list.getEntries().forEach(
+        entry => window.benchTrace.push([entry.startTime, 'long task', entry.duration]))
+    ).observe({type: 'longtask', buffered: true});
+    new MutationObserver(records => records.forEach(record => {
+        if (record.attributeName === 'data-version' && record.target.closest('#heatmap')
+                && record.target.dataset.version !== '0') mark('matrix drawn', record.target.dataset.version);
+    })).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-version']});
+    document.addEventListener('load', event => {
+        if (event.target.closest && event.target.closest('#heatmap')) mark('image loaded');
+    }, true);
+})();
+"""
 
-# --- reporting (as bench_app.py) -----------------------------------------------------------------------
 
-
-@dataclass
-class Report:
-    passed: int = 0
-    missed: int = 0
-
-    def target(self, name: str, ok: bool, detail: str) -> None:
-        if ok:
-            self.passed += 1
-        else:
-            self.missed += 1
-        print(f"{'PASS' if ok else 'MISS':<5} {name}: {detail}", flush=True)
-
-    def ratio(self, name: str, ours: list[float], floor: list[float], limit: float) -> None:
-        if not ours or not floor:
-            self.target(name, False, "no successful timings")
-            return
-        ratio = statistics.median(ours) / statistics.median(floor)
-        self.target(name, ratio <= limit, f"{ratio:.2f}x (target ≤ {limit:g}x; {compare(ours, floor)})")
-
-
-def info(name: str, detail: str) -> None:
-    print(f"{'INFO':<5} {name}: {detail}", flush=True)
-
-
-def section(title: str) -> None:
-    print(f"\n== {title}", flush=True)
-
-
-def p95(values: list[float]) -> float:
-    return float(np.percentile(values, 95))
-
-
-def compare(ours: list[float], floor: list[float]) -> str:
-    return (f"median {statistics.median(ours):.0f} ms vs {statistics.median(floor):.0f} ms, "
-            f"p95 {p95(ours):.0f} ms vs {p95(floor):.0f} ms, n={len(ours)}/{len(floor)}")
+# --- reporting and inputs ---------------------------------------------------------------------------
 
 
 def spread(values: list[float]) -> str:
-    return (f"median {statistics.median(values):.1f} ms, p95 {p95(values):.1f} ms, max {max(values):.1f} ms, "
+    """Samples in ms."""
+    return (f"median {statistics.median(values):.1f} ms, p95 {harness.p95(values):.1f} ms, max {max(values):.1f} ms, "
             f"n={len(values)}")
-
-
-# --- servers -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def launch(name: str, script: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """Start ``python <script>`` in its folder on a free loopback port; return once GET / serves the page."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
-    log_path = TEMP_DIR / f"{name}-{port}.log"
-    url = f"http://127.0.0.1:{port}/"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(script)], cwd=script.parent if script.name == "app.py" else ROOT, env=env,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches anything it spawns
-        )
-    _running.append(process)
-    server = Server(name, url, process, log_path)
-    start = time.perf_counter()
-    with httpx.Client(trust_env=False, timeout=5.0) as probe:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited with code {process.returncode} before serving a page:\n{server.log_tail()}")
-            try:
-                page = probe.get(url)
-                if page.status_code == 200 and "<html" in page.text[:4000].lower():
-                    return server
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - start > LAUNCH_TIMEOUT:
-                stop(process)
-                raise RuntimeError(f"{name} served no page within {LAUNCH_TIMEOUT:.0f} s:\n{server.log_tail()}")
-            time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop one server we started: SIGTERM to its process group, SIGKILL after 10 s."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait(timeout=10)
-    if process in _running:
-        _running.remove(process)
-
-
-def stop_all() -> None:
-    for process in list(_running):
-        try:
-            stop(process)
-        except Exception as error:  # keep stopping the others
-            print(f"could not stop pid {process.pid}: {error}", file=sys.stderr)
-
-
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through main's finally, which stops the servers
 
 
 def app_of_revision(revision: str) -> Path:
     """Extract ``revision`` of this repository into a temporary folder; return its app.py."""
-    folder = TEMP_DIR / f"rev-{revision}"
+    folder = harness.temp_dir() / f"rev-{revision}"
     folder.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True,
                              timeout=60).stdout
@@ -297,32 +244,13 @@ def app_of_revision(revision: str) -> Path:
     return folder / "app.py"
 
 
-# --- inputs --------------------------------------------------------------------------------------------
-
-
-def text_of_tokens(count: int) -> str:
-    """Prose-like text of exactly ``count`` GPT-2 tokens (the recipe of bench_app.text_of_tokens)."""
-    from attention_core import tokenize
-
-    words = (
-        "the of and to in is that for it as was with be by on not he this are or his from at which but have an they "
-        "you were her she there one all we their can has more when will would if so no what up out about who them "
-        "some could him into its then two time like other these may first new any only attention journey starts step "
-        "token vector weight context query matrix language model sequence chapter reader example sentence meaning"
-    ).split()
-    single = [word for word in words if len(tokenize(" " + word).ids) == 1]
-    text = "The" + "".join(" " + word for word in itertools.islice(itertools.cycle(single), count - 1))
-    if len(tokenize(text).ids) != count:
-        raise RuntimeError(f"the benchmark text does not have {count} GPT-2 tokens; change the word list.")
-    return text
-
-
 def heatmap_size() -> str:
     """The app's heatmap PNG for six tokens, in pixels, "width,height" (what the floor's pictures measure)."""
-    from attention_core import plots, tokenize
+    from attention_core import tokenize
+    from attention_core.views import figures
 
-    layout = plots.heatmap_layout(tokenize(BOOK_SENTENCE).tokens)
-    return f"{int(layout.width * plots.DPI)},{int(layout.height * plots.DPI)}"
+    layout = figures.heatmap_layout(tokenize(BOOK_SENTENCE).tokens)
+    return f"{int(layout.width * figures.DPI)},{int(layout.height * figures.DPI)}"
 
 
 # --- the measurements ------------------------------------------------------------------------------------
@@ -343,19 +271,22 @@ def wait_idle(page, quiet_ms: int = 600) -> None:
     raise TimeoutError(f"the page was still busy after {SETTLE_TIMEOUT_MS / 1e3:.0f} s")
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, *, trace: bool = False):
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(COLD_JS)
+    context.add_init_script(PENDING_JS)
+    if trace:
+        context.add_init_script(TRACE_JS)
     page = context.new_page()
     page.goto(url, wait_until="commit", timeout=EVENT_TIMEOUT_MS)
     return context, page
 
 
 def cold_page(browser, url: str) -> float:
-    """A fresh context (empty cache) opens the page: ms from navigation start to the first matrix's frame."""
+    """A fresh context (empty cache) opens the page: seconds from navigation start to the first matrix's frame."""
     context, page = open_page(browser, url)
     try:
-        elapsed = float(page.evaluate("() => window.benchFirstMatrix"))
+        elapsed = float(page.evaluate("() => window.benchFirstMatrix")) / 1e3
         wait_idle(page)  # the run's follow-ups finish before the next page loads
         return elapsed
     finally:
@@ -366,32 +297,21 @@ def fill_text(page, text: str) -> None:
     page.locator("textarea").first.fill(text)
 
 
-def alternate(ours: Callable[[], float], floor: Callable[[], float], count: int, warmup: int = WARMUP
-              ) -> tuple[list[float], list[float]]:
-    for _ in range(warmup):
-        ours()
-        floor()
-    a, b = [], []
-    for index in range(count):
-        pair = [(ours, a), (floor, b)] if index % 2 == 0 else [(floor, b), (ours, a)]
-        for function, samples in pair:
-            samples.append(function())
-    return a, b
-
-
 def bench_cold(report: Report, browser, ours: Server, floor: Server) -> None:
     section(f"Cold page → first matrix (fresh context, page clock from navigation start), {COLD_ROUNDS} each, "
             "alternating")
-    a, b = alternate(lambda: cold_page(browser, ours.url), lambda: cold_page(browser, floor.url), COLD_ROUNDS,
-                     warmup=1)
-    report.ratio("cold page → first matrix vs floor", a, b, TARGETS["cold"])
+    a, b = harness.alternate(lambda: cold_page(browser, ours.url), lambda: cold_page(browser, floor.url),
+                             count=COLD_ROUNDS, warmup=1)
+    if not report.ratio("cold page → first matrix vs floor", a, b, TARGETS["cold"]):
+        for server in (ours, floor):
+            explain(server, [traced_cold(browser, server.url) for _ in range(TRACED)], "navigation start")
 
 
 class RunClicker:
     """One open page that clicks Run with a new six-token text each time."""
 
-    def __init__(self, browser, url: str) -> None:
-        self.context, self.page = open_page(browser, url)
+    def __init__(self, browser, url: str, *, trace: bool = False) -> None:
+        self.context, self.page = open_page(browser, url, trace=trace)
         self.page.evaluate("() => window.benchFirstMatrix")
         wait_idle(self.page)
         self.count = 0
@@ -399,7 +319,7 @@ class RunClicker:
     def __call__(self) -> float:
         self.count += 1
         fill_text(self.page, OTHER_SIX if self.count % 2 else BOOK_SENTENCE)
-        elapsed = float(self.page.evaluate(RUN_JS, EVENT_TIMEOUT_MS))
+        elapsed = float(self.page.evaluate(RUN_JS, EVENT_TIMEOUT_MS)) / 1e3
         wait_idle(self.page)
         return elapsed
 
@@ -411,11 +331,106 @@ def bench_run(report: Report, browser, ours: Server, floor: Server) -> None:
     section(f"Run clicked → new matrix (page clock), {RUN_CLICKS} each, alternating")
     pages = [RunClicker(browser, ours.url), RunClicker(browser, floor.url)]
     try:
-        a, b = alternate(pages[0], pages[1], RUN_CLICKS)
+        a, b = harness.alternate(pages[0], pages[1], count=RUN_CLICKS, warmup=WARMUP)
     finally:
         for page in pages:
             page.close()
-    report.ratio("Run clicked → new matrix vs floor", a, b, TARGETS["run"])
+    if not report.ratio("Run clicked → new matrix vs floor", a, b, TARGETS["run"]):
+        for server in (ours, floor):
+            explain(server, traced_runs(browser, server.url), "the click")
+
+
+# --- where the time goes (printed after a miss) ------------------------------------------------------------
+
+TRACED = 3  # traced page loads or clicks per side; the one with the median time is printed
+# The network's own clock for the queue's requests (a queue/data stream ends when its event's answer is complete),
+# which the main thread's long tasks cannot delay; and, for a page load, the navigation and every resource.
+RESOURCES_JS = """() => {
+    const navigation = performance.getEntriesByType('navigation')[0];
+    return {html: navigation.responseEnd, dom: navigation.domContentLoadedEventEnd, load: navigation.loadEventEnd,
+            resources: performance.getEntriesByType('resource').map(
+                entry => [entry.name, entry.startTime, entry.responseEnd, entry.transferSize || entry.encodedBodySize])};
+}"""
+
+
+@dataclass
+class Trace:
+    start: float  # page clock, ms: navigation start (0) or the click
+    frame: float  # the first frame after the new matrix, what the benchmark times
+    events: list  # [time, what, detail], from TRACE_JS
+    resources: dict  # from RESOURCES_JS
+
+    @property
+    def drawn(self) -> float:
+        """When the new matrix was drawn (or the image loaded), after the start."""
+        return min((t for t, what, _ in self.events if t >= self.start and what in ("matrix drawn", "image loaded")),
+                   default=self.frame)
+
+
+def traced_cold(browser, url: str) -> Trace:
+    context, page = open_page(browser, url, trace=True)
+    try:
+        frame = float(page.evaluate("() => window.benchFirstMatrix"))
+        wait_idle(page)
+        return Trace(0.0, frame, page.evaluate("() => window.benchTrace"), page.evaluate(RESOURCES_JS))
+    finally:
+        context.close()
+
+
+def traced_runs(browser, url: str) -> list[Trace]:
+    clicker = RunClicker(browser, url, trace=True)
+    try:
+        traces = []
+        for _ in range(TRACED):
+            clicker.page.evaluate("() => { window.benchTrace.length = 0; performance.clearResourceTimings(); }")
+            elapsed = clicker() * 1e3
+            events = clicker.page.evaluate("() => window.benchTrace")
+            click = next(t for t, what, _ in events if what == "click")
+            traces.append(Trace(click, click + elapsed, events, clicker.page.evaluate(RESOURCES_JS)))
+        return traces
+    finally:
+        clicker.close()
+
+
+def explain(server: Server, traces: list[Trace], origin: str) -> None:
+    """Print the median trace's timeline up to the frame that shows the matrix: queue joins and answers by handler
+    (the answer's arrival on the network clock too), long tasks, and for a page load the HTML, DOMContentLoaded and
+    the resources fetched before the matrix."""
+    import httpx
+
+    with httpx.Client(trust_env=False, timeout=10.0) as http:
+        dependencies = http.get(f"{server.url}config").json()["dependencies"]
+    names = {d["id"]: d.get("api_name") or "(unnamed)" for d in dependencies}
+    trace = sorted(traces, key=lambda trace: trace.frame - trace.start)[len(traces) // 2]
+    handler = {detail[1]: names.get(detail[0], detail[0]) for _, what, detail in trace.events if what == "joined"}
+    rows = []
+    for t, what, detail in trace.events:
+        if what == "join":
+            rows.append((t, f"join {names.get(detail, detail)}"))
+        elif what == "long task":
+            rows.append((t, f"long task {detail:.0f} ms"))
+        elif what in ("process_completed", "process_starts"):
+            rows.append((t, f"{what.removeprefix('process_')} {handler.get(detail, '?')}"))
+        elif what in ("matrix drawn", "image loaded"):
+            rows.append((t, what))
+    for name, started, ended, _ in trace.resources["resources"]:
+        if "/queue/data" in name:
+            rows.append((ended, "[network] answer complete"))
+    rows.append((trace.frame, "frame shown"))
+    timeline = [f"{t - trace.start:.0f} {label}" for t, label in sorted(rows) if trace.start <= t <= trace.frame]
+    info(f"timeline, {server.name}", f"ms after {origin} (median of {len(traces)} traced): " + "; ".join(timeline))
+    long_tasks = [(t, d) for t, what, d in trace.events if what == "long task" and trace.start <= t <= trace.frame]
+    after = sum(d for t, d in long_tasks if t >= trace.drawn)
+    info(f"long tasks, {server.name}", f"{len(long_tasks)} between {origin} and the frame, "
+         f"{sum(d for _, d in long_tasks):.0f} ms in all ({after:.0f} ms of them from the matrix drawn to its frame); "
+         f"drawn at {trace.drawn - trace.start:.0f} ms, shown at {trace.frame - trace.start:.0f} ms")
+    if trace.start == 0.0:
+        found = trace.resources
+        before = [r for r in found["resources"] if r[2] <= trace.frame]
+        info(f"page load, {server.name}",
+             f"HTML at {found['html']:.0f} ms, DOMContentLoaded {found['dom']:.0f} ms, load {found['load']:.0f} ms; "
+             f"{len(before)} resources before the matrix ({sum(r[3] for r in before) / 1e3:.0f} kB); "
+             f"{sum(1 for t, what, _ in trace.events if what == 'join' and t <= trace.frame)} queue joins before it")
 
 
 def bench_tau(report: Report, browser, ours: Server, text_256: str) -> None:
@@ -451,51 +466,37 @@ def bench_tau(report: Report, browser, ours: Server, text_256: str) -> None:
 # --- main --------------------------------------------------------------------------------------------
 
 
-def phase(report: Report, name: str, function: Callable[[], None]) -> None:
-    try:
-        function()
-    except Exception:
-        print(traceback.format_exc(), file=sys.stderr, flush=True)
-        report.target(f"{name} ran to the end", False, "it raised (traceback above on stderr)")
+PHASES = ("cold", "run", "tau")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rev", help="benchmark the app.py of this git revision instead of the working tree's")
-    args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    signal.signal(signal.SIGHUP, _exit_on_signal)
+def bench(report: Report, revision: str | None, phases: tuple[str, ...] = PHASES) -> None:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    report = Report()
-    began = time.perf_counter()
-    try:
-        app_path = app_of_revision(args.rev) if args.rev else ROOT / "app.py"
-        print(f"bench_ui: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, app {args.rev or 'working tree'} "
-              f"({app_path}), Chromium {chromium}", flush=True)
-        text_256 = text_of_tokens(256)
-        servers = [launch("app", app_path),
-                   launch("floor", ROOT / "benchmarks" / "floor_ui.py", {"FLOOR_IMAGE_SIZE": heatmap_size()})]
-        ours, floor = servers
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-            try:
-                info("browser", f"Chromium {browser.version}")
-                phase(report, "cold page", lambda: bench_cold(report, browser, ours, floor))
-                phase(report, "Run", lambda: bench_run(report, browser, ours, floor))
-                phase(report, "τ", lambda: bench_tau(report, browser, ours, text_256))
-            finally:
-                browser.close()
-        for server in servers:
-            if server.process.poll() is not None:
-                print(f"{server.name} died during the run:\n{server.log_tail()}", file=sys.stderr)
-    finally:
-        stop_all()
-        shutil.rmtree(TEMP_DIR, ignore_errors=True)
-    print(f"\n{report.passed} PASS, {report.missed} MISS  ({time.perf_counter() - began:.0f} s)", flush=True)
-    return 0
+    chromium = harness.chromium_path()
+    if chromium is None:
+        raise RuntimeError("Chromium was not found: apt-get install chromium (Playwright downloads no browser here).")
+    app_path = app_of_revision(revision) if revision else ROOT / "app.py"
+    info("app", f"{revision or 'working tree'} ({app_path}); Chromium {chromium}")
+    text_256 = harness.text_of_tokens(256)
+    with (harness.served("app", app_path) as ours,
+          harness.served("floor", "benchmarks/floor_ui.py", env={"FLOOR_IMAGE_SIZE": heatmap_size()}) as floor,
+          sync_playwright() as playwright):
+        browser = playwright.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS, headless=True)
+        try:
+            info("browser", f"Chromium {browser.version}")
+            if "cold" in phases:
+                report.phase("cold page", lambda: bench_cold(report, browser, ours, floor))
+            if "run" in phases:
+                report.phase("Run", lambda: bench_run(report, browser, ours, floor))
+            if "tau" in phases:
+                report.phase("τ", lambda: bench_tau(report, browser, ours, text_256))
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rev", help="benchmark the app.py of this git revision instead of the working tree's")
+    parser.add_argument("--only", choices=PHASES, action="append", help="run only this part (repeatable)")
+    arguments = parser.parse_args()
+    sys.exit(harness.main("bench_ui", lambda report: bench(report, arguments.rev, tuple(arguments.only or PHASES))))

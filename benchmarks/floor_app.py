@@ -10,24 +10,31 @@ Two endpoints, with the same queue settings as app.py and nothing else:
   data turned into Python floats by ``.tolist()``: the naive float64-repr size, so this is the cost
   of moving that much data through Gradio.
 
+Gradio copies every block's config into each new session, and each API call is a session of its own, so the
+floor page has as many blocks as ours: FLOOR_BLOCKS (bench_app.py counts ``app.demo.blocks`` and sets it),
+made up with hidden Markdown blocks.
+
 Run it with ``python benchmarks/floor_app.py``; host and port come from GRADIO_SERVER_NAME /
-GRADIO_SERVER_PORT. It never imports app.py, so it stays a floor whatever app.py does.
+GRADIO_SERVER_PORT. It never imports app.py, so it stays a floor whatever app.py does; its queue settings are
+``harness.FLOOR_QUEUE``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
+from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import harness  # noqa: E402
+
+harness.no_telemetry()
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-# The same numbers as app.QUEUE_CONCURRENCY and app.QUEUE_MAX_SIZE (hard-coded: the floor must not import our app).
-QUEUE_CONCURRENCY = 2
-QUEUE_MAX_SIZE = 64
 MAX_TOKENS = 256
 MAX_DIM = 768
 
@@ -88,7 +95,9 @@ with gr.Blocks(title="Gradio floor", analytics_enabled=False) as demo:
     gr.api(echo, api_name="echo")
     gr.api(lab, api_name="lab")
     gr.api(payload, api_name="payload")
-demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    while len(demo.blocks) < int(os.environ.get("FLOOR_BLOCKS", "0")):
+        gr.Markdown(visible=False)
+demo.queue(**harness.FLOOR_QUEUE)
 
 
 if __name__ == "__main__":

@@ -7,23 +7,26 @@ in pixels, default 696,595: the app's heatmap for six tokens) and smooth, so PNG
 figure's does.
 
 Run it with ``python benchmarks/floor_ui.py``; host and port come from GRADIO_SERVER_NAME /
-GRADIO_SERVER_PORT. It never imports app.py, so it stays a floor whatever app.py does.
+GRADIO_SERVER_PORT. It never imports app.py, so it stays a floor whatever app.py does; its queue settings are
+``harness.FLOOR_QUEUE``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import harness  # noqa: E402
+
+harness.no_telemetry()
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 
-# The same numbers as app.QUEUE_CONCURRENCY and app.QUEUE_MAX_SIZE (hard-coded: the floor must not import our app).
-QUEUE_CONCURRENCY = 2
-QUEUE_MAX_SIZE = 64
-FIRST_TEXT = "Your journey starts with one step"
+FIRST_TEXT = harness.BOOK_SENTENCE
 
 
 def _picture(width: int, height: int, phase: float) -> np.ndarray:
@@ -58,7 +61,7 @@ with gr.Blocks(title="Gradio UI floor", analytics_enabled=False) as demo:
     table = gr.Dataframe(interactive=False, elem_id="context-table")
     button.click(run, text, [image, table], api_visibility="private")
     demo.load(run, text, [image, table], api_visibility="private")
-demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+demo.queue(**harness.FLOOR_QUEUE)
 
 
 if __name__ == "__main__":

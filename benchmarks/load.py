@@ -35,20 +35,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,9 +52,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from attention_core import MAX_DIM, MAX_TOKENS, gpt2_encoding, tokenize  # noqa: E402
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import Report  # noqa: E402
 
-HOST = "127.0.0.1"
-STARTUP_SECONDS = 120.0
 REQUEST_SECONDS = 120.0  # one request, queueing included
 # Enough to fill Gradio's per-session store (app.STATE_SESSION_CAPACITY = 64 sessions; each API call is one),
 # the embedding cache, and the allocator's high-water mark under 32 concurrent requests (measured here: RSS
@@ -126,12 +122,6 @@ def largest_text() -> str:
     text = "the" + " the" * (MAX_TOKENS - 1)
     assert len(tokenize(text).ids) == MAX_TOKENS
     return text
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def status_kb(pid: int, field: str) -> int:
@@ -215,63 +205,12 @@ def run_all(base: str, requests: list[Request], concurrency: int, *, sources: in
     return outcomes, time.perf_counter() - start
 
 
-def wait_until_serving(process: subprocess.Popen, base: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    with httpx.Client(timeout=5.0, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with code {process.returncode} before serving")
-            try:
-                if http.get(f"{base}/gradio_api/info").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-    raise RuntimeError(f"the server did not serve within {STARTUP_SECONDS:.0f} s")
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def verdict(passed: bool, what: str, detail: str) -> bool:
-    print(f"{'PASS' if passed else 'MISS':<5} {what} ({detail})", flush=True)
-    return passed
-
-
-@contextmanager
-def served() -> Iterator[tuple[subprocess.Popen, str]]:
-    """``python app.py`` on a free loopback port, stopped (and its log removed unless it failed) at the end."""
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    env = dict(os.environ, GRADIO_SERVER_NAME=HOST, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
-    log_file = tempfile.NamedTemporaryFile(prefix="load-server-", suffix=".log", delete=False)
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log_file,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    keep_log = False
-    try:
-        started = time.perf_counter()
-        wait_until_serving(process, base)
-        print(f"server pid {process.pid} on {base}, serving after {time.perf_counter() - started:.1f} s", flush=True)
-        yield process, base
-    except RuntimeError:
-        keep_log = True
-        print(f"server log: {log_file.name}", file=sys.stderr)
-        raise
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log_file.close()
-        if not keep_log:
-            os.unlink(log_file.name)
-
-
-def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+def burst_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
     """The original benchmark: warm-up, bursts of the mix, then the largest requests."""
     requests_in_burst = max(1, min(args.requests, 5_000))
     concurrency = max(1, min(args.concurrency, 64))
@@ -310,11 +249,9 @@ def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespac
         print(f"  RSS before: {mb(rss_before):.1f} MB  after: {mb(rss_after):.1f} MB  growth: {growth:+.1f} MB "
               f"({growth * 1024 / len(burst):+.0f} kB per request)", flush=True)
     total = requests_in_burst * bursts
-    results = [
-        verdict(not failures, "no request failed", f"{len(failures)} of {total} failed"),
-        verdict(growths[0] <= RSS_GROWTH_LIMIT_MB, f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB",
-                f"burst 1: {growths[0]:+.1f} MB"),
-    ]
+    report.target("no request failed", not failures, f"{len(failures)} of {total} failed")
+    report.target(f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB", growths[0] <= RSS_GROWTH_LIMIT_MB,
+                  f"burst 1: {growths[0]:+.1f} MB")
     if bursts > 1:
         print(f"REPORT RSS growth in the later bursts: {', '.join(f'{g:+.1f} MB' for g in growths[1:])} "
               "(near 0 once bounded caches are full; steady growth means memory is kept per request)")
@@ -331,8 +268,7 @@ def burst_scenario(process: subprocess.Popen, base: str, args: argparse.Namespac
     scope = "since the reset before these requests" if was_reset else "since the server started (reset not allowed)"
     print(f"peak RSS (VmHWM) {scope}: {mb(peak):.1f} MB; RSS when they started: {mb(rss_start):.1f} MB; "
           f"VmHWM before: {mb(hwm_since_start):.1f} MB; RSS after: {mb(status_kb(process.pid, 'VmRSS')):.1f} MB")
-    results.append(verdict(all(o.ok for o in big), "largest requests succeed", f"{big_wall:.1f} s in all"))
-    return 0 if all(results) else 1
+    report.target("largest requests succeed", all(o.ok for o in big), f"{big_wall:.1f} s in all")
 
 
 # --- never read the answers ---------------------------------------------------------------------
@@ -391,7 +327,7 @@ def wait_for_idle_queue(base: str) -> float:
     return time.perf_counter() - start
 
 
-def never_read_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+def never_read_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
     text = largest_text()
     clients = max(1, min(args.clients, 200))
     sources = ["127.0.0.1"] if clients == 1 else [f"127.0.0.{2 + i}" for i in range(clients)]
@@ -440,7 +376,6 @@ def never_read_scenario(process: subprocess.Popen, base: str, args: argparse.Nam
           f"({mb(rss_after - rss_before):+.1f})", flush=True)
     print(f"  after {sum(o.ok for o in light)} small calls pushed the flood's sessions out of Gradio's session store: "
           f"{mb(rss_pushed):.1f} MB ({mb(rss_pushed - rss_before):+.1f})", flush=True)
-    return 0
 
 
 # --- one greedy client plus one polite client ---------------------------------------------------
@@ -463,7 +398,7 @@ def polite_call(http: httpx.Client, base: str, kind: str) -> Outcome:
     return call(http, base, request)
 
 
-def greedy_scenario(process: subprocess.Popen, base: str, args: argparse.Namespace) -> int:
+def greedy_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
     text = largest_text()
     concurrency = max(1, min(args.greedy_concurrency, 128))
     seconds = max(5.0, min(args.greedy_seconds, 600.0))
@@ -522,7 +457,6 @@ def greedy_scenario(process: subprocess.Popen, base: str, args: argparse.Namespa
         print(f"  polite {kind:<9} {len(outcomes):>3} calls  p50 {percentile(latencies, 0.5) * 1e3:6.0f} ms  "
               f"p95 {percentile(latencies, 0.95) * 1e3:6.0f} ms  max {max(latencies) * 1e3:6.0f} ms  errors {len(errors)}"
               + (f" (first: {errors[0].detail[:100]})" if errors else ""), flush=True)
-    return 0
 
 
 SCENARIOS = {"burst": burst_scenario, "never-read": never_read_scenario, "greedy": greedy_scenario}
@@ -548,15 +482,15 @@ def main() -> int:
     parser.add_argument("--greedy-seconds", type=float, default=30.0, help="greedy: duration (default 30)")
     args = parser.parse_args()
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-    status = 0
-    for name in names:
-        try:
-            with served() as (process, base):
-                status = max(status, SCENARIOS[name](process, base, args))
-        except RuntimeError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-    return status
+
+    def scenarios(report: Report) -> None:
+        for name in names:
+            with harness.served("app", "app.py") as server:
+                print(f"\n== {name}: server pid {server.process.pid} on {server.url}, serving after "
+                      f"{server.seconds:.1f} s", flush=True)
+                SCENARIOS[name](report, server.process, server.url.rstrip("/"), args)
+
+    return harness.main("load", scenarios)
 
 
 if __name__ == "__main__":

@@ -148,8 +148,8 @@ def unpacked(packed: str) -> torch.Tensor:
 
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     run = random_outputs[ui.state]
-    assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.inputs_table, ui.weights_table,
-                                            ui.context_table, ui.query, ui.recipe, ui.link}  # no figure, no KaTeX
+    # No figure, no KaTeX, no table: Gradio's tables cost the browser more than the matrix, so they follow.
+    assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link}
     assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&view=weights"
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
@@ -391,9 +391,9 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     expected = torch.softmax(run.attention.scores.double() / tau, dim=-1)
     assert torch.allclose(new.attention.weights.double(), expected, atol=1e-6)
     assert followed[ui.heatmap]["tau"] == tau and torch.equal(unpacked(followed[ui.heatmap]["weights"]), new.attention.weights)
-    assert_cells(cells(followed[ui.context_table]), new.attention.context)
-    assert ui.walk_text not in followed  # it follows in run_extras, with the chosen query kept
+    assert ui.walk_text not in followed and ui.context_table not in followed  # they follow in run_extras
     below = app.run_extras(new, app.BOOK_SENTENCE, 3, 4, 2)
+    assert_cells(cells(below[ui.context_table]), new.attention.context)
     assert below[ui.walk_text].startswith("## Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
     assert (below[ui.trace_query].value, below[ui.trace_key].value) == (4, 2)
 
@@ -430,14 +430,14 @@ def test_a_refused_run_gives_the_same_reason_as_its_toast():
 
 
 def test_every_run_is_followed_on_failure_by_refused_run():
-    """Each trigger's run_attention (Run, Enter, an example, τ = √d, the book, the cat, a shared link) has a
-    refused_run that fires only when it fails."""
+    """Each trigger's run_attention (Run or Enter, an example, τ = √d, the book, the cat) has a refused_run that
+    fires only when it fails. (A page opened from a link refuses inside open_page: tested above.)"""
     dependencies = app.demo.config["dependencies"]
     name = {d["id"]: getattr(app.demo.fns[d["id"]].fn, "__name__", None) for d in dependencies}
     runs = [d["id"] for d in dependencies if name[d["id"]] == "run_attention"]
     refusals = {d["trigger_after"] for d in dependencies
                 if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]}
-    assert len(runs) >= 6 and set(runs) == refusals
+    assert len(runs) == 5 and set(runs) == refusals
 
 
 # --- exports -----------------------------------------------------------------------------------------------
@@ -480,16 +480,38 @@ def warnings_shown(monkeypatch) -> list[str]:
 
 def test_a_full_link_restores_every_setting(warnings_shown):
     params = {"text": "Your journey", "dim": "5", "seed": "7", "tau": "2.5", "view": "scores", "table": "book"}
-    assert app.restore_from_url(request(params)) == {
+    assert app.link_settings(request(params)) == {
         ui.text: "Your journey", ui.dim: 5, ui.seed: 7, ui.tau: 2.5, ui.source: "table", ui.table: app.BOOK_TABLE,
         ui.raw_scores: True}
     assert warnings_shown == []
 
 
 def test_a_link_without_the_book_table_is_a_random_run():
-    assert app.restore_from_url(request({"text": "hi", "view": "weights"})) == {
+    assert app.link_settings(request({"text": "hi", "view": "weights"})) == {
         ui.text: "hi", ui.source: "random", ui.raw_scores: False}
-    assert app.restore_from_url(request({})) == app.restore_from_url(None) == gr.skip()
+    assert app.link_settings(request({})) == app.link_settings(None) == {}
+
+
+# The page's inputs as they are when it opens: text, source, dim, seed, table, view switch, τ.
+OPENED = (app.BOOK_SENTENCE, "random", app.DEFAULT_DIM, app.DEFAULT_SEED, "", False, 1.0)
+
+
+def test_opening_a_link_restores_its_settings_and_shows_that_run_in_one_answer(warnings_shown):
+    opened = app.open_page(*OPENED, request({"text": "Your journey", "dim": "5", "seed": "7", "tau": "2.5",
+                                             "view": "scores"}))
+    assert {opened[c] for c in (ui.text, ui.dim, ui.seed, ui.tau, ui.raw_scores)} >= {"Your journey", 5, 7, 2.5, True}
+    run = opened[ui.state]
+    assert (run.tokens, run.dim, run.seed, run.temperature) == (["Your", " journey"], 5, 7, 2.5)
+    assert opened[ui.heatmap]["view"] == "scores" and opened[ui.link].endswith("tau=2.5&view=scores")
+    assert warnings_shown == []
+
+
+def test_opening_a_link_whose_run_is_refused_fills_its_settings_and_says_why(warnings_shown):
+    opened = app.open_page(*OPENED, request({"text": "hello", "table": "book"}))  # 6 rows for 1 token
+    assert (opened[ui.text], opened[ui.source]) == ("hello", "table") and opened[ui.table] == app.BOOK_TABLE
+    assert opened[ui.state] is None and opened[ui.heatmap] is None and "Not run." in opened[ui.tokens_html]
+    (shown,) = warnings_shown
+    assert shown in opened[ui.tokens_html]
 
 
 HOSTILE_VALUES = ["<form action=https://evil.example/login><input name=password></form>",
@@ -501,7 +523,7 @@ HOSTILE_VALUES = ["<form action=https://evil.example/login><input name=password>
 @pytest.mark.parametrize("value", HOSTILE_VALUES, ids=["form", "img", "link", "4000_digits", "huge", "negative"])
 def test_a_refused_link_parameter_is_named_never_quoted(warnings_shown, name, value):
     """Issue 9: the toast renders HTML, so it gets a fixed text that names the parameter and its range."""
-    restored = app.restore_from_url(request({"text": "hello", name: value}))
+    restored = app.link_settings(request({"text": "hello", name: value}))
     assert restored == {ui.text: "hello", ui.source: "random"}  # the bad value is skipped, the rest restored
     (shown,) = warnings_shown
     assert shown.startswith(f"The link's {name} was ignored: it must be ")
@@ -510,7 +532,7 @@ def test_a_refused_link_parameter_is_named_never_quoted(warnings_shown, name, va
 
 @pytest.mark.parametrize("tau", ["0.05", "27.71", "50"], ids=["min", "sqrt_768", "max"])
 def test_a_restored_tau_is_one_the_slider_accepts(tau):
-    restored = app.restore_from_url(request({"tau": tau}))[ui.tau]
+    restored = app.link_settings(request({"tau": tau}))[ui.tau]
     assert restored == float(tau) == ui.tau.preprocess(restored)
 
 
@@ -582,8 +604,9 @@ def _events_of(handler) -> list:
 @pytest.mark.parametrize(
     ("handler", "arguments"),
     [
-        (app.restore_from_url, lambda run: (None,)),  # a page opened without a link: every page load
-        (app.restore_from_url, lambda run: (request({"text": "hi", "dim": "x"}),)),
+        (app.open_page, lambda run: (*OPENED, None)),  # a page opened without a link: every page load
+        (app.open_page, lambda run: (*OPENED, request({"text": "hi", "dim": "x"}))),
+        (app.open_page, lambda run: (*OPENED, request({"text": "hello", "table": "book"}))),  # refused
         (app.run_extras, lambda run: (None, "")),
         (app.run_extras, lambda run: (run, app.BOOK_SENTENCE)),
         (app.show_query, lambda run: (run, None)),
@@ -596,7 +619,7 @@ def _events_of(handler) -> list:
         (app.root_temperature, lambda run: ("table", 3, app.BOOK_TABLE)),
         (app.text_edited, lambda run: (app.BOOK_SENTENCE, "table", app.BOOK_TABLE)),
     ],
-    ids=["restore-nothing", "restore-some", "extras-nothing", "extras", "query-nothing", "query", "trace-nothing",
+    ids=["open-plain", "open-link", "open-refused", "extras-nothing", "extras", "query-nothing", "query", "trace-nothing",
          "trace-select", "upload-nothing", "toggle", "lab-refused", "root-temperature", "text-edited"],
 )
 @pytest.mark.filterwarnings("ignore:The value passed into gr.Dropdown:UserWarning")  # choices live in the session
@@ -647,7 +670,7 @@ BREAKAGES = {
     "run_attention": ("panels.matrix", lambda run, tmp: run_of()),
     "run_extras": ("panels.trace", lambda run, tmp: app.run_extras(run, "")),
     "show_query": ("panels.bars", lambda run, tmp: app.show_query(run, 2)),
-    "follow_tau": ("tables", lambda run, tmp: app.follow_tau(run, 2.0)),
+    "follow_tau": ("panels.with_tau", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
     "tokenize": ("ac.tokenize", lambda run, tmp: app.tokenize("hi")),
     "attend": ("ac.attend", lambda run, tmp: app.attend("hi")),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from attention_core import tokenize, visible_token
+from benchmarks.harness import CHROMIUM_ARGS, chromium_path  # Debian's Chromium, as the benchmarks launch it
 from golden import SENTENCE as BOOK_SENTENCE
 from golden import WEIGHTS_2
 from reference import CAT_SENTENCE, book_dot_line
@@ -28,15 +28,6 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 INSTALL_HINT = (
     "Install Debian's Chromium with `apt-get install chromium` (Playwright launches it; it downloads no browser)."
 )
@@ -53,14 +44,6 @@ try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
     _unavailable("the playwright package is missing: run `pip install -r requirements-dev.txt`.", module=True)
-
-
-def chromium_path() -> str | None:
-    """Debian's Chromium: on PATH, or at its usual place."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
 def expected_chips(text: str) -> list[str]:

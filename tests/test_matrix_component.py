@@ -96,7 +96,7 @@ def test_tau_input_redraws_in_the_browser_and_the_server_follows_the_settled_mat
     assert dependencies_on(tau, "release") == []  # the keyboard sends no release: τ no longer hangs on it
     (follow,) = dependencies_on(heatmap, "tau_settled")  # the server follows the run's own inputs at the new τ
     assert follow["api_name"].startswith("follow_tau") and follow["trigger_mode"] == "always_last"
-    assert heatmap not in follow["show_progress_on"]  # the matrix is already drawn: it must not fade
+    assert follow["show_progress"] == "hidden"  # the matrix is already drawn: it must not fade
 
 
 def test_a_picked_cell_is_traced_and_the_view_switches_in_the_browser():

@@ -65,9 +65,12 @@ def packed_floats(matrix) -> str:
     >>> packed_floats(torch.tensor([[0.43, float("inf")], [1 / 3, 0.0]]))
     '0.43 null 0.33333334 0.0'
     """
-    import json
-
-    return json.dumps(shortest_floats(matrix.reshape(-1)), separators=(" ", ":"))[1:-1]
+    array = matrix.detach().cpu().numpy().reshape(-1)
+    if array.dtype == np.float32:  # orjson writes float32 shortest, and NaN and ±inf as null: no list in between
+        text = orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    else:
+        text = orjson.dumps(shortest_floats(matrix.reshape(-1))).decode()
+    return text[1:-1].replace(",", " ")
 
 
 def matrix_value(tokens, ids, attention, *, raw_scores: bool = False, caption: str | None = None) -> dict:

@@ -46,10 +46,12 @@ def dot_expansion(query_vector: torch.Tensor, key_vector: torch.Tensor, score: f
     >>> dot_expansion(torch.tensor([1.0, 2.0]), torch.tensor([3.0, -1.0]), 1.0)
     '1.0000·3.0000 + 2.0000·(-1.0000) = 1.0000'
     """
-    terms = [f"{_factor(a)}·{_factor(b)}" for a, b in zip(query_vector.tolist(), key_vector.tolist())]
-    if len(terms) > EXPAND_MAX_TERMS:
-        shown = " + ".join(terms[:_HEAD_TERMS]) + f" + … + {terms[-1]}"
-        return f"{shown} = {num(score)} ({len(terms)} products)"
+    pairs = list(zip(query_vector.tolist(), key_vector.tolist()))
+    long = len(pairs) > EXPAND_MAX_TERMS
+    shown = pairs[:_HEAD_TERMS] + pairs[-1:] if long else pairs  # only what is printed gets formatted
+    terms = [f"{_factor(a)}·{_factor(b)}" for a, b in shown]
+    if long:
+        return " + ".join(terms[:-1]) + f" + … + {terms[-1]} = {num(score)} ({len(pairs)} products)"
     return " + ".join(terms) + f" = {num(score)}"
 
 
