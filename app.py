@@ -13,12 +13,11 @@ import dataclasses
 import functools
 import html
 import inspect
-import json
 import logging
 import os
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Callable
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -33,11 +32,12 @@ from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_uploa
 from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons, panels  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from attention_core.views.palette import css_variables  # noqa: E402
+from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
+from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
+from web.matrix import attention_matrix, matrix_js  # noqa: E402
+from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 
 
-log = logging.getLogger("attention_app")
-WEB = Path(__file__).resolve().parent / "web"
 
 BOOK_SENTENCE = "Your journey starts with one step"
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
@@ -45,8 +45,6 @@ EXAMPLES = [BOOK_SENTENCE, CAT_SENTENCE, "Hello, do you like tea? <|endoftext|> 
             "I love 🦀 and 東京の寿司 🍣!"]
 BOOK_SCORES_2 = "0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865"
 SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
-DEFAULT_DIM = 3
-DEFAULT_SEED = 123
 SELF_MATCH_DIMS = (3, 16, 768)
 LAB_START = "1, 2, 3, 400"  # the lab's first values: one of them large enough to make softmax one-hot
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
@@ -57,72 +55,11 @@ QUEUE_MAX_SIZE = 64
 STATE_SESSION_CAPACITY = 64
 # The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
 MCP_SERVER = True
-EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
-GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
 
-F = TypeVar("F", bound=Callable[..., Any])
 # An attention_core.Attended. Gradio evaluates handlers' type hints when the page is built, and naming the
 # class there would import torch before the page is served.
 Run = Any
 ui = SimpleNamespace()  # the page's components, filled in by build_demo(); handlers key their results by them
-
-
-def message(error: Exception) -> str:
-    """A core message as the page shows it: inert text, never markup (it may quote the user's input)."""
-    return html.escape(str(error), quote=False)
-
-
-def user_errors(fn: F) -> F:
-    """Turn the core's input errors into gr.Error messages; hide and log anything unexpected.
-
-    Only ``InputError`` is shown: its messages are written for users, while another library's ValueError
-    may carry internals. An expected refusal logs one line; an unexpected error logs its traceback.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except ac.InputError as error:
-            log.info("refused in %s: %s", fn.__name__, ac.limits.excerpt(str(error), 200))
-            raise gr.Error(message(error), print_exception=False) from None
-        except Exception:
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(GENERIC_ERROR, print_exception=False) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def need_run(run: Run | None) -> Run:
-    if run is None:
-        raise ac.InputError(EXPIRED_RUN)
-    return run
-
-
-# --- the attention matrix, drawn in the browser from the run's numbers --------------------------
-# Its JavaScript and CSS are static files in web/, read once here; web/matrix.js documents its value.
-MATRIX_JS = (WEB / "matrix.js").read_text(encoding="utf-8")
-MATRIX_CSS = (WEB / "matrix.css").read_text(encoding="utf-8")
-
-
-def attention_matrix(*, elem_id: str, selectable: bool = True, **kwargs: Any) -> gr.HTML:
-    """A T × T attention matrix that the browser draws from ``views.serialize.matrix_value``'s numbers.
-
-    Hover or keyboard focus explains a cell. Enter or a click fires ``select`` with ``index = [row, col]``
-    (unless ``selectable=False``). After ``matrix_js(matrix, "setTau(value)")`` it redraws at once and fires
-    ``tau_settled`` once τ has rested, for the server's follow-up. A factory rather than a gr.HTML subclass:
-    Gradio writes a .pyi stub beside the module of every Component subclass (app.pyi here).
-    """
-    return gr.HTML(html_template='<div class="am" data-attention-matrix></div>', css_template=MATRIX_CSS,
-                   js_on_load=MATRIX_JS, apply_default_css=False, elem_id=elem_id, selectable=selectable, **kwargs)
-
-
-def matrix_js(matrix: gr.HTML, call: str) -> str:
-    """The js of a listener that makes ``call`` (e.g. ``"setTau(value)"``) on what web/matrix.js exposes."""
-    found = json.dumps(f"#{matrix.elem_id} [data-attention-matrix]")  # this component only, by its elem_id
-    return f"(value) => {{ document.querySelector({found})?.attentionMatrix?.{call}; }}"
 
 
 # --- mapping inputs onto the core, and runs onto components ----------------------------------
@@ -385,61 +322,6 @@ def first_lab(values: str, dtype: str, shown: str) -> Any:
     return gr.skip() if shown else run_lab(values, dtype)
 
 
-# --- the named API (also the MCP tools) ------------------------------------------------------
-
-
-@user_errors
-def tokenize(text: str) -> dict:
-    """Tokenize text with GPT-2's BPE tokenizer (tiktoken, offline).
-
-    Args:
-        text: The text to tokenize: 1 to 10,000 characters, at most 256 GPT-2 tokens. "<|endoftext|>" is token 50256.
-
-    Returns:
-        {"ids": [int, ...], "tokens": [str, ...]}: one id and one text piece per token.
-    """
-    text = ac.check_text(text)
-    tokens = ac.tokenize(text)
-    ac.check_token_count(len(tokens.ids))
-    return {"ids": tokens.ids, "tokens": tokens.tokens}
-
-
-@user_errors
-def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
-    """Weight-free self-attention (chapter 3.3): scores ω = X Xᵀ, weights α = softmax(ω) row by row, context Z = α X.
-
-    The answer holds T×d + T×T + T×T + T×d numbers for T tokens and d dimensions: at the limits (256 tokens,
-    d = 768) that is about 6 MB of JSON, 4 MB of it the two T×d matrices. Keep it small with a short text and a
-    small dim: 10 tokens at d = 3 is about 3.5 kB.
-
-    Args:
-        text: The sentence: 1 to 10,000 characters, at most 256 GPT-2 tokens. May be "" when the table has a label column.
-        dim: Embedding dimension d of the seeded random table, 1 to 768 (ignored when a table is given).
-        seed: Seed of the random table, 0 to 4294967295, as in torch.manual_seed(seed); torch.nn.Embedding(50257, dim).
-        table: Optional embedding table replacing the random one, one row per token (CSV, TSV, JSON [[...]] or torch.tensor([...])): at most 256 rows, 768 columns and 1 MB.
-
-    Returns:
-        {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}: shortest float32 decimals.
-    """
-    from attention_core.views.serialize import attended_json
-
-    return attended_json(ac.attend(text, dim=dim, seed=seed, table=table))
-
-
-@user_errors
-def normalize(values: str, dtype: Literal["float16", "float32", "float64"] = "float32") -> dict:
-    """Sum normalization, naive softmax and stable softmax side by side, in one dtype.
-
-    Args:
-        values: 1 to 1,000 numbers separated by commas or spaces, e.g. "1, 2, 3, 400". -inf is allowed (a masked score).
-        dtype: The floating-point type to compute in: float16, float32 or float64.
-
-    Returns:
-        {"values", "sum_normalized", "softmax_naive", "softmax_stable", "notes"}: NaN and inf are null; notes explain them.
-    """
-    return lab_view.comparison_json(ac.compare_normalizations(values, dtype))
-
-
 # --- layout ----------------------------------------------------------------------------------
 
 
@@ -640,36 +522,6 @@ def wire() -> None:
                                   queue=False, **private).then)
     lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
     gr.on([ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private)
-
-
-# The address bar is always a shareable link to what the page shows: the last run's settings (ui.link, built on
-# the server from the run), and the view switch, which changes without a run.
-LINK_JS = "(query) => { if (query) history.replaceState(null, '', '?' + query); }"
-VIEW_JS = """(raw) => {
-    const params = new URLSearchParams(location.search);
-    params.set("view", raw ? "scores" : "weights");
-    history.replaceState(null, "", "?" + params.toString());
-}"""
-# The page's CSS: its own rules, then the figures' colours for the light and the dark theme.
-PAGE_CSS = (WEB / "page.css").read_text(encoding="utf-8") + "\n" + css_variables()
-# Runs once on load: gives a tab stop to whatever scrolls sideways (wide tables, figures and formulas on a phone).
-PAGE_JS = (WEB / "a11y.js").read_text(encoding="utf-8")
-# Gradio's Soft theme, with every text colour at WCAG AA contrast (4.5:1) on its background, in light and dark mode:
-# labels, info lines, the subdued text, the primary button, the selected radio and tab (axe-core's color-contrast).
-THEME = gr.themes.Soft().set(
-    body_text_color_subdued="*neutral_600",
-    body_text_color_subdued_dark="*neutral_300",
-    block_label_text_color="*primary_700",
-    block_title_text_color="*primary_700",
-    button_primary_background_fill="*primary_600",
-    button_primary_background_fill_hover="*primary_700",
-    button_primary_border_color="*primary_600",
-    button_primary_border_color_hover="*primary_700",
-    checkbox_label_background_fill_selected="*primary_600",
-    color_accent="*primary_600",  # (its dark value, which set() cannot take, is in web/page.css)
-    input_placeholder_color="*neutral_500",
-    input_placeholder_color_dark="*neutral_400",
-)
 
 
 def build_demo() -> gr.Blocks:

@@ -126,58 +126,19 @@ TAU_JS = """async ([tau, timeoutMs]) => {
     return (await next) - start;
 }"""
 
-# Queue events in flight (window.benchPending): joins counted up, process_completed messages on the queue/data stream
-# counted down. Follow-ups whose progress is hidden show no status tracker, so the trackers alone cannot say idle.
-PENDING_JS = r"""
+# The queue as the page sees it, for every page: each join (its fn_index, then its event_id) and each message on the
+# queue/data stream (heartbeats left out) goes to window.benchMark when a trace is on (TRACE_JS), and
+# window.benchPending counts the events in flight: joins up, process_completed down. Follow-ups whose progress is
+# hidden show no status tracker, so the trackers alone cannot say the page is idle.
+STREAM_JS = r"""
 window.benchPending = 0;
 (() => {
-    const realFetch = window.fetch;
-    window.fetch = async function (input, init) {
-        const url = typeof input === 'string' ? input : (input instanceof URL ? input.href : input.url);
-        if (url.includes('/queue/join')) window.benchPending += 1;
-        const response = await realFetch.apply(this, arguments);
-        if (!url.includes('/queue/data') || !response.body) return response;
-        const [mine, theirs] = response.body.tee();
-        (async () => {
-            const reader = mine.getReader();
-            const decoder = new TextDecoder();
-            let buffer = '';
-            for (;;) {
-                const {done, value} = await reader.read();
-                if (done) return;
-                buffer += decoder.decode(value, {stream: true});
-                let end;
-                while ((end = buffer.indexOf('\n\n')) >= 0) {
-                    const head = buffer.slice(0, Math.min(end, 400));
-                    buffer = buffer.slice(end + 2);
-                    if (/"msg":\s*"(process_completed|unexpected_error)"/.test(head)) {
-                        window.benchPending = Math.max(0, window.benchPending - 1);
-                    }
-                }
-            }
-        })();
-        return new Response(theirs, {status: response.status, statusText: response.statusText,
-                                     headers: response.headers});
-    };
-})();
-"""
-
-# No queue event in flight and every Gradio status tracker idle: the next sample starts from a quiet page.
-IDLE_JS = """() => window.benchPending === 0 && Array.from(document.querySelectorAll('[data-testid="status-tracker"]'))
-    .every(tracker => tracker.classList.contains('hide') || tracker.offsetParent === null)"""
-
-# For the timelines printed after a miss: window.benchTrace gets [performance.now(), what, detail] for each queue
-# join (its fn_index, then its event_id), each message on the queue/data stream (its kind and event_id; heartbeats
-# left out), each long task (its duration), each matrix drawn and each image loaded in #heatmap.
-TRACE_JS = r"""
-window.benchTrace = [];
-(() => {
-    const mark = (what, detail) => window.benchTrace.push([performance.now(), what, detail ?? null]);
-    window.benchMark = mark;
+    const mark = (what, detail) => window.benchMark?.(what, detail);
     const realFetch = window.fetch;
     window.fetch = async function (input, init) {
         const url = typeof input === 'string' ? input : (input instanceof URL ? input.href : input.url);
         if (url.includes('/queue/join')) {
+            window.benchPending += 1;
             let body = init && init.body;
             if (body === undefined && input instanceof Request) body = await input.clone().text();
             let fn = null;
@@ -204,13 +165,32 @@ window.benchTrace = [];
                     buffer = buffer.slice(end + 2);
                     const kind = /"msg":\s*"(\w+)"/.exec(head);
                     const id = /"event_id":\s*"(\w+)"/.exec(head);
-                    if (kind && kind[1] !== 'heartbeat') mark(kind[1], id ? id[1] : null);
+                    if (!kind || kind[1] === 'heartbeat') continue;
+                    if (kind[1] === 'process_completed' || kind[1] === 'unexpected_error') {
+                        window.benchPending = Math.max(0, window.benchPending - 1);
+                    }
+                    mark(kind[1], id ? id[1] : null);
                 }
             }
         })();
         return new Response(theirs, {status: response.status, statusText: response.statusText,
                                      headers: response.headers});
     };
+})();
+"""
+
+# No queue event in flight and every Gradio status tracker idle: the next sample starts from a quiet page.
+IDLE_JS = """() => window.benchPending === 0 && Array.from(document.querySelectorAll('[data-testid="status-tracker"]'))
+    .every(tracker => tracker.classList.contains('hide') || tracker.offsetParent === null)"""
+
+# For the timelines printed after a miss: window.benchTrace gets [performance.now(), what, detail] for each queue
+# join and message (from STREAM_JS), each long task (its duration), each matrix drawn and each image loaded in
+# #heatmap.
+TRACE_JS = r"""
+window.benchTrace = [];
+(() => {
+    const mark = (what, detail) => window.benchTrace.push([performance.now(), what, detail ?? null]);
+    window.benchMark = mark;  // STREAM_JS reports the queue's joins and messages here
     new PerformanceObserver(list => list.getEntries().forEach(
         entry => window.benchTrace.push([entry.startTime, 'long task', entry.duration]))
     ).observe({type: 'longtask', buffered: true});
@@ -274,7 +254,7 @@ def wait_idle(page, quiet_ms: int = 600) -> None:
 def open_page(browser, url: str, *, trace: bool = False):
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(COLD_JS)
-    context.add_init_script(PENDING_JS)
+    context.add_init_script(STREAM_JS)
     if trace:
         context.add_init_script(TRACE_JS)
     page = context.new_page()

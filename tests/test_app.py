@@ -24,6 +24,7 @@ import pytest
 import torch
 
 import app
+from web import errors
 import attention_core as ac
 from golden import CONTEXT_2, HALF_UNIT, INPUTS, PIECES, SCORES_2, TOKENIZER_IDS, TOKENIZER_TEXT, WEIGHTS, WEIGHTS_2, WORDS
 from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs, self_wins
@@ -328,7 +329,7 @@ def test_show_query(random_outputs, query):
 
 def test_show_query_without_a_choice_or_a_run(random_outputs):
     assert app.show_query(random_outputs[ui.state], None) == gr.skip()
-    assert error_of(lambda: app.show_query(None, 1)) == app.EXPIRED_RUN
+    assert error_of(lambda: app.show_query(None, 1)) == errors.EXPIRED_RUN
 
 
 def test_trace_pair_and_a_selected_cell_give_the_same_trace(book_outputs):
@@ -373,7 +374,7 @@ def test_shuffle_needs_two_tokens():
     ids=["trace_pair", "trace_select", "shuffle_tokens"],
 )
 def test_handlers_without_a_run_ask_for_one(call):
-    assert error_of(call) == app.EXPIRED_RUN
+    assert error_of(call) == errors.EXPIRED_RUN
 
 
 @pytest.mark.parametrize("index", [(6, 0), (0, -1), ("x", 0), (1,), None], ids=["row", "column", "word", "one", "none"])
@@ -459,7 +460,7 @@ def test_exports_hold_the_run(exports_in, book_outputs):
 
 
 def test_exports_without_a_run_write_nothing(exports_in):
-    assert error_of(lambda: app.prepare_exports(None, False)) == app.EXPIRED_RUN
+    assert error_of(lambda: app.prepare_exports(None, False)) == errors.EXPIRED_RUN
     assert not exports_in.exists()
 
 
@@ -652,7 +653,7 @@ def test_api_functions_answer_plain_data():
 
 
 def test_user_errors_escape_markup_in_messages():
-    @app.user_errors
+    @errors.user_errors
     def refuses():
         raise ac.InputError("The seed must be a whole number, not '<img src=x onerror=alert(1)>'.")
 
@@ -688,7 +689,7 @@ def test_unexpected_errors_are_hidden_and_logged(monkeypatch, caplog, tmp_path, 
     with caplog.at_level(logging.ERROR, logger="attention_app"):
         with pytest.raises(gr.Error) as caught:
             call(book_outputs[ui.state], upload)
-    assert caught.value.message == app.GENERIC_ERROR
+    assert caught.value.message == errors.GENERIC_ERROR
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     (record,) = [r for r in caught_records(caplog) if r.levelno >= logging.ERROR]
     assert handler in record.getMessage() and "secret /path/to/internals" in record.exc_text

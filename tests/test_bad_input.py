@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 import app
+from web import errors
 import attention_core as ac
 from attention_core import normalization, pipeline
 from golden import CONTEXT_2, INPUTS, SENTENCE
@@ -231,7 +232,7 @@ def test_a_1MB_table_is_refused_in_well_under_a_second(table):
     start = time.perf_counter()
     message = user_error(lambda: app.run_attention(SENTENCE, "table", 3, 123, table, False))
     assert time.perf_counter() - start < 0.5
-    assert message == app.message(caught.value)
+    assert message == errors.message(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -246,7 +247,7 @@ def test_a_1MB_table_is_refused_in_well_under_a_second(table):
 )
 def test_nesting_and_objects_get_their_own_message(table, says):
     message = user_error(lambda: app.attend("", 3, 123, table))
-    assert says in message and message != app.GENERIC_ERROR
+    assert says in message and message != errors.GENERIC_ERROR
     assert len(message) <= MESSAGE_LIMIT
 
 
@@ -359,7 +360,7 @@ def test_an_unexpected_error_is_generic(monkeypatch, error):
     monkeypatch.setattr(normalization, "softmax_stable", error)
     for call in (lambda: app.attend(SENTENCE), lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False),
                  lambda: app.normalize("1, 2")):
-        assert user_error(call) == app.GENERIC_ERROR
+        assert user_error(call) == errors.GENERIC_ERROR
 
 
 def test_an_unexpected_lab_error_is_not_shown_as_a_refusal(monkeypatch):
@@ -430,7 +431,7 @@ def test_a_lone_surrogate_is_refused_through_the_api(server_url, client, name, d
 @pytest.mark.slow
 def test_an_unexpected_error_is_generic_through_the_api(server_url, client, monkeypatch):
     monkeypatch.setattr(app.ac, "tokenize", boom)
-    assert raw_call(server_url, "tokenize", ["hello"]) == ("error", app.GENERIC_ERROR)
+    assert raw_call(server_url, "tokenize", ["hello"]) == ("error", errors.GENERIC_ERROR)
     monkeypatch.undo()
     assert client.predict("hello", api_name="/tokenize") == {"ids": [31373], "tokens": ["hello"]}
 

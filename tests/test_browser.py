@@ -236,7 +236,11 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     expect(page.get_by_role("heading", name="Query 2:")).to_contain_text(visible_token(" cat"))
 
     wait_until_settled(page)
-    screenshot(page, tmp_path, "screenshot.png")
+    # The README's first picture: the inputs, the chips, the matrix with one cell's tooltip, and the tables.
+    matrix_cell(page, 8, 4, count=10).hover()  # " it" attending to " on"
+    expect(page.locator("#heatmap .am-tip")).to_contain_text("weight α")
+    screenshot(page, tmp_path, "screenshot.png",
+               region=[page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")])
 
 
 def test_empty_text_shows_the_error_and_clears_the_last_run(page: Page):

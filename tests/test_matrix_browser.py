@@ -434,16 +434,16 @@ HARNESS_JS = """([code, value, selectable]) => {
 @pytest.fixture(scope="module")
 def harness(browser: Browser) -> Iterator[Callable[..., Page]]:
     """A blank page that runs web/matrix.js on a value, the way gr.HTML runs js_on_load."""
-    import app
+    from web import matrix as web_matrix
 
     context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_content(f"<style>#host {{ {app.MATRIX_CSS} }}</style><div id='host'></div>")
+    page.set_content(f"<style>#host {{ {web_matrix.MATRIX_CSS} }}</style><div id='host'></div>")
 
     def load(value: dict, *, selectable: bool = True) -> Page:
-        page.evaluate(HARNESS_JS, [app.MATRIX_JS, value, selectable])
+        page.evaluate(HARNESS_JS, [web_matrix.MATRIX_JS, value, selectable])
         return page
 
     try:

@@ -1,4 +1,4 @@
-"""app.attention_matrix, the gr.HTML of web/matrix.js and web/matrix.css, and its wiring in app.py (no browser).
+"""web.matrix.attention_matrix, the gr.HTML of web/matrix.js and web/matrix.css, and its wiring in app.py (no browser).
 
 The browser half (drawing, hover, keyboard, τ, axe-core) is in tests/test_matrix_browser.py.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ import torch
 import app
 import attention_core as ac
 from attention_core.views.serialize import matrix_value
+from web import matrix as web_matrix
 
 
 def unpacked(packed: str) -> list[list[float | None]]:
@@ -28,7 +30,7 @@ def unpacked(packed: str) -> list[list[float | None]]:
 
 def viridis_in_the_js() -> list[str]:
     """The 256 rrggbb colours of the VIRIDIS string in web/matrix.js."""
-    match = re.search(r"const VIRIDIS =\s*((?:\"[0-9a-f]*\"\s*\+?\s*)+);", app.MATRIX_JS)
+    match = re.search(r"const VIRIDIS =\s*((?:\"[0-9a-f]*\"\s*\+?\s*)+);", web_matrix.MATRIX_JS)
     assert match, "web/matrix.js has no VIRIDIS string"
     hex_digits = "".join(re.findall(r"\"([0-9a-f]*)\"", match.group(1)))
     assert len(hex_digits) == 256 * 6
@@ -46,34 +48,35 @@ def test_the_js_colormap_is_matplotlibs_viridis():
 @pytest.mark.parametrize("forbidden", ["`", "\\", "${", "{{"], ids=["backtick", "backslash", "dollar-brace", "braces"])
 def test_the_css_survives_gradios_template_evaluation(forbidden):
     """Gradio runs css_template through Handlebars and a JS template string; none of these may appear."""
-    assert forbidden not in app.MATRIX_CSS
+    assert forbidden not in web_matrix.MATRIX_CSS
 
 
 def test_the_html_template_has_no_value_in_it():
     """Tokens are user text: the template never interpolates the value, the script sets text with textContent."""
-    matrix = app.attention_matrix(elem_id="m", render=False)
+    matrix = web_matrix.attention_matrix(elem_id="m", render=False)
     assert "$" not in matrix.html_template and "{{" not in matrix.html_template
-    assert matrix.js_on_load == app.MATRIX_JS and matrix.css_template == app.MATRIX_CSS
-    assert "innerHTML" not in app.MATRIX_JS and "insertAdjacentHTML" not in app.MATRIX_JS
+    assert matrix.js_on_load == web_matrix.MATRIX_JS and matrix.css_template == web_matrix.MATRIX_CSS
+    assert "innerHTML" not in web_matrix.MATRIX_JS and "insertAdjacentHTML" not in web_matrix.MATRIX_JS
     assert matrix.apply_default_css is False and matrix.props == {"selectable": True}
 
 
 def test_no_pyi_stub_is_written_beside_app():
-    """Gradio writes a .pyi beside the module of any Component subclass; a stale one would shadow app.py."""
-    assert not (app.WEB.parent / "app.pyi").exists()
+    """Gradio writes a .pyi beside the module of any Component subclass; a stale one would shadow the module."""
+    assert not Path(app.__file__).with_suffix(".pyi").exists()
+    assert not Path(web_matrix.__file__).with_suffix(".pyi").exists()
 
 
 def test_the_listener_js_reaches_its_own_component_only():
-    matrix = app.attention_matrix(elem_id="heat'map", render=False)
-    js = app.matrix_js(matrix, "setTau(value)")
+    matrix = web_matrix.attention_matrix(elem_id="heat'map", render=False)
+    js = web_matrix.matrix_js(matrix, "setTau(value)")
     assert js.startswith("(value) => {") and "document.querySelector(" in js
     assert json.dumps("#heat'map [data-attention-matrix]") in js and ".attentionMatrix?.setTau(value)" in js
 
 
 def test_the_custom_event_is_declared_in_the_js():
     """gr.HTML finds custom events by their quoted name in js_on_load."""
-    assert re.search(r"trigger\(\"tau_settled\"", app.MATRIX_JS)
-    assert re.search(r"trigger\(\"select\"", app.MATRIX_JS)
+    assert re.search(r"trigger\(\"tau_settled\"", web_matrix.MATRIX_JS)
+    assert re.search(r"trigger\(\"select\"", web_matrix.MATRIX_JS)
 
 
 # --- the wiring in app.demo ----------------------------------------------------------------------
