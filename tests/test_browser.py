@@ -185,20 +185,22 @@ def test_first_run_shows_tokens_heatmap_and_context(page: Page):
 
 
 def screenshot(
-    page: Page, tmp_path: Path, name: str, *, region: Sequence[Locator] = (), max_height: int | None = None
+    page: Page, tmp_path: Path, name: str, *, region: Sequence[Locator] = (), max_height: int | None = None,
+    full_page: bool = True,
 ) -> Path:
     """A PNG in $SCREENSHOT_DIR (for the README) or in tmp_path; checked to be a real picture.
 
     Without ``region``, the full page. With it, the smallest rectangle (plus a small margin) holding every
-    locator in ``region``, cut to ``max_height`` pixels when given.
+    locator in ``region``, cut to ``max_height`` pixels when given. ``full_page=False`` shoots the viewport as it
+    is (a hovered tooltip stays; a full-page capture resizes the page, which hides it).
     """
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if region:
-        page.screenshot(path=str(path), full_page=True, clip=region_clip(page, region, max_height=max_height))
+        page.screenshot(path=str(path), full_page=full_page, clip=region_clip(page, region, max_height=max_height))
     else:
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
     data = path.read_bytes()
     min_bytes = 20_000 if region else 50_000
     assert data.startswith(b"\x89PNG") and len(data) > min_bytes, (path, len(data))
@@ -236,10 +238,13 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     expect(page.get_by_role("heading", name="Query 2:")).to_contain_text(visible_token(" cat"))
 
     wait_until_settled(page)
-    # The README's first picture: the inputs, the chips, the matrix with one cell's tooltip, and the tables.
+    # The README's first picture: the inputs, the chips, the matrix with one cell's tooltip, and the tables, in a
+    # viewport tall enough to hold them all (the tooltip must stay where the mouse left it).
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1900})
+    page.evaluate("() => window.scrollTo(0, 0)")
     matrix_cell(page, 8, 4, count=10).hover()  # " it" attending to " on"
     expect(page.locator("#heatmap .am-tip")).to_contain_text("weight α")
-    screenshot(page, tmp_path, "screenshot.png",
+    screenshot(page, tmp_path, "screenshot.png", full_page=False,
                region=[page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")])
 
 
