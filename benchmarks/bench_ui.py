@@ -40,7 +40,7 @@ from benchmarks.harness import BOOK_SENTENCE, ROOT, Report, Server, info, sectio
 harness.quiet_gradio()
 
 OTHER_SIX = "The cat sat on the mat"  # six tokens too: Run alternates between the two, so each run is new
-COLD_ROUNDS = 5  # page loads per side
+COLD_ROUNDS = 9  # page loads per side (a cold page varies more than a click)
 RUN_CLICKS = 10  # timed clicks per side
 TAU_CHANGES = 15  # timed τ changes per size (the app drawing images: TAU_CHANGES_IMAGE)
 TAU_CHANGES_IMAGE = 5
@@ -462,6 +462,8 @@ def bench(report: Report, revision: str | None, phases: tuple[str, ...] = PHASES
           harness.served("floor", "benchmarks/floor_ui.py", env={"FLOOR_IMAGE_SIZE": heatmap_size()}) as floor,
           sync_playwright() as playwright):
         browser = playwright.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS, headless=True)
+        for server in (ours, floor):
+            harness.wait_quiet(server)  # past the app's warm-up, which runs after its first page is served
         try:
             info("browser", f"Chromium {browser.version}")
             if "cold" in phases:

@@ -143,6 +143,25 @@ def launch(name: str, script: Path | str, *, env: dict[str, str] | None = None) 
             time.sleep(0.02)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(server: Server, *, quiet: float = 1.0, busy_share: float = 0.25, timeout: float = 120.0) -> None:
+    """Wait until the server has used less than ``busy_share`` of a CPU for ``quiet`` seconds in a row: the app
+    warms up (torch, matplotlib) after it serves its first page, and a measurement must not start before that ends.
+    (An idle Gradio server, ours or a floor, uses about 8 % of a CPU.)"""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        before = cpu_seconds(server.process.pid)
+        time.sleep(quiet)
+        if cpu_seconds(server.process.pid) - before < busy_share * quiet:
+            return
+    raise RuntimeError(f"{server.name} was still busy after {timeout:.0f} s")
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop one server we started: SIGTERM to its process group, SIGKILL after 10 s."""
     if process.poll() is None:

@@ -13,8 +13,7 @@
 
   let made = 0; // numbers the boxes, so that no two regions have the same name
 
-  function update(box) {
-    const scrolls = box.scrollWidth > box.clientWidth + 1;
+  function mark(box, scrolls) {
     const ours = box.dataset.scrollStop === "1";
     if (scrolls && !ours && !box.hasAttribute("tabindex")) {
       made += 1;
@@ -31,19 +30,30 @@
     }
   }
 
-  const resized = new ResizeObserver((entries) => entries.forEach((entry) => update(entry.target)));
+  // Every box is read first, then marked: a write between two reads would force the browser to lay the page out
+  // again for the second read, once per box.
+  function measure(boxes) {
+    const measured = boxes.map((box) => [box, box.scrollWidth > box.clientWidth + 1]);
+    measured.forEach(([box, scrolls]) => mark(box, scrolls));
+  }
 
+  const resized = new ResizeObserver((entries) => measure(entries.map((entry) => entry.target)));
+
+  // After the page changes: new boxes are watched (the observer also fires when a closed accordion opens), and
+  // every box is measured again, since new content can overflow a box whose own size stays the same.
   function scan() {
+    const boxes = [];
     for (const [selector, what] of SCROLLERS) {
       for (const box of document.querySelectorAll(selector)) {
         if (!watched.has(box)) {
           watched.add(box);
           box.dataset.scrollWhat = what;
-          resized.observe(box); // also fires when a closed accordion opens, and at once
+          resized.observe(box);
         }
-        update(box);
+        boxes.push(box);
       }
     }
+    measure(boxes);
   }
 
   let queued = false;
