@@ -37,8 +37,6 @@ from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noq
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 
-
-
 BOOK_SENTENCE = "Your journey starts with one step"
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
 EXAMPLES = [BOOK_SENTENCE, CAT_SENTENCE, "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
@@ -567,7 +565,8 @@ def launch(**overrides: Any):
     # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
     # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
     os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
-    heavy = [attend, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports, draw_hull]
+    heavy = [attend, open_page, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports,
+             draw_hull]
     limits = guard.middleware(demo, heavy=heavy, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
