@@ -556,6 +556,8 @@ def build_demo() -> gr.Blocks:
 
 
 demo = build_demo()
+# What computes or sends a run: the guard counts these calls against a client's share of large runs.
+HEAVY = (attend, open_page, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports, draw_hull)
 
 
 def launch(**overrides: Any):
@@ -565,9 +567,7 @@ def launch(**overrides: Any):
     # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
     # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
     os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
-    heavy = [attend, open_page, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports,
-             draw_hull]
-    limits = guard.middleware(demo, heavy=heavy, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
+    limits = guard.middleware(demo, heavy=HEAVY, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
         "js": PAGE_JS,

@@ -262,13 +262,13 @@ def test_not_multipart_is_refused():
 def test_heavy_events_of_the_app():
     import app
 
-    events = guard.heavy_events(app.demo, [app.attend, app.run_attention, app.run_extras])
+    events = guard.heavy_events(app.demo, app.HEAVY)
     names = {index: block_fn.fn for index, block_fn in app.demo.fns.items()}
     assert events.heavy_api_names >= {"attend"}
     assert not events.is_heavy_api("tokenize") and not events.is_heavy_api("normalize")
     assert events.is_heavy_api("attend") and events.is_heavy_api("no-such-api")
-    runs = {index for index, fn in names.items() if fn is app.run_attention}
-    assert len(runs) >= 4 and runs <= events.heavy_indexes, "every wiring of run_attention is heavy"
+    runs = {index for index, fn in names.items() if fn in (app.run_attention, app.open_page)}
+    assert len(runs) >= 6 and runs <= events.heavy_indexes, "every event that computes a run is heavy"
     light = {index for index, fn in names.items() if fn in (app.tokenize, app.run_lab, app.trace_pair)}
     assert light and not any(events.is_heavy_index(index) for index in light)
     assert events.is_heavy_index(None) and events.is_heavy_index(10_000)
