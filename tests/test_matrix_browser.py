@@ -26,6 +26,7 @@ from attention_core.views.serialize import matrix_value
 from test_browser import (  # noqa: F401  (browser, open_app and page are fixtures)
     BOOK_SENTENCE,
     Browser,
+    Locator,
     Page,
     book_matrices,
     browser,
@@ -262,6 +263,16 @@ def test_the_raw_scores_switch_and_the_fixed_scale_redraw_in_the_browser(page: P
     assert url_params(page)["view"] == "scores"
 
 
+def hover_canvas_cell(page: Page, matrix: Locator, row: int, column: int, *, count: int) -> Locator:
+    """Move the mouse to the centre of cell (row, column), 1-based, of a canvas matrix of count tokens; its tooltip."""
+    wrap = matrix.locator(".am-wrap")
+    wrap.scroll_into_view_if_needed()
+    box = wrap.bounding_box()
+    side = box["width"] / count
+    page.mouse.move(box["x"] + (column - 0.5) * side, box["y"] + (row - 0.5) * side)
+    return matrix.locator(".am-tip")
+
+
 def test_more_than_32_tokens_draw_a_canvas_that_answers_hover_and_keys(page: Page, tmp_path: Path):
     run_text(page, FORTY_TOKEN_TEXT)
     tokens = visible_tokens(FORTY_TOKEN_TEXT)
@@ -274,13 +285,8 @@ def test_more_than_32_tokens_draw_a_canvas_that_answers_hover_and_keys(page: Pag
     expect_labels_every_k_tokens(matrix, count)
     scores, weights = seeded_attention(FORTY_TOKEN_TEXT)
 
-    matrix.locator(".am-wrap").scroll_into_view_if_needed()
-    box = matrix.locator(".am-wrap").bounding_box()
     row, col = 18, 4
-    side = box["width"] / count
-    page.mouse.move(box["x"] + (col - 0.5) * side, box["y"] + (row - 0.5) * side)
-
-    tip = matrix.locator(".am-tip")
+    tip = hover_canvas_cell(page, matrix, row, col, count=count)
     expect(tip).to_contain_text(f"query {tokens[row - 1]} ({row})")
     expect(tip).to_contain_text(f"key {tokens[col - 1]} ({col})")
     expect(tip).to_contain_text(f"{scores[row - 1][col - 1]:.4f}")
@@ -310,13 +316,8 @@ def test_256_tokens_draw_one_pixel_per_cell_and_hover_reads_the_run(page: Page, 
     tokens = visible_tokens(text)
     scores, weights = seeded_attention(text)
 
-    matrix.locator(".am-wrap").scroll_into_view_if_needed()
-    box = matrix.locator(".am-wrap").bounding_box()
     row, col = 200, 37
-    side = box["width"] / 256
-    page.mouse.move(box["x"] + (col - 0.5) * side, box["y"] + (row - 0.5) * side)
-
-    tip = matrix.locator(".am-tip")
+    tip = hover_canvas_cell(page, matrix, row, col, count=256)
     expect(tip).to_contain_text(f"query {tokens[row - 1]} ({row})")
     expect(tip).to_contain_text(f"key {tokens[col - 1]} ({col})")
     expect(tip).to_contain_text(f"score ω{scores[row - 1][col - 1]:.4f}")
