@@ -15,9 +15,10 @@ import html
 import inspect
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -39,8 +40,12 @@ from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 
 BOOK_SENTENCE = "Your journey starts with one step"
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
-EXAMPLES = [BOOK_SENTENCE, CAT_SENTENCE, "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
-            "I love 🦀 and 東京の寿司 🍣!"]
+EXAMPLES = [
+    BOOK_SENTENCE,
+    CAT_SENTENCE,
+    "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
+    "I love 🦀 and 東京の寿司 🍣!",
+]
 BOOK_SCORES_2 = "0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865"
 SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
 SELF_MATCH_DIMS = (3, 16, 768)
@@ -66,7 +71,9 @@ ui = SimpleNamespace()  # the page's components, filled in by build_demo(); hand
 def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Run:
     if source == "table":
         if not (table or "").strip():
-            raise ac.InputError("The table is empty. Paste one row of numbers per token, or choose the seeded random table.")
+            raise ac.InputError(
+                "The table is empty. Paste one row of numbers per token, or choose the seeded random table."
+            )
         try:
             return ac.attend(text, table=table, temperature=tau)
         except ac.InputError as error:
@@ -77,8 +84,10 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
 
 
 def tables(run: Run) -> dict:
-    return {component: gr.Dataframe(value=table.value, label=table.label)
-            for component, table in zip((ui.inputs_table, ui.weights_table, ui.context_table), panels.tables(run).values())}
+    return {
+        component: gr.Dataframe(value=table.value, label=table.label)
+        for component, table in zip((ui.inputs_table, ui.weights_table, ui.context_table), panels.tables(run).values())
+    }
 
 
 # --- UI handlers -----------------------------------------------------------------------------
@@ -115,8 +124,21 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
     except Exception:
         reason = GENERIC_ERROR
     no_choices = gr.Dropdown(choices=[], value=None)
-    texts = (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet,
-             ui.tau_md, ui.timings, ui.hull, ui.shuffle_md, ui.link)  # an empty link leaves the address bar as it was
+    texts = (
+        ui.recipe,
+        ui.walk_text,
+        ui.bars,
+        ui.trace_md,
+        ui.parity_md,
+        ui.facts_md,
+        ui.self_match,
+        ui.snippet,
+        ui.tau_md,
+        ui.timings,
+        ui.hull,
+        ui.shuffle_md,
+        ui.link,
+    )  # an empty link leaves the address bar as it was
     cleared = (ui.state, ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table)
     return {
         **{component: "" for component in texts},
@@ -136,7 +158,11 @@ def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any =
     if run is None:
         return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
     first = panels.default_query(run)
-    query, row, column = panels.kept(run, query, first), panels.kept(run, trace_query, first), panels.kept(run, trace_key, 0)
+    query, row, column = (
+        panels.kept(run, query, first),
+        panels.kept(run, trace_query, first),
+        panels.kept(run, trace_key, 0),
+    )
     choices = panels.choices(run)
     return {
         **tables(run),
@@ -206,7 +232,9 @@ def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = 
     redrawn in the browser); the tables, the walk-through and the rest follow in run_extras."""
     if run is None:
         return gr.skip()
-    run = dataclasses.replace(run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau)))
+    run = dataclasses.replace(
+        run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau))
+    )
     return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: panels.with_tau(link, run.temperature)}
 
 
@@ -253,13 +281,21 @@ def link_settings(request: gr.Request | None) -> dict:
     settings, refused = panels.settings_from_link(dict(request.query_params) if request is not None else {})
     for warning in refused:
         gr.Warning(warning)
-    components = {"text": ui.text, "dim": ui.dim, "seed": ui.seed, "tau": ui.tau, "source": ui.source, "table": ui.table,
-                  "raw_scores": ui.raw_scores}
+    components = {
+        "text": ui.text,
+        "dim": ui.dim,
+        "seed": ui.seed,
+        "tau": ui.tau,
+        "source": ui.source,
+        "table": ui.table,
+        "raw_scores": ui.raw_scores,
+    }
     return {components[name]: value for name, value in settings.items()}
 
 
-def open_page(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any,
-              request: gr.Request) -> dict:
+def open_page(
+    text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any, request: gr.Request
+) -> dict:
     """A page opens, in one round trip: a shared link's settings, then the first view of the run they describe, or
     what a refused Run shows, with its reason as a warning."""
     settings = link_settings(request)
@@ -330,13 +366,23 @@ def intro_section() -> None:
 def inputs_section() -> None:
     with gr.Row():
         with gr.Column(scale=3, min_width=400):
-            ui.text = gr.Textbox(value=BOOK_SENTENCE, label="Text", lines=2, max_lines=8, max_length=ac.MAX_TEXT_CHARS,
-                                 info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.")
+            ui.text = gr.Textbox(
+                value=BOOK_SENTENCE,
+                label="Text",
+                lines=2,
+                max_lines=8,
+                max_length=ac.MAX_TEXT_CHARS,
+                info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.",
+            )
             with gr.Row():
                 ui.run_button = gr.Button("Run", variant="primary", scale=2)
                 ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
-            ui.examples = gr.Examples([[text] for text in EXAMPLES], inputs=[ui.text], api_visibility="private",
-                                      label="Examples (click one to run it)")
+            ui.examples = gr.Examples(
+                [[text] for text in EXAMPLES],
+                inputs=[ui.text],
+                api_visibility="private",
+                label="Examples (click one to run it)",
+            )
         with gr.Column(scale=2, min_width=400):
             ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
             with gr.Column(visible=True) as ui.random_box:
@@ -346,11 +392,20 @@ def inputs_section() -> None:
                     ui.seed = gr.Number(value=DEFAULT_SEED, label=f"seed (0–{ac.MAX_SEED:,})")
                 ui.recipe = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
             with gr.Column(visible=False) as ui.table_box:
-                ui.table = gr.Textbox(value=BOOK_TABLE, label="Embedding table (one row per token)", lines=8,
-                                      max_lines=16, info="CSV, TSV, spaces, JSON [[...]] or a pasted torch.tensor(...); "
-                                      "a label column is optional.")
-                ui.upload = gr.File(label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)",
-                                    file_types=list(UPLOAD_TYPES), type="filepath", height=120, elem_id="upload")
+                ui.table = gr.Textbox(
+                    value=BOOK_TABLE,
+                    label="Embedding table (one row per token)",
+                    lines=8,
+                    max_lines=16,
+                    info="CSV, TSV, spaces, JSON [[...]] or a pasted torch.tensor(...); a label column is optional.",
+                )
+                ui.upload = gr.File(
+                    label=f"…or upload a table ({', '.join(UPLOAD_TYPES)}, ≤ 1 MB)",
+                    file_types=list(UPLOAD_TYPES),
+                    type="filepath",
+                    height=120,
+                    elem_id="upload",
+                )
     ui.link = gr.Textbox(visible=False)  # the last run's settings as a query string, for the address bar
 
 
@@ -359,21 +414,31 @@ def matrix_section() -> None:
     with gr.Row():
         with gr.Column(scale=3, min_width=400):
             with gr.Row(elem_id="tau-row"):
-                ui.tau = gr.Slider(ac.MIN_TEMPERATURE, ac.MAX_TEMPERATURE, value=1.0, step=0.01, scale=4, elem_id="tau",
-                                   min_width=260,  # on a phone the √d button goes under the slider
-                                   label="temperature τ in softmax(ω / τ)",
-                                   info="1 is the book's case; √d is what scaled dot-product attention will use.")
+                ui.tau = gr.Slider(
+                    ac.MIN_TEMPERATURE,
+                    ac.MAX_TEMPERATURE,
+                    value=1.0,
+                    step=0.01,
+                    scale=4,
+                    elem_id="tau",
+                    min_width=260,  # on a phone the √d button goes under the slider
+                    label="temperature τ in softmax(ω / τ)",
+                    info="1 is the book's case; √d is what scaled dot-product attention will use.",
+                )
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=0, min_width=90, elem_id="root-button")
             ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
             ui.heatmap = attention_matrix(elem_id="heatmap")
             gr.Markdown(lessons.MATRIX_HINT)
         with gr.Column(scale=2, min_width=400):
-            ui.inputs_table = gr.Dataframe(label="Input embeddings x", interactive=False, max_height=320,
-                                           elem_id="inputs-table")
-            ui.weights_table = gr.Dataframe(label="Attention weights α", interactive=False, max_height=320,
-                                            elem_id="weights-table")
-            ui.context_table = gr.Dataframe(label="Context vectors z", interactive=False, max_height=320,
-                                            elem_id="context-table")
+            ui.inputs_table = gr.Dataframe(
+                label="Input embeddings x", interactive=False, max_height=320, elem_id="inputs-table"
+            )
+            ui.weights_table = gr.Dataframe(
+                label="Attention weights α", interactive=False, max_height=320, elem_id="weights-table"
+            )
+            ui.context_table = gr.Dataframe(
+                label="Context vectors z", interactive=False, max_height=320, elem_id="context-table"
+            )
 
 
 def details_section() -> None:
@@ -402,10 +467,16 @@ def details_section() -> None:
     with gr.Accordion("Loops vs matrices", open=False):
         loops_code, matrix_code = lessons.code_of_both()
         # One above the other: side by side, either would wrap its lines.
-        gr.Markdown(code_block(loops_code, label="Loops: the chapter's <code>torch.dot</code>, one pair at a time"),
-                    latex_delimiters=[], elem_classes="code-md")
-        gr.Markdown(code_block(matrix_code, label="Matrices: the book's three lines"), latex_delimiters=[],
-                    elem_classes="code-md")
+        gr.Markdown(
+            code_block(loops_code, label="Loops: the chapter's <code>torch.dot</code>, one pair at a time"),
+            latex_delimiters=[],
+            elem_classes="code-md",
+        )
+        gr.Markdown(
+            code_block(matrix_code, label="Matrices: the book's three lines"),
+            latex_delimiters=[],
+            elem_classes="code-md",
+        )
         ui.timings = gr.Markdown()
     with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
@@ -414,22 +485,28 @@ def details_section() -> None:
     with gr.Accordion("Take this run home", open=False):
         ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
         # Hidden until there is something to download (an empty gr.File is a labelled box with nothing in it).
-        ui.exports = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False,
-                             elem_id="exports")
+        ui.exports = gr.File(
+            label="Downloads", file_count="multiple", interactive=False, visible=False, elem_id="exports"
+        )
         ui.snippet = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
     ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
 
 
 def lab_section() -> None:
-    gr.Markdown("Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow.")
+    gr.Markdown(
+        "Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow."
+    )
     with gr.Row():
-        ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3,
-                               min_width=240)
+        ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3, min_width=240)
         ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
     ui.lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples([[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]], inputs=[ui.values],
-                api_visibility="private", label="Examples (the first is the book's attn_scores_2)")
+    gr.Examples(
+        [[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]],
+        inputs=[ui.values],
+        api_visibility="private",
+        label="Examples (the first is the book's attn_scores_2)",
+    )
     with gr.Row():
         # min_width: on a phone the notes go under the table instead of squeezing it to one column.
         ui.lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False, min_width=320)
@@ -460,9 +537,26 @@ def first_view() -> list:
 
 def refused_outputs() -> list:
     """What a refused run clears: everything a run shows."""
-    return first_view() + [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text, ui.bars, ui.trace_query,
-                           ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet, ui.tau_md,
-                           ui.timings, ui.hull, ui.shuffled, ui.shuffle_md, ui.exports]
+    return first_view() + [
+        ui.inputs_table,
+        ui.weights_table,
+        ui.context_table,
+        ui.walk_text,
+        ui.bars,
+        ui.trace_query,
+        ui.trace_key,
+        ui.trace_md,
+        ui.parity_md,
+        ui.facts_md,
+        ui.self_match,
+        ui.snippet,
+        ui.tau_md,
+        ui.timings,
+        ui.hull,
+        ui.shuffled,
+        ui.shuffle_md,
+        ui.exports,
+    ]
 
 
 def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
@@ -472,12 +566,27 @@ def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
     """
     private = {"api_visibility": "private", **options}
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    extras_outputs = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text, ui.bars, ui.trace_query,
-                      ui.trace_key, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match, ui.snippet, ui.tau_md, ui.exports]
+    extras_outputs = [
+        ui.inputs_table,
+        ui.weights_table,
+        ui.context_table,
+        ui.walk_text,
+        ui.bars,
+        ui.trace_query,
+        ui.trace_key,
+        ui.trace_md,
+        ui.parity_md,
+        ui.facts_md,
+        ui.self_match,
+        ui.snippet,
+        ui.tau_md,
+        ui.exports,
+    ]
     # Progress on the tables and the walk-through only: they are what a reader sees beside and under the matrix.
     progress = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
-    return (event.success(run_extras, inputs, extras_outputs, show_progress_on=progress, **private)
-            .success(time_both, ui.state, ui.timings, **private))
+    return event.success(run_extras, inputs, extras_outputs, show_progress_on=progress, **private).success(
+        time_both, ui.state, ui.timings, **private
+    )
 
 
 def tau_chain() -> None:
@@ -486,8 +595,9 @@ def tau_chain() -> None:
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
     outputs = [ui.state, ui.heatmap, ui.link]
-    follow = ui.heatmap.tau_settled(follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs,
-                                    show_progress="hidden", **last)  # the matrix is already drawn: it must not fade
+    follow = ui.heatmap.tau_settled(
+        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs, show_progress="hidden", **last
+    )  # the matrix is already drawn: it must not fade
     below(follow, keep_choices=True, **last)
 
 
@@ -501,31 +611,55 @@ def wire() -> None:
     run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private).then)
     run_chain(ui.examples.load_input_event.then(lambda: "random", None, ui.source, queue=False, **private).then)
     # The browser holds both matrices and switches at once. (.input: a shared link's restored switch is not a click.)
-    ui.raw_scores.input(None, ui.raw_scores, None, js=matrix_js(ui.heatmap, 'setView(value ? "scores" : "weights")'),
-                        **private)
+    ui.raw_scores.input(
+        None, ui.raw_scores, None, js=matrix_js(ui.heatmap, 'setView(value ? "scores" : "weights")'), **private
+    )
     ui.raw_scores.input(None, ui.raw_scores, None, js=VIEW_JS, **private)
     ui.link.change(None, ui.link, None, js=LINK_JS, **private)
     ui.query.input(show_query, [ui.state, ui.query], [ui.walk_text, ui.bars], **private)
-    gr.on([ui.trace_query.input, ui.trace_key.input], trace_pair, [ui.state, ui.trace_query, ui.trace_key],
-          ui.trace_md, **private)
+    gr.on(
+        [ui.trace_query.input, ui.trace_key.input],
+        trace_pair,
+        [ui.state, ui.trace_query, ui.trace_key],
+        ui.trace_md,
+        **private,
+    )
     ui.heatmap.select(trace_select, ui.state, [ui.trace_query, ui.trace_key, ui.trace_md], **private)
-    ui.shuffle_button.click(shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private)
+    ui.shuffle_button.click(
+        shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private
+    )
     ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
-    (ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
-     .success(lambda: gr.update(visible=True), None, ui.exports, queue=False, **private))
+    (
+        ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private).success(
+            lambda: gr.update(visible=True), None, ui.exports, queue=False, **private
+        )
+    )
     ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
-    run_chain(ui.book_button.click(lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
-                                   None, [ui.text, ui.source, ui.table, ui.tau], queue=False, **private).then)
-    run_chain(ui.cat_button.click(lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source],
-                                  queue=False, **private).then)
+    run_chain(
+        ui.book_button.click(
+            lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
+            None,
+            [ui.text, ui.source, ui.table, ui.tau],
+            queue=False,
+            **private,
+        ).then
+    )
+    run_chain(
+        ui.cat_button.click(
+            lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source], queue=False, **private
+        ).then
+    )
     lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
-    gr.on([ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private)
+    gr.on(
+        [ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private
+    )
 
 
 def build_demo() -> gr.Blocks:
     # delete_cache: Gradio's copies of figures and exports older than an hour are removed every 30 minutes.
-    with gr.Blocks(title="Self-attention without trainable weights", analytics_enabled=False,
-                   delete_cache=(1800, 3600)) as blocks:
+    with gr.Blocks(
+        title="Self-attention without trainable weights", analytics_enabled=False, delete_cache=(1800, 3600)
+    ) as blocks:
         intro_section()
         with gr.Tabs():
             with gr.Tab("Self-attention"):
@@ -540,16 +674,32 @@ def build_demo() -> gr.Blocks:
         lines = {tokenize: ("light", QUEUE_CONCURRENCY), attend: ("heavy", 1), normalize: ("light", QUEUE_CONCURRENCY)}
         for endpoint, (line, limit) in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
-            gr.api(endpoint, api_name=endpoint.__name__, api_description=inspect.getdoc(endpoint), concurrency_id=line,
-                   concurrency_limit=limit)
+            gr.api(
+                endpoint,
+                api_name=endpoint.__name__,
+                api_description=inspect.getdoc(endpoint),
+                concurrency_id=line,
+                concurrency_limit=limit,
+            )
         wire()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
-        below(blocks.load(open_page, run_inputs(), run_inputs() + refused_outputs(), show_progress_on=ui.heatmap,
-                          api_visibility="private"))
+        below(
+            blocks.load(
+                open_page,
+                run_inputs(),
+                run_inputs() + refused_outputs(),
+                show_progress_on=ui.heatmap,
+                api_visibility="private",
+            )
+        )
         # The lab fills when its tab is first opened, not with every page: its chart is the page's costliest figure.
-        ui.lab_tab.select(first_lab, [ui.values, ui.dtype, ui.lab_notes], [ui.lab_table, ui.lab_chart, ui.lab_notes],
-                          api_visibility="private")
+        ui.lab_tab.select(
+            first_lab,
+            [ui.values, ui.dtype, ui.lab_notes],
+            [ui.lab_table, ui.lab_chart, ui.lab_notes],
+            api_visibility="private",
+        )
     # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return blocks
@@ -557,7 +707,17 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
-HEAVY = (attend, open_page, run_attention, run_extras, time_both, follow_tau, shuffle_tokens, prepare_exports, draw_hull)
+HEAVY = (
+    attend,
+    open_page,
+    run_attention,
+    run_extras,
+    time_both,
+    follow_tau,
+    shuffle_tokens,
+    prepare_exports,
+    draw_hull,
+)
 
 
 def launch(**overrides: Any):

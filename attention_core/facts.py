@@ -11,14 +11,13 @@ Shapes use T tokens and d dimensions. Positions are 0-based here; the views coun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
 from .attention import SelfAttention, check_inputs
 from .limits import InputError
-
 
 # --- repeated tokens -----------------------------------------------------------------------------
 
@@ -87,7 +86,9 @@ def check_permutation(permutation: Sequence[int], count: int) -> list[int]:
     return order
 
 
-def permutation_differences(original: SelfAttention, shuffled: SelfAttention, permutation: Sequence[int]) -> tuple[float, float]:
+def permutation_differences(
+    original: SelfAttention, shuffled: SelfAttention, permutation: Sequence[int]
+) -> tuple[float, float]:
     """How far attention on shuffled inputs is from the original's rows and columns moved with the tokens.
 
     shuffled: self-attention on ``permute(original.inputs, permutation)``. Returns the largest

@@ -65,8 +65,17 @@ def quoted(value: object) -> str:
 
 # Plain ASCII decimals only: "3_0" and "٣" are numbers to Python's float() but not to a reader of a table.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_SPECIAL = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf,
-            "-infinity": -math.inf, "nan": math.nan, "+nan": math.nan, "-nan": math.nan}
+_SPECIAL = {
+    "inf": math.inf,
+    "+inf": math.inf,
+    "-inf": -math.inf,
+    "infinity": math.inf,
+    "+infinity": math.inf,
+    "-infinity": -math.inf,
+    "nan": math.nan,
+    "+nan": math.nan,
+    "-nan": math.nan,
+}
 
 
 def read_number(text: str) -> float | None:
@@ -247,5 +256,7 @@ def positive_temperature(value: object) -> float:
         raise InputError(f"The temperature must be a positive number such as 1.0 or 2.0, not {type(value).__name__}.")
     tau = float(value)
     if not math.isfinite(tau) or tau <= 0.0:
-        raise InputError(f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax).")
+        raise InputError(
+            f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax)."
+        )
     return tau

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -16,7 +17,6 @@ from .limits import (
     InputError,
     check_dtype,
     check_encodable,
-    exp_overflow_threshold,
     quoted,
     read_number,
 )
@@ -128,11 +128,15 @@ def check_values(values: Sequence[float] | np.ndarray) -> list[float]:
             raise InputError(
                 f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson)."
             )
-        raise InputError(f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow.")
+        raise InputError(
+            f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow."
+        )
     return array.tolist()
 
 
-def compare_normalizations(values: Sequence[float] | torch.Tensor | str, dtype: DType | str = "float32") -> NormalizationComparison:
+def compare_normalizations(
+    values: Sequence[float] | torch.Tensor | str, dtype: DType | str = "float32"
+) -> NormalizationComparison:
     """Sum normalization, naive softmax and stable softmax side by side, in ``dtype``.
 
     >>> result = compare_normalizations([1, 2, 3, 400])

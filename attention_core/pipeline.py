@@ -99,6 +99,4 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", t
             f"≈ {largest:.3g}, beyond float32's maximum ≈ 3.4e38, so the scores are inf and softmax would give NaN. "
             "Scale the table down (entries around 1 are typical)."
         )
-    return Attended(
-        tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result
-    )
+    return Attended(tokens=tokens, ids=ids, source=source, dim=dim_used, seed=seed_used, attention=result)

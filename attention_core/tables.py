@@ -92,7 +92,9 @@ def _refuse_large_literal(code: str) -> None:
     if re.search(r"\[\s*\[\s*\[", code):
         raise TableError("The table is nested too deeply. Use a list of rows of numbers: [[0.43, 0.15], [0.55, 0.87]].")
     if re.search(r"\[\s*\{", code):
-        raise TableError("The table holds JSON objects ({...}). Use a list of rows of numbers: [[0.43, 0.15], [0.55, 0.87]].")
+        raise TableError(
+            "The table holds JSON objects ({...}). Use a list of rows of numbers: [[0.43, 0.15], [0.55, 0.87]]."
+        )
     rows = code.count("[") - 1  # one outer list, then one bracket per row
     if rows > MAX_TABLE_ROWS:
         raise _too_many_rows(rows)
@@ -330,7 +332,9 @@ def _scan_rows(code: str) -> list[list[float]]:
             if depth == 2:
                 row = []
             elif depth > 2:
-                raise TableError(f"Row {len(rows) + 1} is nested too deeply. Use a list of rows of numbers: [[1, 2], [3, 4]].")
+                raise TableError(
+                    f"Row {len(rows) + 1} is nested too deeply. Use a list of rows of numbers: [[1, 2], [3, 4]]."
+                )
             expect_value = True
         elif match.group("close"):
             if depth == 2 and row is not None:

@@ -18,9 +18,10 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -101,7 +102,9 @@ def call_api(http: httpx.Client, base: str, name: str, data: list[Any]) -> Call:
                 event = line[7:].strip()
             elif line.startswith("data: ") and event in ("complete", "error"):
                 result = Call(time.perf_counter() - start, event == "complete", line[6:])
-    return result or Call(time.perf_counter() - start, False, f"stream ended without a complete event (last event {event})")
+    return result or Call(
+        time.perf_counter() - start, False, f"stream ended without a complete event (last event {event})"
+    )
 
 
 def timed_call(function: Callable[[], Any]) -> Call:
@@ -132,50 +135,72 @@ def bench_blocks(report: Report, ours: Server, floor: Server) -> None:
     with httpx.Client(trust_env=False, timeout=10.0) as http:
         counts = [len(http.get(f"{server.url}config").json()["components"]) for server in (ours, floor)]
     queue = {"default_concurrency_limit": app.QUEUE_CONCURRENCY, "max_size": app.QUEUE_MAX_SIZE}
-    report.target("the floor page has as many blocks as ours, and our queue settings", counts[0] == counts[1]
-                  and queue == harness.FLOOR_QUEUE, f"blocks (components in GET /config): ours {counts[0]}, floor "
-                  f"{counts[1]}; queue: ours {queue}, floor {harness.FLOOR_QUEUE}")
+    report.target(
+        "the floor page has as many blocks as ours, and our queue settings",
+        counts[0] == counts[1] and queue == harness.FLOOR_QUEUE,
+        f"blocks (components in GET /config): ours {counts[0]}, floor "
+        f"{counts[1]}; queue: ours {queue}, floor {harness.FLOOR_QUEUE}",
+    )
 
 
 def bench_api(report: Report, ours: Server, floor: Server, text_256: str) -> None:
     with httpx.Client(trust_env=False, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT)) as http:
         section("Named API over HTTP (POST /gradio_api/call/<name> + SSE), ours and the floor alternating")
-        a, b = alternate(lambda: call_api(http, ours.url, "attend", [BOOK_SENTENCE, 3, SEED, ""]),
-                         lambda: call_api(http, floor.url, "echo", [BOOK_SENTENCE]))
+        a, b = alternate(
+            lambda: call_api(http, ours.url, "attend", [BOOK_SENTENCE, 3, SEED, ""]),
+            lambda: call_api(http, floor.url, "echo", [BOOK_SENTENCE]),
+        )
         report.ratio("/attend 6 tokens vs echo floor", a.times, b.times, 1.3)
 
         values = lab_values(LAB_VALUES)
-        a, b = alternate(lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
-                         lambda: call_api(http, floor.url, "echo", [BOOK_SENTENCE]))
+        a, b = alternate(
+            lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
+            lambda: call_api(http, floor.url, "echo", [BOOK_SENTENCE]),
+        )
         if a.times and b.times:
             ratio = statistics.median(a.times) / statistics.median(b.times)
-            info(f"/normalize {LAB_VALUES:,} values (float32) vs echo floor", f"{ratio:.2f}x ({compare(a.times, b.times)})")
+            info(
+                f"/normalize {LAB_VALUES:,} values (float32) vs echo floor",
+                f"{ratio:.2f}x ({compare(a.times, b.times)})",
+            )
         if a.last and a.last.ok:
             info("/normalize response size", megabytes(len(a.last.payload.encode())))
         # The answer is ~50 kB against the echo's few bytes, and Gradio's per-byte work (JSON, SSE, walking the
         # answer for files) is most of that gap: the right floor is a precomputed answer of the same shape.
-        a, b = alternate(lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
-                         lambda: call_api(http, floor.url, "lab", [values, "float32"]))
+        a, b = alternate(
+            lambda: call_api(http, ours.url, "normalize", [values, "float32"]),
+            lambda: call_api(http, floor.url, "lab", [values, "float32"]),
+        )
         report.ratio(f"/normalize {LAB_VALUES:,} values vs same-size precomputed floor", a.times, b.times, 1.3)
 
-        a, b = alternate(lambda: call_api(http, ours.url, "attend", [text_256, 768, SEED, ""]),
-                         lambda: call_api(http, floor.url, "payload", [256, 768]))
+        a, b = alternate(
+            lambda: call_api(http, ours.url, "attend", [text_256, 768, SEED, ""]),
+            lambda: call_api(http, floor.url, "payload", [256, 768]),
+        )
         report.ratio("/attend 256 tokens x 768 vs same-size payload floor", a.times, b.times, 1.3)
         if a.last is None or not a.last.ok or b.last is None or not b.last.ok:
             report.target("JSON size at 256x768 ≤ 8 MB", False, "no successful response to measure")
             report.target("float32 round trip", False, "no successful response to check")
         else:
             ours_size, floor_size = len(a.last.payload.encode()), len(b.last.payload.encode())
-            info("response size at 256x768", f"ours {megabytes(ours_size)}, floor (float64 repr) {megabytes(floor_size)}, "
-                                             f"{ours_size / floor_size:.2f}x")
-            report.target("JSON size at 256x768 ≤ 8 MB", ours_size <= MAX_JSON_BYTES,
-                          f"{megabytes(ours_size)} (limit {MAX_JSON_BYTES:,} bytes)")
+            info(
+                "response size at 256x768",
+                f"ours {megabytes(ours_size)}, floor (float64 repr) {megabytes(floor_size)}, "
+                f"{ours_size / floor_size:.2f}x",
+            )
+            report.target(
+                "JSON size at 256x768 ≤ 8 MB",
+                ours_size <= MAX_JSON_BYTES,
+                f"{megabytes(ours_size)} (limit {MAX_JSON_BYTES:,} bytes)",
+            )
             check_round_trip(report, json.loads(a.last.payload)[0], text_256)
 
     section("gradio_client round trip (Client(url).predict), alternating")
     from gradio_client import Client
 
-    clients = [Client(server.url, verbose=False, analytics_enabled=False, download_files=False) for server in (ours, floor)]
+    clients = [
+        Client(server.url, verbose=False, analytics_enabled=False, download_files=False) for server in (ours, floor)
+    ]
     try:
         ours_client, floor_client = clients
         a, b = alternate(
@@ -209,8 +234,11 @@ def check_round_trip(report: Report, response: dict, text_256: str) -> None:
             problems.append(f"{key}: shape {got.shape} != {expected.shape}")
         elif not np.array_equal(got, expected):
             problems.append(f"{key}: {int((got != expected).sum()):,} of {expected.size:,} differ")
-    report.target("float32 round trip (inputs, scores, weights, context at 256x768)", not problems,
-                  "; ".join(problems) or "every number reads back as the same float32")
+    report.target(
+        "float32 round trip (inputs, scores, weights, context at 256x768)",
+        not problems,
+        "; ".join(problems) or "every number reads back as the same float32",
+    )
 
 
 # --- the Run chain through the server, as a browser sends it -----------------------------------
@@ -219,9 +247,16 @@ def check_round_trip(report: Report, response: dict, text_256: str) -> None:
 def ui_event(http: httpx.Client, base: str, fn_index: int, data: list[Any], session_hash: str) -> tuple[float, dict]:
     """POST /gradio_api/queue/join with fn_index, then read /gradio_api/queue/data until process_completed."""
     start = time.perf_counter()
-    joined = http.post(f"{base}gradio_api/queue/join", json={
-        "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None, "session_hash": session_hash,
-    })
+    joined = http.post(
+        f"{base}gradio_api/queue/join",
+        json={
+            "data": data,
+            "event_data": None,
+            "fn_index": fn_index,
+            "trigger_id": None,
+            "session_hash": session_hash,
+        },
+    )
     joined.raise_for_status()
     event_id = joined.json()["event_id"]
     seconds, completed = None, None
@@ -261,8 +296,10 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
         dependencies = http.get(f"{ours.url}config").json()["dependencies"]
         # Run's click: run_attention (the first view), then run_extras (what lies below it), then time_both.
         first = next((d for d in dependencies if d.get("api_name") == "run_attention" and len(d["inputs"]) == 7), None)
-        below = first and next((d for d in dependencies if d.get("trigger_after") == first["id"]
-                                and d.get("api_name") == "run_extras"), None)  # not refused_run, its .failure
+        below = first and next(
+            (d for d in dependencies if d.get("trigger_after") == first["id"] and d.get("api_name") == "run_extras"),
+            None,
+        )  # not refused_run, its .failure
         if first is None or below is None or len(below["inputs"]) != 2:
             info("Run chain end to end", "skipped: no run_attention (7 inputs) then run_extras (2 inputs) in /config")
             return
@@ -281,24 +318,31 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
             if record:
                 for key, value in (("first", first_seconds), ("below", below_seconds), ("files", fetch_seconds)):
                     times.setdefault(f"{size} {key}", []).append(value)
-                sizes.update({f"{size} first json": len(json.dumps(first_output)),
-                              f"{size} below json": len(json.dumps(below_output)),
-                              f"{size} files": file_bytes, f"{size} nfiles": file_count})
+                sizes.update(
+                    {
+                        f"{size} first json": len(json.dumps(first_output)),
+                        f"{size} below json": len(json.dumps(below_output)),
+                        f"{size} files": file_bytes,
+                        f"{size} nfiles": file_count,
+                    }
+                )
 
         for size in cases:
             for _ in range(2):
                 once(size, record=False)
         for index in range(E2E_RUNS):
-            for size in (cases if index % 2 == 0 else reversed(list(cases))):
+            for size in cases if index % 2 == 0 else reversed(list(cases)):
                 once(size, record=True)
         for size in cases:
             first_times, below_times, fetch = (times[f"{size} {key}"] for key in ("first", "below", "files"))
-            info(f"Run chain end to end, {size} tokens",
-                 f"run_attention {ms(statistics.median(first_times))} (p95 {ms(p95(first_times))}, output JSON "
-                 f"{sizes[f'{size} first json'] / 1e3:.1f} kB); then run_extras {ms(statistics.median(below_times))} "
-                 f"(p95 {ms(p95(below_times))}, output JSON {sizes[f'{size} below json'] / 1e3:.1f} kB); fetching its "
-                 f"{sizes[f'{size} nfiles']} image(s) {ms(statistics.median(fetch))} ({sizes[f'{size} files'] / 1e3:.1f} kB); "
-                 f"n={len(first_times)}")
+            info(
+                f"Run chain end to end, {size} tokens",
+                f"run_attention {ms(statistics.median(first_times))} (p95 {ms(p95(first_times))}, output JSON "
+                f"{sizes[f'{size} first json'] / 1e3:.1f} kB); then run_extras {ms(statistics.median(below_times))} "
+                f"(p95 {ms(p95(below_times))}, output JSON {sizes[f'{size} below json'] / 1e3:.1f} kB); fetching its "
+                f"{sizes[f'{size} nfiles']} image(s) {ms(statistics.median(fetch))} ({sizes[f'{size} files'] / 1e3:.1f} kB); "
+                f"n={len(first_times)}",
+            )
 
 
 # --- the Run chain in-process --------------------------------------------------------------------
@@ -331,6 +375,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
 
     def serialized(size: int, name: str, fn: Any, outputs: dict) -> None:
         """Gradio's postprocess (image encoding and cache writes included), then the orjson the queue sends."""
+
         def work() -> bytes:
             data = loop.run_until_complete(app.demo.postprocess_data(fn, outputs, SessionState(app.demo)))
             return orjson.dumps(data, default=str)
@@ -343,10 +388,19 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
         query = panels.default_query(run)
         piece(size, "matrix value", lambda: panels.matrix(run, False))
         piece(size, "tables", lambda: app.tables(run))
-        piece(size, "chips, choices, recipe, link", lambda: (
-            token_chips_html(run.tokens, run.ids), panels.choices(run), panels.recipe(run, text),
-            panels.link_to(text, "random", BOOK_TABLE, dim, SEED, 1.0, False)))
-        first = piece(size, "run_attention", lambda: app.run_attention(text, "random", dim, SEED, BOOK_TABLE, False, 1.0))
+        piece(
+            size,
+            "chips, choices, recipe, link",
+            lambda: (
+                token_chips_html(run.tokens, run.ids),
+                panels.choices(run),
+                panels.recipe(run, text),
+                panels.link_to(text, "random", BOOK_TABLE, dim, SEED, 1.0, False),
+            ),
+        )
+        first = piece(
+            size, "run_attention", lambda: app.run_attention(text, "random", dim, SEED, BOOK_TABLE, False, 1.0)
+        )
         serialized(size, "first serialization", first_fn, first)
         run = first[app.ui.state]
         piece(size, "walkthrough", lambda: panels.walk(run, query))
@@ -360,7 +414,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
         for size in cases:
             once(size)  # warm-up: the embedding tables, fonts and caches
         for index in range(UI_RUNS):
-            for size in (cases if index % 2 == 0 else reversed(list(cases))):
+            for size in cases if index % 2 == 0 else reversed(list(cases)):
                 once(size)
     finally:
         loop.close()
@@ -369,19 +423,26 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
     for size in cases:
         part = {name: statistics.median(values) for name, values in timings[size].items()}
         totals[size] = part["run_attention"] + part["first serialization"]
-        info(f"first view in-process, {size} tokens",
-             f"run_attention {ms(part['run_attention'])} [attend {ms(part['attend'])}, matrix value "
-             f"{ms(part['matrix value'])}, tables {ms(part['tables'])}, chips/choices/recipe/link "
-             f"{ms(part['chips, choices, recipe, link'])}]; serialization {ms(part['first serialization'])} "
-             f"[postprocess + orjson, {sizes[size]['first serialization'] / 1e3:.1f} kB]; total {ms(totals[size])}")
-        info(f"below the first view in-process, {size} tokens",
-             f"run_extras {ms(part['run_extras'])} [walk-through {ms(part['walkthrough'])}, bars figure "
-             f"{ms(part['bars'])}, trace {ms(part['trace'])}]; serialization {ms(part['below serialization'])} "
-             f"[postprocess incl. PNG encode + cache write, orjson; {sizes[size]['below serialization'] / 1e3:.1f} kB]; "
-             f"then time_both {ms(part['time_both'])}")
+        info(
+            f"first view in-process, {size} tokens",
+            f"run_attention {ms(part['run_attention'])} [attend {ms(part['attend'])}, matrix value "
+            f"{ms(part['matrix value'])}, tables {ms(part['tables'])}, chips/choices/recipe/link "
+            f"{ms(part['chips, choices, recipe, link'])}]; serialization {ms(part['first serialization'])} "
+            f"[postprocess + orjson, {sizes[size]['first serialization'] / 1e3:.1f} kB]; total {ms(totals[size])}",
+        )
+        info(
+            f"below the first view in-process, {size} tokens",
+            f"run_extras {ms(part['run_extras'])} [walk-through {ms(part['walkthrough'])}, bars figure "
+            f"{ms(part['bars'])}, trace {ms(part['trace'])}]; serialization {ms(part['below serialization'])} "
+            f"[postprocess incl. PNG encode + cache write, orjson; {sizes[size]['below serialization'] / 1e3:.1f} kB]; "
+            f"then time_both {ms(part['time_both'])}",
+        )
     ratio = totals[256] / totals[6]
-    report.target("first view at 256 tokens x 768 ≤ 3x the 6-token one (run_attention + serialization)", ratio <= 3.0,
-                  f"{ratio:.2f}x ({ms(totals[256])} vs {ms(totals[6])})")
+    report.target(
+        "first view at 256 tokens x 768 ≤ 3x the 6-token one (run_attention + serialization)",
+        ratio <= 3.0,
+        f"{ratio:.2f}x ({ms(totals[256])} vs {ms(totals[6])})",
+    )
 
 
 # --- start-up ----------------------------------------------------------------------------------
@@ -395,9 +456,13 @@ def bench_startup(report: Report, env: dict[str, str]) -> None:
         harness.stop(server.process)
         return server.seconds
 
-    ours, floor = harness.alternate(lambda: started("app", "app.py"), lambda: started("floor", FLOOR, env=env),
-                                    count=STARTUP_ROUNDS, warmup=0)
-    info("start-up samples", f"ours {', '.join(f'{t:.2f}' for t in ours)} s; floor {', '.join(f'{t:.2f}' for t in floor)} s")
+    ours, floor = harness.alternate(
+        lambda: started("app", "app.py"), lambda: started("floor", FLOOR, env=env), count=STARTUP_ROUNDS, warmup=0
+    )
+    info(
+        "start-up samples",
+        f"ours {', '.join(f'{t:.2f}' for t in ours)} s; floor {', '.join(f'{t:.2f}' for t in floor)} s",
+    )
     report.ratio("start-up vs floor app", ours, floor, 1.5)
 
 

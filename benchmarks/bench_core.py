@@ -12,8 +12,8 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -65,13 +65,101 @@ def target(report: Report, name: str, ours: float, baseline: float, limit: float
 
 def english_like_text(size: int, *, seed: int = 0) -> str:
     """Deterministic prose-like text of about ``size`` characters, with an occasional <|endoftext|>."""
-    words = (
-        "the of and to in a is that for it as was with be by on not he I this are or his from at which but "
-        "have an they you were her she there one all we their can has more when will would if so no what up "
-        "out about who them some could him into its then two time like other these may first new any only "
-        "attention journey starts step token embedding vector weight softmax context query matrix language "
-        "model transformer sequence chapter reader example sentence meaning words numbers"
-    ).split()
+    words = [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "is",
+        "that",
+        "for",
+        "it",
+        "as",
+        "was",
+        "with",
+        "be",
+        "by",
+        "on",
+        "not",
+        "he",
+        "I",
+        "this",
+        "are",
+        "or",
+        "his",
+        "from",
+        "at",
+        "which",
+        "but",
+        "have",
+        "an",
+        "they",
+        "you",
+        "were",
+        "her",
+        "she",
+        "there",
+        "one",
+        "all",
+        "we",
+        "their",
+        "can",
+        "has",
+        "more",
+        "when",
+        "will",
+        "would",
+        "if",
+        "so",
+        "no",
+        "what",
+        "up",
+        "out",
+        "about",
+        "who",
+        "them",
+        "some",
+        "could",
+        "him",
+        "into",
+        "its",
+        "then",
+        "two",
+        "time",
+        "like",
+        "other",
+        "these",
+        "may",
+        "first",
+        "new",
+        "any",
+        "only",
+        "attention",
+        "journey",
+        "starts",
+        "step",
+        "token",
+        "embedding",
+        "vector",
+        "weight",
+        "softmax",
+        "context",
+        "query",
+        "matrix",
+        "language",
+        "model",
+        "transformer",
+        "sequence",
+        "chapter",
+        "reader",
+        "example",
+        "sentence",
+        "meaning",
+        "words",
+        "numbers",
+    ]
     rng = random.Random(seed)
     parts: list[str] = []
     length = 0
@@ -141,7 +229,10 @@ def bench(report: Report) -> None:
     # (b) loops against matrices: a report, the loops are slow on purpose.
     small = torch.randn(64, 768, generator=generator)
     loops, matrix = side_by_side(lambda: self_attention_loops(small), lambda: self_attention(small), repeats=5)
-    info("(b) self_attention_loops vs self_attention, T=64 d=768", f"{loops / matrix:.2f}x ({_ms(loops)} vs {_ms(matrix)})")
+    info(
+        "(b) self_attention_loops vs self_attention, T=64 d=768",
+        f"{loops / matrix:.2f}x ({_ms(loops)} vs {_ms(matrix)})",
+    )
 
     # (c) our tokenize (ids and visible pieces) against tiktoken's encode alone.
     text = english_like_text(100_000)
@@ -163,25 +254,37 @@ def bench(report: Report) -> None:
         warm_times.append(min(_seconds(lambda: random_embeddings(ids, dim=768, seed=seed)) for _ in range(5)))
     clear_embedding_cache()
     cold, warm = statistics.median(cold_times), statistics.median(warm_times)
-    info("(d) random_embeddings, 256 tokens d=768, first call vs cached", f"{cold / warm:.2f}x (first {_ms(cold)}, "
-         f"cached {_ms(warm)})")
+    info(
+        "(d) random_embeddings, 256 tokens d=768, first call vs cached",
+        f"{cold / warm:.2f}x (first {_ms(cold)}, cached {_ms(warm)})",
+    )
 
     # (e) shortest float32 decimals: orjson (views.serialize) against the hand-written serializer it replaced.
     # Timed on an /attend-sized input (256 x 768 embeddings); checked on it and on values spread over float32's
     # whole range of magnitudes, where the hand-written one falls back to numpy's repr.
     embeddings = random_embeddings(ids, dim=768, seed=123)  # (256, 768)
-    spread = torch.randn(256, 768, generator=generator) * torch.pow(10.0, torch.randint(-37, 38, (256, 768),
-                                                                                         generator=generator))
+    spread = torch.randn(256, 768, generator=generator) * torch.pow(
+        10.0, torch.randint(-37, 38, (256, 768), generator=generator)
+    )
     spread[0, :4] = torch.tensor([0.0, -0.0, 3.4028235e38, 1.4e-45])
     for name, values in (("embeddings", embeddings), ("magnitudes 1e-37 to 1e37", spread)):
         if shortest_floats(values) != handwritten_shortest_floats(values):
             raise AssertionError(f"(e) orjson and the hand-written serializer disagree on the 256 x 768 {name}")
-    info("(e) shortest_floats and the hand-written serializer", "identical lists on 256 x 768 embeddings and on "
-         "256 x 768 values of magnitudes 1e-37 to 1e37")
-    ours, handwritten = side_by_side(lambda: shortest_floats(embeddings), lambda: handwritten_shortest_floats(embeddings),
-                                     repeats=21)
-    target(report, f"(e) shortest_floats (orjson) vs the hand-written serializer, 256 x 768 float32 "
-           f"({handwritten / ours:.1f}x faster)", ours, handwritten, 1.0)
+    info(
+        "(e) shortest_floats and the hand-written serializer",
+        "identical lists on 256 x 768 embeddings and on 256 x 768 values of magnitudes 1e-37 to 1e37",
+    )
+    ours, handwritten = side_by_side(
+        lambda: shortest_floats(embeddings), lambda: handwritten_shortest_floats(embeddings), repeats=21
+    )
+    target(
+        report,
+        f"(e) shortest_floats (orjson) vs the hand-written serializer, 256 x 768 float32 "
+        f"({handwritten / ours:.1f}x faster)",
+        ours,
+        handwritten,
+        1.0,
+    )
 
 
 if __name__ == "__main__":

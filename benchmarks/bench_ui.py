@@ -85,9 +85,13 @@ window.benchNext = (old, timeoutMs) => new Promise((resolve, reject) => {
 """
 
 # Installed before any page script: the first matrix's time, on the page's own clock (0 = navigation start).
-COLD_JS = SIGNATURE_JS + """
+COLD_JS = (
+    SIGNATURE_JS
+    + """
 window.benchFirstMatrix = window.benchNext(null, %d);
-""" % EVENT_TIMEOUT_MS
+"""
+    % EVENT_TIMEOUT_MS
+)
 
 RUN_JS = """async timeoutMs => {
     const old = window.benchSignature();
@@ -210,16 +214,19 @@ window.benchTrace = [];
 
 def spread(values: list[float]) -> str:
     """Samples in ms."""
-    return (f"median {statistics.median(values):.1f} ms, p95 {harness.p95(values):.1f} ms, max {max(values):.1f} ms, "
-            f"n={len(values)}")
+    return (
+        f"median {statistics.median(values):.1f} ms, p95 {harness.p95(values):.1f} ms, max {max(values):.1f} ms, "
+        f"n={len(values)}"
+    )
 
 
 def app_of_revision(revision: str) -> Path:
     """Extract ``revision`` of this repository into a temporary folder; return its app.py."""
     folder = harness.temp_dir() / f"rev-{revision}"
     folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True,
-                             timeout=60).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True, timeout=60
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True, timeout=60)
     return folder / "app.py"
 
@@ -278,10 +285,12 @@ def fill_text(page, text: str) -> None:
 
 
 def bench_cold(report: Report, browser, ours: Server, floor: Server) -> None:
-    section(f"Cold page → first matrix (fresh context, page clock from navigation start), {COLD_ROUNDS} each, "
-            "alternating")
-    a, b = harness.alternate(lambda: cold_page(browser, ours.url), lambda: cold_page(browser, floor.url),
-                             count=COLD_ROUNDS, warmup=1)
+    section(
+        f"Cold page → first matrix (fresh context, page clock from navigation start), {COLD_ROUNDS} each, alternating"
+    )
+    a, b = harness.alternate(
+        lambda: cold_page(browser, ours.url), lambda: cold_page(browser, floor.url), count=COLD_ROUNDS, warmup=1
+    )
     if not report.ratio("cold page → first matrix vs floor", a, b, TARGETS["cold"]):
         for server in (ours, floor):
             explain(server, [traced_cold(browser, server.url) for _ in range(TRACED)], "navigation start")
@@ -343,8 +352,10 @@ class Trace:
     @property
     def drawn(self) -> float:
         """When the new matrix was drawn (or the image loaded), after the start."""
-        return min((t for t, what, _ in self.events if t >= self.start and what in ("matrix drawn", "image loaded")),
-                   default=self.frame)
+        return min(
+            (t for t, what, _ in self.events if t >= self.start and what in ("matrix drawn", "image loaded")),
+            default=self.frame,
+        )
 
 
 def traced_cold(browser, url: str) -> Trace:
@@ -401,16 +412,21 @@ def explain(server: Server, traces: list[Trace], origin: str) -> None:
     info(f"timeline, {server.name}", f"ms after {origin} (median of {len(traces)} traced): " + "; ".join(timeline))
     long_tasks = [(t, d) for t, what, d in trace.events if what == "long task" and trace.start <= t <= trace.frame]
     after = sum(d for t, d in long_tasks if t >= trace.drawn)
-    info(f"long tasks, {server.name}", f"{len(long_tasks)} between {origin} and the frame, "
-         f"{sum(d for _, d in long_tasks):.0f} ms in all ({after:.0f} ms of them from the matrix drawn to its frame); "
-         f"drawn at {trace.drawn - trace.start:.0f} ms, shown at {trace.frame - trace.start:.0f} ms")
+    info(
+        f"long tasks, {server.name}",
+        f"{len(long_tasks)} between {origin} and the frame, "
+        f"{sum(d for _, d in long_tasks):.0f} ms in all ({after:.0f} ms of them from the matrix drawn to its frame); "
+        f"drawn at {trace.drawn - trace.start:.0f} ms, shown at {trace.frame - trace.start:.0f} ms",
+    )
     if trace.start == 0.0:
         found = trace.resources
         before = [r for r in found["resources"] if r[2] <= trace.frame]
-        info(f"page load, {server.name}",
-             f"HTML at {found['html']:.0f} ms, DOMContentLoaded {found['dom']:.0f} ms, load {found['load']:.0f} ms; "
-             f"{len(before)} resources before the matrix ({sum(r[3] for r in before) / 1e3:.0f} kB); "
-             f"{sum(1 for t, what, _ in trace.events if what == 'join' and t <= trace.frame)} queue joins before it")
+        info(
+            f"page load, {server.name}",
+            f"HTML at {found['html']:.0f} ms, DOMContentLoaded {found['dom']:.0f} ms, load {found['load']:.0f} ms; "
+            f"{len(before)} resources before the matrix ({sum(r[3] for r in before) / 1e3:.0f} kB); "
+            f"{sum(1 for t, what, _ in trace.events if what == 'join' and t <= trace.frame)} queue joins before it",
+        )
 
 
 def bench_tau(report: Report, browser, ours: Server, text_256: str) -> None:
@@ -420,8 +436,12 @@ def bench_tau(report: Report, browser, ours: Server, text_256: str) -> None:
         page.evaluate("() => window.benchFirstMatrix")
         wait_idle(page)
         component = page.locator("#heatmap [data-attention-matrix]").count() > 0
-        info("matrix", "drawn in the browser (web/matrix.js)" if component else
-             "an image from the server; τ redraws only on release, through the server")
+        info(
+            "matrix",
+            "drawn in the browser (web/matrix.js)"
+            if component
+            else "an image from the server; τ redraws only on release, through the server",
+        )
         taus = itertools.cycle([1.25, 2.5, 0.8, 4.0])
         for size, text in ((6, BOOK_SENTENCE), (256, text_256)):
             if size != 6:
@@ -435,8 +455,9 @@ def bench_tau(report: Report, browser, ours: Server, text_256: str) -> None:
                 if index >= WARMUP:
                     samples.append(elapsed)
             if size == 256:
-                report.target("τ repaint at T = 256 ≤ 50 ms", statistics.median(samples) <= TARGETS["tau_ms_256"],
-                              spread(samples))
+                report.target(
+                    "τ repaint at T = 256 ≤ 50 ms", statistics.median(samples) <= TARGETS["tau_ms_256"], spread(samples)
+                )
             else:
                 info(f"τ repaint at T = {size}", spread(samples))
     finally:
@@ -458,9 +479,11 @@ def bench(report: Report, revision: str | None, phases: tuple[str, ...] = PHASES
     app_path = app_of_revision(revision) if revision else ROOT / "app.py"
     info("app", f"{revision or 'working tree'} ({app_path}); Chromium {chromium}")
     text_256 = harness.text_of_tokens(256)
-    with (harness.served("app", app_path) as ours,
-          harness.served("floor", "benchmarks/floor_ui.py", env={"FLOOR_IMAGE_SIZE": heatmap_size()}) as floor,
-          sync_playwright() as playwright):
+    with (
+        harness.served("app", app_path) as ours,
+        harness.served("floor", "benchmarks/floor_ui.py", env={"FLOOR_IMAGE_SIZE": heatmap_size()}) as floor,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS, headless=True)
         for server in (ours, floor):
             harness.wait_quiet(server)  # past the app's warm-up, which runs after its first page is served

@@ -26,10 +26,11 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -112,15 +113,24 @@ def launch(name: str, script: Path | str, *, env: dict[str, str] | None = None) 
 
     script = ROOT / script
     port = free_port()
-    environment = {**os.environ, "GRADIO_SERVER_NAME": HOST, "GRADIO_SERVER_PORT": str(port),
-                   "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
+    environment = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": HOST,
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **(env or {}),
+    }
     log_path = temp_dir() / f"{name}-{port}.log"
     url = f"http://{HOST}:{port}/"
     start = time.perf_counter()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(script)], cwd=script.parent if script.name == "app.py" else ROOT, env=environment,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, str(script)],
+            cwd=script.parent if script.name == "app.py" else ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop() reaches anything it spawns
         )
     _running.append(process)
@@ -128,8 +138,9 @@ def launch(name: str, script: Path | str, *, env: dict[str, str] | None = None) 
     with httpx.Client(trust_env=False, timeout=5.0) as probe:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode} before serving a page:\n"
-                                   f"{server.log_tail()}")
+                raise RuntimeError(
+                    f"{name} exited with code {process.returncode} before serving a page:\n{server.log_tail()}"
+                )
             try:
                 page = probe.get(url)
                 if page.status_code == 200 and "<html" in page.text[:4000].lower():
@@ -216,8 +227,10 @@ def ms(seconds: float) -> str:
 
 def compare(ours: list[float], floor: list[float]) -> str:
     """Medians and p95 of two samples of seconds: ``median 12.0 ms vs 10.0 ms, p95 ... , n=30/30``."""
-    return (f"median {ms(statistics.median(ours))} vs {ms(statistics.median(floor))}, "
-            f"p95 {ms(p95(ours))} vs {ms(p95(floor))}, n={len(ours)}/{len(floor)}")
+    return (
+        f"median {ms(statistics.median(ours))} vs {ms(statistics.median(floor))}, "
+        f"p95 {ms(p95(ours))} vs {ms(p95(floor))}, n={len(ours)}/{len(floor)}"
+    )
 
 
 def info(name: str, detail: str) -> None:
@@ -257,8 +270,7 @@ class Report:
             self.target(f"{name} ran to the end", False, "it raised (traceback above on stderr)")
 
 
-def alternate(ours: Callable[[], T], floor: Callable[[], T], *, count: int, warmup: int
-              ) -> tuple[list[T], list[T]]:
+def alternate(ours: Callable[[], T], floor: Callable[[], T], *, count: int, warmup: int) -> tuple[list[T], list[T]]:
     """Warm both up, then call them alternately (A B B A A B ...); each side's results in order."""
     for _ in range(warmup):
         ours()
@@ -267,7 +279,7 @@ def alternate(ours: Callable[[], T], floor: Callable[[], T], *, count: int, warm
     floor_results: list[T] = []
     for index in range(count):
         pair = [(ours, ours_results), (floor, floor_results)]
-        for function, results in (pair if index % 2 == 0 else pair[::-1]):
+        for function, results in pair if index % 2 == 0 else pair[::-1]:
             results.append(function())
     return ours_results, floor_results
 
@@ -301,16 +313,99 @@ def text_of_tokens(count: int) -> str:
     """Prose-like text of exactly ``count`` GPT-2 tokens: "The" and then single-token words with a leading space."""
     from attention_core import tokenize
 
-    words = (
-        "the of and to in is that for it as was with be by on not he this are or his from at which but have an they "
-        "you were her she there one all we their can has more when will would if so no what up out about who them "
-        "some could him into its then two time like other these may first new any only attention journey starts step "
-        "token vector weight context query matrix language model sequence chapter reader example sentence meaning"
-    ).split()
+    words = [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "that",
+        "for",
+        "it",
+        "as",
+        "was",
+        "with",
+        "be",
+        "by",
+        "on",
+        "not",
+        "he",
+        "this",
+        "are",
+        "or",
+        "his",
+        "from",
+        "at",
+        "which",
+        "but",
+        "have",
+        "an",
+        "they",
+        "you",
+        "were",
+        "her",
+        "she",
+        "there",
+        "one",
+        "all",
+        "we",
+        "their",
+        "can",
+        "has",
+        "more",
+        "when",
+        "will",
+        "would",
+        "if",
+        "so",
+        "no",
+        "what",
+        "up",
+        "out",
+        "about",
+        "who",
+        "them",
+        "some",
+        "could",
+        "him",
+        "into",
+        "its",
+        "then",
+        "two",
+        "time",
+        "like",
+        "other",
+        "these",
+        "may",
+        "first",
+        "new",
+        "any",
+        "only",
+        "attention",
+        "journey",
+        "starts",
+        "step",
+        "token",
+        "vector",
+        "weight",
+        "context",
+        "query",
+        "matrix",
+        "language",
+        "model",
+        "sequence",
+        "chapter",
+        "reader",
+        "example",
+        "sentence",
+        "meaning",
+    ]
     single = [word for word in words if len(tokenize(" " + word).ids) == 1]
     text = "The" + "".join(" " + word for word in itertools.islice(itertools.cycle(single), count - 1))
     got = len(tokenize(text).ids)
     if got != count:
-        raise RuntimeError(f"the benchmark text has {got} GPT-2 tokens, not {count}; change the word list in "
-                           "text_of_tokens.")
+        raise RuntimeError(
+            f"the benchmark text has {got} GPT-2 tokens, not {count}; change the word list in text_of_tokens."
+        )
     return text

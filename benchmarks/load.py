@@ -152,8 +152,12 @@ def call(http: httpx.Client, base: str, request: Request) -> Outcome:
     try:
         posted = http.post(f"{base}/gradio_api/call/{request.name}", json={"data": request.data})
         if posted.status_code != 200:
-            return Outcome(False, time.perf_counter() - start, f"POST {posted.status_code}: {posted.text[:120]}",
-                           posted.status_code)
+            return Outcome(
+                False,
+                time.perf_counter() - start,
+                f"POST {posted.status_code}: {posted.text[:120]}",
+                posted.status_code,
+            )
         event_id = posted.json()["event_id"]
         event = ""
         with http.stream("GET", f"{base}/gradio_api/call/{request.name}/{event_id}") as stream:
@@ -187,8 +191,9 @@ def check(request: Request, result: Any, seconds: float) -> Outcome:
 
 def source_client(source: str, *, connections: int) -> httpx.Client:
     """An HTTP client whose connections leave from ``source`` (a loopback address: another client for the server)."""
-    transport = httpx.HTTPTransport(local_address=source, limits=httpx.Limits(
-        max_connections=connections, max_keepalive_connections=connections))
+    transport = httpx.HTTPTransport(
+        local_address=source, limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    )
     return httpx.Client(transport=transport, timeout=httpx.Timeout(REQUEST_SECONDS, connect=10.0), trust_env=False)
 
 
@@ -223,8 +228,11 @@ def burst_scenario(report: Report, process: subprocess.Popen, base: str, args: a
     sources = max(1, min(args.sources, 64))
     warmup, _ = run_all(base, burst * rounds, concurrency, sources=sources)
     warmed = {tuple(r.data[1:3]) for r in burst if r.name == "attend"}
-    print(f"warm-up: {sum(o.ok for o in warmup)}/{len(warmup)} ok, covering {len(warmed)} of the "
-          f"{len(ATTEND_SETTINGS)} (dim, seed) pairs of the mix, and filling the session store (the steady state)", flush=True)
+    print(
+        f"warm-up: {sum(o.ok for o in warmup)}/{len(warmup)} ok, covering {len(warmed)} of the "
+        f"{len(ATTEND_SETTINGS)} (dim, seed) pairs of the mix, and filling the session store (the steady state)",
+        flush=True,
+    )
 
     failures: list[Outcome] = []
     growths: list[float] = []
@@ -239,22 +247,34 @@ def burst_scenario(report: Report, process: subprocess.Popen, base: str, args: a
         counts = {name: sum(r.name == name for r in burst) for name in ("attend", "normalize", "tokenize")}
         growth = mb(rss_after - rss_before)
         growths.append(growth)
-        print(f"burst {number}: {len(burst)} requests ({', '.join(f'{n} /{k}' for k, n in counts.items())}), "
-              f"{concurrency} at a time from {sources} address(es), {wall:.1f} s, {len(burst) / wall:.1f} requests/s")
+        print(
+            f"burst {number}: {len(burst)} requests ({', '.join(f'{n} /{k}' for k, n in counts.items())}), "
+            f"{concurrency} at a time from {sources} address(es), {wall:.1f} s, {len(burst) / wall:.1f} requests/s"
+        )
         print(f"  successes: {len(outcomes) - len(failed)}  errors: {len(failed)}")
         for failure in failed[:5]:
             print(f"    failed after {failure.seconds:.2f} s: {failure.detail}")
-        print(f"  latency p50: {percentile(latencies, 0.50) * 1e3:.0f} ms  "
-              f"p95: {percentile(latencies, 0.95) * 1e3:.0f} ms  max: {max(latencies) * 1e3:.0f} ms")
-        print(f"  RSS before: {mb(rss_before):.1f} MB  after: {mb(rss_after):.1f} MB  growth: {growth:+.1f} MB "
-              f"({growth * 1024 / len(burst):+.0f} kB per request)", flush=True)
+        print(
+            f"  latency p50: {percentile(latencies, 0.50) * 1e3:.0f} ms  "
+            f"p95: {percentile(latencies, 0.95) * 1e3:.0f} ms  max: {max(latencies) * 1e3:.0f} ms"
+        )
+        print(
+            f"  RSS before: {mb(rss_before):.1f} MB  after: {mb(rss_after):.1f} MB  growth: {growth:+.1f} MB "
+            f"({growth * 1024 / len(burst):+.0f} kB per request)",
+            flush=True,
+        )
     total = requests_in_burst * bursts
     report.target("no request failed", not failures, f"{len(failures)} of {total} failed")
-    report.target(f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB", growths[0] <= RSS_GROWTH_LIMIT_MB,
-                  f"burst 1: {growths[0]:+.1f} MB")
+    report.target(
+        f"RSS growth ≤ {RSS_GROWTH_LIMIT_MB:.0f} MB",
+        growths[0] <= RSS_GROWTH_LIMIT_MB,
+        f"burst 1: {growths[0]:+.1f} MB",
+    )
     if bursts > 1:
-        print(f"REPORT RSS growth in the later bursts: {', '.join(f'{g:+.1f} MB' for g in growths[1:])} "
-              "(near 0 once bounded caches are full; steady growth means memory is kept per request)")
+        print(
+            f"REPORT RSS growth in the later bursts: {', '.join(f'{g:+.1f} MB' for g in growths[1:])} "
+            "(near 0 once bounded caches are full; steady growth means memory is kept per request)"
+        )
 
     text = largest_text()
     hwm_since_start = status_kb(process.pid, "VmHWM")
@@ -263,11 +283,15 @@ def burst_scenario(report: Report, process: subprocess.Popen, base: str, args: a
     largest = [Request("attend", [text, MAX_DIM, 1000 + i, ""]) for i in range(max(1, args.largest_repeats))]
     big, big_wall = run_all(base, largest, 2)
     peak = status_kb(process.pid, "VmHWM")
-    print(f"largest request: {MAX_TOKENS} tokens, dim {MAX_DIM}, {len(largest)} seeds (2 at a time): "
-          f"{sum(o.ok for o in big)}/{len(big)} ok, median {statistics.median(o.seconds for o in big):.2f} s")
+    print(
+        f"largest request: {MAX_TOKENS} tokens, dim {MAX_DIM}, {len(largest)} seeds (2 at a time): "
+        f"{sum(o.ok for o in big)}/{len(big)} ok, median {statistics.median(o.seconds for o in big):.2f} s"
+    )
     scope = "since the reset before these requests" if was_reset else "since the server started (reset not allowed)"
-    print(f"peak RSS (VmHWM) {scope}: {mb(peak):.1f} MB; RSS when they started: {mb(rss_start):.1f} MB; "
-          f"VmHWM before: {mb(hwm_since_start):.1f} MB; RSS after: {mb(status_kb(process.pid, 'VmRSS')):.1f} MB")
+    print(
+        f"peak RSS (VmHWM) {scope}: {mb(peak):.1f} MB; RSS when they started: {mb(rss_start):.1f} MB; "
+        f"VmHWM before: {mb(hwm_since_start):.1f} MB; RSS after: {mb(status_kb(process.pid, 'VmRSS')):.1f} MB"
+    )
     report.target("largest requests succeed", all(o.ok for o in big), f"{big_wall:.1f} s in all")
 
 
@@ -334,8 +358,10 @@ def never_read_scenario(report: Report, process: subprocess.Popen, base: str, ar
     warm, _ = run_all(base, [Request("attend", [text, MAX_DIM, 123, ""])] * 2, 2)  # torch, tokenizer, allocator
     time.sleep(2.0)
     rss_before = status_kb(process.pid, "VmRSS")
-    print(f"never read the answers: {NEVER_READ_BURSTS} bursts of {NEVER_READ_PER_BURST} POST /call/attend "
-          f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); warm-up {sum(o.ok for o in warm)}/2 ok")
+    print(
+        f"never read the answers: {NEVER_READ_BURSTS} bursts of {NEVER_READ_PER_BURST} POST /call/attend "
+        f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); warm-up {sum(o.ok for o in warm)}/2 ok"
+    )
     print(f"  RSS before: {mb(rss_before):.1f} MB", flush=True)
     totals: Counter[int] = Counter()
     request = Request("attend", [text, MAX_DIM, 123, ""])
@@ -345,16 +371,22 @@ def never_read_scenario(report: Report, process: subprocess.Popen, base: str, ar
             for number in range(1, NEVER_READ_BURSTS + 1):
                 started = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=NEVER_READ_PER_BURST) as pool:
-                    statuses = list(pool.map(lambda i: post_only(https[sources[i % clients]], base, request),
-                                             range(NEVER_READ_PER_BURST)))
+                    statuses = list(
+                        pool.map(
+                            lambda i: post_only(https[sources[i % clients]], base, request), range(NEVER_READ_PER_BURST)
+                        )
+                    )
                 posted = time.perf_counter() - started
                 idle = wait_for_idle_queue(base)
                 counts = Counter(statuses)
                 totals.update(counts)
-                print(f"  burst {number}: accepted {counts[200]}, refused 429: {counts[429]}, 503: {counts[503]}, "
-                      f"other: {sum(n for code, n in counts.items() if code not in (200, 429, 503))}; "
-                      f"POSTs answered in {posted:.1f} s, queue idle {idle:.1f} s later; "
-                      f"RSS {mb(status_kb(process.pid, 'VmRSS')):.1f} MB", flush=True)
+                print(
+                    f"  burst {number}: accepted {counts[200]}, refused 429: {counts[429]}, 503: {counts[503]}, "
+                    f"other: {sum(n for code, n in counts.items() if code not in (200, 429, 503))}; "
+                    f"POSTs answered in {posted:.1f} s, queue idle {idle:.1f} s later; "
+                    f"RSS {mb(status_kb(process.pid, 'VmRSS')):.1f} MB",
+                    flush=True,
+                )
             rss_drained = status_kb(process.pid, "VmRSS")
             settle = max(0.0, args.settle)
             print(f"  waiting {settle:.0f} s for unread answers to expire ...", flush=True)
@@ -369,13 +401,21 @@ def never_read_scenario(report: Report, process: subprocess.Popen, base: str, ar
     light, _ = run_all(base, [Request("tokenize", [f"session {i}"]) for i in range(PUSH_OUT_SESSIONS)], 4)
     time.sleep(2.0)
     rss_pushed = status_kb(process.pid, "VmRSS")
-    print(f"  accepted {totals[200]}, refused 429: {totals[429]}, 503: {totals[503]}, "
-          f"other: {sum(n for code, n in totals.items() if code not in (200, 429, 503))} (of {sum(totals.values())})")
-    print(f"  RSS before: {mb(rss_before):.1f} MB  peak: {mb(peak):.1f} MB ({mb(peak - rss_before):+.1f})  "
-          f"queue drained: {mb(rss_drained):.1f} MB  after {settle:.0f} s more: {mb(rss_after):.1f} MB "
-          f"({mb(rss_after - rss_before):+.1f})", flush=True)
-    print(f"  after {sum(o.ok for o in light)} small calls pushed the flood's sessions out of Gradio's session store: "
-          f"{mb(rss_pushed):.1f} MB ({mb(rss_pushed - rss_before):+.1f})", flush=True)
+    print(
+        f"  accepted {totals[200]}, refused 429: {totals[429]}, 503: {totals[503]}, "
+        f"other: {sum(n for code, n in totals.items() if code not in (200, 429, 503))} (of {sum(totals.values())})"
+    )
+    print(
+        f"  RSS before: {mb(rss_before):.1f} MB  peak: {mb(peak):.1f} MB ({mb(peak - rss_before):+.1f})  "
+        f"queue drained: {mb(rss_drained):.1f} MB  after {settle:.0f} s more: {mb(rss_after):.1f} MB "
+        f"({mb(rss_after - rss_before):+.1f})",
+        flush=True,
+    )
+    print(
+        f"  after {sum(o.ok for o in light)} small calls pushed the flood's sessions out of Gradio's session store: "
+        f"{mb(rss_pushed):.1f} MB ({mb(rss_pushed - rss_before):+.1f})",
+        flush=True,
+    )
 
 
 # --- one greedy client plus one polite client ---------------------------------------------------
@@ -390,8 +430,9 @@ def polite_call(http: httpx.Client, base: str, kind: str) -> Outcome:
         try:
             response = http.get(f"{base}/")
             ok = response.status_code == 200 and "<html" in response.text[:2000].lower()
-            return Outcome(ok, time.perf_counter() - start, "" if ok else f"GET / {response.status_code}",
-                           response.status_code)
+            return Outcome(
+                ok, time.perf_counter() - start, "" if ok else f"GET / {response.status_code}", response.status_code
+            )
         except httpx.HTTPError as error:
             return Outcome(False, time.perf_counter() - start, f"{type(error).__name__}: {error}")
     request = Request("tokenize", [PARAGRAPH]) if kind == "tokenize" else Request("normalize", list(LAB_VALUES[1]))
@@ -433,9 +474,12 @@ def greedy_scenario(report: Report, process: subprocess.Popen, base: str, args: 
                 number += 1
                 stop.wait(POLITE_EVERY_SECONDS)
 
-    print(f"greedy client: {concurrency} heavy calls in flight ({MAX_TOKENS} tokens, dim {MAX_DIM}), reading the "
-          f"answers; polite client on {POLITE_SOURCE}: /tokenize, /normalize, GET / every {POLITE_EVERY_SECONDS} s; "
-          f"{seconds:.0f} s", flush=True)
+    print(
+        f"greedy client: {concurrency} heavy calls in flight ({MAX_TOKENS} tokens, dim {MAX_DIM}), reading the "
+        f"answers; polite client on {POLITE_SOURCE}: /tokenize, /normalize, GET / every {POLITE_EVERY_SECONDS} s; "
+        f"{seconds:.0f} s",
+        flush=True,
+    )
     threads = [threading.Thread(target=greedy_worker, args=(i,), daemon=True) for i in range(concurrency)]
     for thread in threads:
         thread.start()
@@ -454,9 +498,12 @@ def greedy_scenario(report: Report, process: subprocess.Popen, base: str, args: 
             continue
         latencies = [o.seconds for o in outcomes]
         errors = [o for o in outcomes if not o.ok]
-        print(f"  polite {kind:<9} {len(outcomes):>3} calls  p50 {percentile(latencies, 0.5) * 1e3:6.0f} ms  "
-              f"p95 {percentile(latencies, 0.95) * 1e3:6.0f} ms  max {max(latencies) * 1e3:6.0f} ms  errors {len(errors)}"
-              + (f" (first: {errors[0].detail[:100]})" if errors else ""), flush=True)
+        print(
+            f"  polite {kind:<9} {len(outcomes):>3} calls  p50 {percentile(latencies, 0.5) * 1e3:6.0f} ms  "
+            f"p95 {percentile(latencies, 0.95) * 1e3:6.0f} ms  max {max(latencies) * 1e3:6.0f} ms  errors {len(errors)}"
+            + (f" (first: {errors[0].detail[:100]})" if errors else ""),
+            flush=True,
+        )
 
 
 SCENARIOS = {"burst": burst_scenario, "never-read": never_read_scenario, "greedy": greedy_scenario}
@@ -468,17 +515,31 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at once (default 32)")
     parser.add_argument("--bursts", type=int, default=2, help="bursts, one after the other (default 2)")
     parser.add_argument("--largest-repeats", type=int, default=4, help="256-token dim-768 requests (default 4)")
-    parser.add_argument("--sources", type=int, default=4,
-                        help="burst: loopback addresses the burst comes from, as from that many clients; the "
-                             "server gives each client a share of its queue (default 4)")
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="burst",
-                        help="burst (default), never-read, greedy, or all, each on a fresh server")
-    parser.add_argument("--clients", type=int, default=1,
-                        help="never-read: loopback source addresses the POSTs come from (default 1)")
-    parser.add_argument("--settle", type=float, default=90.0,
-                        help="never-read: seconds to wait after the queue drains (default 90)")
-    parser.add_argument("--greedy-concurrency", type=int, default=32,
-                        help="greedy: heavy calls the greedy client keeps in flight (default 32)")
+    parser.add_argument(
+        "--sources",
+        type=int,
+        default=4,
+        help="burst: loopback addresses the burst comes from, as from that many clients; the "
+        "server gives each client a share of its queue (default 4)",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=[*SCENARIOS, "all"],
+        default="burst",
+        help="burst (default), never-read, greedy, or all, each on a fresh server",
+    )
+    parser.add_argument(
+        "--clients", type=int, default=1, help="never-read: loopback source addresses the POSTs come from (default 1)"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=90.0, help="never-read: seconds to wait after the queue drains (default 90)"
+    )
+    parser.add_argument(
+        "--greedy-concurrency",
+        type=int,
+        default=32,
+        help="greedy: heavy calls the greedy client keeps in flight (default 32)",
+    )
     parser.add_argument("--greedy-seconds", type=float, default=30.0, help="greedy: duration (default 30)")
     args = parser.parse_args()
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
@@ -486,8 +547,11 @@ def main() -> int:
     def scenarios(report: Report) -> None:
         for name in names:
             with harness.served("app", "app.py") as server:
-                print(f"\n== {name}: server pid {server.process.pid} on {server.url}, serving after "
-                      f"{server.seconds:.1f} s", flush=True)
+                print(
+                    f"\n== {name}: server pid {server.process.pid} on {server.url}, serving after "
+                    f"{server.seconds:.1f} s",
+                    flush=True,
+                )
                 SCENARIOS[name](report, server.process, server.url.rstrip("/"), args)
 
     return harness.main("load", scenarios)

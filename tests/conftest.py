@@ -6,7 +6,6 @@ import socket
 
 import pytest
 
-
 # Tests that need any of these launch the server (or a browser on it): they must be marked slow.
 SERVER_FIXTURES = {"server_url", "client", "browser", "page", "open_app"}
 

@@ -9,8 +9,28 @@ from __future__ import annotations
 
 # Chapter 2: tiktoken's "gpt2" encoding of this text.
 TOKENIZER_TEXT = "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace."
-TOKENIZER_IDS = [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 286, 617, 34680,
-                 27271, 13]
+TOKENIZER_IDS = [
+    15496,
+    11,
+    466,
+    345,
+    588,
+    8887,
+    30,
+    220,
+    50256,
+    554,
+    262,
+    4252,
+    18250,
+    8812,
+    2114,
+    286,
+    617,
+    34680,
+    27271,
+    13,
+]
 # Chapter 2's exercise: a single space is one token.
 SPACE_IDS = [220]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -76,7 +76,9 @@ def one_hot_rows(scores: torch.Tensor, tau: float, threshold: float = 0.99) -> i
     return sum(max(softmax_floats(row, tau)) > threshold for row in scores.double().tolist())
 
 
-def inside_convex_hull(points: torch.Tensor, inputs: torch.Tensor, *, directions: int = 512, rtol: float = 1e-4) -> torch.Tensor:
+def inside_convex_hull(
+    points: torch.Tensor, inputs: torch.Tensor, *, directions: int = 512, rtol: float = 1e-4
+) -> torch.Tensor:
     """Whether each point (P, d) lies in the convex hull of the inputs (T, d), by its support function.
 
     A point is kept when, for every tested unit direction u, min_j u·x_j - eps ≤ u·p ≤ max_j u·x_j + eps, with

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-
 from test_browser import (  # noqa: F401  (browser is a fixture)
     BOOK_SENTENCE,
     Browser,
@@ -202,8 +201,12 @@ def tab_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 250) -
 def band(page: Page, box: dict) -> bytes:
     """A screenshot of the box with room for a ring around it (the outline, its offset and 2 px more)."""
     margin = box["outline"] + max(0.0, box["offset"]) + 2
-    clip = {"x": max(0.0, box["x"] - margin), "y": max(0.0, box["y"] - margin),
-            "width": box["width"] + 2 * margin, "height": box["height"] + 2 * margin}
+    clip = {
+        "x": max(0.0, box["x"] - margin),
+        "y": max(0.0, box["y"] - margin),
+        "width": box["width"] + 2 * margin,
+        "height": box["height"] + 2 * margin,
+    }
     return page.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide")
 
 
@@ -330,8 +333,8 @@ def test_phone_and_tablet_show_everything(open_page, tmp_path: Path, width: int)
 
     for figure in ("#fig-bars", "#fig-hull"):
         natural, shown = page.locator(figure).evaluate(
-            "f => [parseFloat(getComputedStyle(f).getPropertyValue('--fig-width')),"
-            " f.querySelector('svg').clientWidth]")
+            "f => [parseFloat(getComputedStyle(f).getPropertyValue('--fig-width')), f.querySelector('svg').clientWidth]"
+        )
         assert shown >= min(natural * FIGURE_MIN_SCALE, width - 60) - 1, (figure, natural, shown)
     shot(page, tmp_path, f"main-{width}px.png")
     lab(page)

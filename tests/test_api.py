@@ -7,11 +7,10 @@ server are sampled in test_bad_input.py.
 
 from __future__ import annotations
 
+import golden
 import httpx
 import pytest
 import torch
-
-import golden
 from reference import book_attention, recipe_inputs
 
 pytestmark = pytest.mark.slow
@@ -70,8 +69,10 @@ def test_the_api_lists_exactly_the_three_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
     assert set(api["named_endpoints"]) == {"/tokenize", "/attend", "/normalize"}
     assert api["unnamed_endpoints"] == {}
-    parameters = {name: [(p["parameter_name"], p.get("parameter_default")) for p in endpoint["parameters"]]
-                  for name, endpoint in api["named_endpoints"].items()}
+    parameters = {
+        name: [(p["parameter_name"], p.get("parameter_default")) for p in endpoint["parameters"]]
+        for name, endpoint in api["named_endpoints"].items()
+    }
     assert parameters["/attend"] == [("text", None), ("dim", 3), ("seed", 123), ("table", "")]
     assert parameters["/normalize"] == [("values", None), ("dtype", "float32")]
 
@@ -89,9 +90,19 @@ def test_the_mcp_tools_describe_themselves(server_url):
 
 def test_view_api_shows_each_parameters_description_and_limits(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert "text: The text to tokenize: 1 to 10,000 characters, at most 256 GPT-2 tokens." in endpoints["/tokenize"]["description"]
+    assert (
+        "text: The text to tokenize: 1 to 10,000 characters, at most 256 GPT-2 tokens."
+        in endpoints["/tokenize"]["description"]
+    )
     attend = endpoints["/attend"]["description"]
-    for fragment in ("dim: Embedding dimension d of the seeded random table, 1 to 768", "seed: Seed of the random table, 0 to 4294967295",
-                     "at most 256 rows, 768 columns and 1 MB", "about 6 MB of JSON"):
+    for fragment in (
+        "dim: Embedding dimension d of the seeded random table, 1 to 768",
+        "seed: Seed of the random table, 0 to 4294967295",
+        "at most 256 rows, 768 columns and 1 MB",
+        "about 6 MB of JSON",
+    ):
         assert fragment in attend
-    assert "dtype: The floating-point type to compute in: float16, float32 or float64." in endpoints["/normalize"]["description"]
+    assert (
+        "dtype: The floating-point type to compute in: float16, float32 or float64."
+        in endpoints["/normalize"]["description"]
+    )

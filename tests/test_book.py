@@ -6,14 +6,14 @@ import dataclasses
 import math
 import re
 
+import golden
 import pytest
 import torch
+from reference import fsum_scores
 
-import golden
 from attention_core import InputError, parse_embedding_table
 from attention_core.book import BOOK_INPUTS, BOOK_TABLE, BOOK_TOKENS, BOOK_VALUES, BookValue, book_value
 from attention_core.parity import book_parity, tolerance
-from reference import fsum_scores
 
 # The library's values by name, and the same numbers as typed in golden.py.
 GOLDEN = {

@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
-from attention_core import tokenize, visible_token
-from benchmarks.harness import CHROMIUM_ARGS, chromium_path  # Debian's Chromium, as the benchmarks launch it
 from golden import SENTENCE as BOOK_SENTENCE
 from golden import WEIGHTS_2
 from reference import CAT_SENTENCE, book_dot_line
+
+from attention_core import tokenize, visible_token
+from benchmarks.harness import CHROMIUM_ARGS, chromium_path  # Debian's Chromium, as the benchmarks launch it
 
 pytestmark = pytest.mark.slow
 
@@ -185,7 +185,12 @@ def test_first_run_shows_tokens_heatmap_and_context(page: Page):
 
 
 def screenshot(
-    page: Page, tmp_path: Path, name: str, *, region: Sequence[Locator] = (), max_height: int | None = None,
+    page: Page,
+    tmp_path: Path,
+    name: str,
+    *,
+    region: Sequence[Locator] = (),
+    max_height: int | None = None,
     full_page: bool = True,
 ) -> Path:
     """A PNG in $SCREENSHOT_DIR (for the README) or in tmp_path; checked to be a real picture.
@@ -244,8 +249,13 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     page.evaluate("() => window.scrollTo(0, 0)")
     matrix_cell(page, 8, 4, count=10).hover()  # " it" attending to " on"
     expect(page.locator("#heatmap .am-tip")).to_contain_text("weight α")
-    screenshot(page, tmp_path, "screenshot.png", full_page=False,
-               region=[page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")])
+    screenshot(
+        page,
+        tmp_path,
+        "screenshot.png",
+        full_page=False,
+        region=[page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")],
+    )
 
 
 def test_empty_text_shows_the_error_and_clears_the_last_run(page: Page):
@@ -410,8 +420,15 @@ def test_a_link_with_markup_puts_no_element_on_the_page(open_app: Callable[[str]
     toasts = page.get_by_test_id("toast-body")
     for name in ("tau", "seed", "dim"):
         expect(toasts.filter(has_text=f"The link's {name} was ignored")).to_be_visible(timeout=TOAST_WAIT_MS)
-    for selector in ("#evil-form", "form[action*='evil']", "input[name=password]", "#evil-img",
-                     "img[src*='tracker']", "#evil-link", "a[href*='evil']"):
+    for selector in (
+        "#evil-form",
+        "form[action*='evil']",
+        "input[name=password]",
+        "#evil-img",
+        "img[src*='tracker']",
+        "#evil-link",
+        "a[href*='evil']",
+    ):
         expect(page.locator(selector)).to_have_count(0)
     assert "evil" not in " ".join(toasts.all_inner_texts()) and "tracker.example" not in page.content()
 

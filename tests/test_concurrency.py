@@ -10,11 +10,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import golden
 import pytest
 from gradio_client import Client
 
 import app
-import golden
 from attention_core import embeddings
 
 pytestmark = pytest.mark.slow
@@ -30,8 +30,24 @@ TEXTS = [
 ATTEND_JOBS = [
     ("/attend", (TEXTS[i % len(TEXTS)], dim, seed, ""))
     for i, (dim, seed) in enumerate(
-        [(3, 123), (3, 7), (768, 123), (768, 1), (16, 0), (1, 2**32 - 1), (64, 42), (5, 5),
-         (2, 99), (128, 3), (768, 2), (7, 123), (3, 8), (300, 11), (32, 4_000_000_000), (4, 6)]
+        [
+            (3, 123),
+            (3, 7),
+            (768, 123),
+            (768, 1),
+            (16, 0),
+            (1, 2**32 - 1),
+            (64, 42),
+            (5, 5),
+            (2, 99),
+            (128, 3),
+            (768, 2),
+            (7, 123),
+            (3, 8),
+            (300, 11),
+            (32, 4_000_000_000),
+            (4, 6),
+        ]
     )
 ]
 NORMALIZE_JOBS = [

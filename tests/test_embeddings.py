@@ -6,10 +6,10 @@ import re
 
 import pytest
 import torch
+from reference import recipe_inputs
 
 from attention_core import InputError, clear_embedding_cache, embedding_table, random_embeddings
 from attention_core import embeddings as embeddings_module
-from reference import recipe_inputs
 
 # --- random_embeddings: the book's recipe ------------------------------------------------------
 

@@ -17,19 +17,19 @@ import types
 
 import pytest
 import torch
+from golden import INPUTS, SENTENCE, WORDS
+from reference import book_attention, recipe_inputs
 
 from attention_core import attend, gpt2_encoding
 from attention_core.attention import SelfAttention, self_attention
 from attention_core.tokens import GPT2_BPE_PATH
 from attention_core.views.export import embedding_recipe, pytorch_snippet, run_json, spreadsheet_safe, weights_csv
-from golden import INPUTS, SENTENCE, WORDS
-from reference import book_attention, recipe_inputs
 
 BOOK_LABELED = "\n".join(" ".join([word] + [str(v) for v in row]) for word, row in zip(WORDS, INPUTS))
 TRICKY_TEXT = 'He said "hi",\nI\'m 🦀 <|endoftext|> a\\b \t東京'
 # Cells a spreadsheet would run as a formula, and cells it would not.
 FORMULA_TOKENS = ['=HYPERLINK("http://x","click")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
-PLAIN_TOKENS = [" journey", "a,\"b\"\nc", "NaN", "東京 🦀", " =not first"]
+PLAIN_TOKENS = [" journey", 'a,"b"\nc', "NaN", "東京 🦀", " =not first"]
 
 
 def _random_run(tokens: list[str], temperature: float = 1.0) -> SelfAttention:
@@ -94,8 +94,12 @@ def test_run_json_of_a_real_run_with_split_utf8_and_special_tokens():
 
 def test_run_json_writes_non_finite_values_as_null():
     inputs = torch.tensor([[1e-45, 3.4028235e38], [-0.0, 1 / 3]])
-    attention = SelfAttention(inputs=inputs, scores=torch.tensor([[math.inf, 1.0], [1.0, -math.inf]]),
-                              weights=torch.tensor([[math.nan, 0.0], [1.1754944e-38, 1.0]]), context=inputs.clone())
+    attention = SelfAttention(
+        inputs=inputs,
+        scores=torch.tensor([[math.inf, 1.0], [1.0, -math.inf]]),
+        weights=torch.tensor([[math.nan, 0.0], [1.1754944e-38, 1.0]]),
+        context=inputs.clone(),
+    )
     text = run_json(["a", "b"], [1, 2], attention)
     loaded = json.loads(text, parse_constant=lambda name: pytest.fail(f"invalid JSON constant {name}"))
     assert loaded["scores"] == [[None, 1.0], [1.0, None]]
@@ -139,8 +143,16 @@ SNIPPET_CASES = {
 
 def _snippet_of(case: dict):
     run = attend(case["text"], dim=case["dim"], seed=case["seed"], table=case["table"], temperature=case["temperature"])
-    snippet = pytorch_snippet(run.tokens, run.ids, run.source, run.dim, run.seed, case["text"] or None,
-                              run.attention.inputs, temperature=run.temperature)
+    snippet = pytorch_snippet(
+        run.tokens,
+        run.ids,
+        run.source,
+        run.dim,
+        run.seed,
+        case["text"] or None,
+        run.attention.inputs,
+        temperature=run.temperature,
+    )
     return run, snippet
 
 
@@ -205,7 +217,7 @@ def test_embedding_recipe_gives_the_runs_inputs(monkeypatch):
 # --- the same snippets in a fresh interpreter, with the network cut off (slow) ------------------------
 
 R50K_URL = "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken"
-NETWORK_GUARD = '''\
+NETWORK_GUARD = """\
 import socket
 
 
@@ -221,11 +233,11 @@ class _NoSocket(socket.socket):
 socket.socket = _NoSocket
 socket.create_connection = _refuse
 socket.getaddrinfo = _refuse
-'''
-PRINT_RESULTS = '''
+"""
+PRINT_RESULTS = """
 import json as _json
 print(_json.dumps({"inputs": inputs.tolist(), "weights": weights.tolist(), "context": context.tolist()}))
-'''
+"""
 
 
 def _run_offline(script: str, tmp_path, cache: str) -> subprocess.CompletedProcess:
@@ -233,7 +245,9 @@ def _run_offline(script: str, tmp_path, cache: str) -> subprocess.CompletedProce
     path.write_text(NETWORK_GUARD + script, encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "DATA_GYM_CACHE_DIR")}
     env["TIKTOKEN_CACHE_DIR"] = cache
-    return subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.slow

@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from golden import HALF_UNIT, INPUTS, SCORES
+from reference import CAT_SENTENCE, inside_convex_hull, recipe_inputs, self_wins
 from torch.testing import assert_close
 
 from attention_core import InputError
@@ -23,8 +25,6 @@ from attention_core.facts import (
     self_matches,
 )
 from attention_core.pipeline import attend
-from golden import HALF_UNIT, INPUTS, SCORES
-from reference import CAT_SENTENCE, inside_convex_hull, recipe_inputs, self_wins
 
 CAT_TEXT = "the cat and the hat and the bat"
 BOOK = torch.tensor(INPUTS)
@@ -122,7 +122,9 @@ def test_every_permutation_of_four_tokens():
         assert_close(shuffled.weights, original.weights[index][:, index])
 
 
-@pytest.mark.parametrize("permutation", [[0, 1], [0, 0, 1], [1, 2, 3], [0, 1, 2, 3]], ids=["short", "repeat", "shifted", "long"])
+@pytest.mark.parametrize(
+    "permutation", [[0, 1], [0, 0, 1], [1, 2, 3], [0, 1, 2, 3]], ids=["short", "repeat", "shifted", "long"]
+)
 def test_permute_refuses_a_non_permutation(permutation):
     with pytest.raises(InputError, match="permutation must hold each of 0..2 exactly once"):
         permute(torch.ones(3, 2), permutation)
@@ -207,7 +209,8 @@ def test_self_match_of_one_token():
 
 
 @pytest.mark.parametrize(
-    ("shape", "seed"), [(shape, seed) for shape in SHAPES for seed in (0, 1)] + [((64, 768), 0)],
+    ("shape", "seed"),
+    [(shape, seed) for shape in SHAPES for seed in (0, 1)] + [((64, 768), 0)],
     ids=[f"T{shape[0]}_d{shape[1]}-seed{seed}" for shape in SHAPES for seed in (0, 1)] + ["T64_d768-seed0"],
 )
 def test_context_vectors_lie_inside_the_inputs_hull(shape, seed):

@@ -20,6 +20,7 @@ from torch.testing import assert_close
 from attention_core import visible_token
 from attention_core.attention import self_attention
 from attention_core.facts import project_2d
+from attention_core.views import figures
 from attention_core.views.figures import (
     DPI,
     HULL_MAX_LABELS,
@@ -32,7 +33,6 @@ from attention_core.views.figures import (
     plot_label,
     weights_bar_figure,
 )
-from attention_core.views import figures
 from attention_core.views.palette import THEME
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +81,12 @@ def test_hull_figure_plots_every_input_and_context_vector(count, dim):
     else:
         # d ≤ 3: the vectors themselves (d = 1 on the line y = 0).
         padding = np.zeros((count, max(0, 2 - dim)))
-        assert_close(torch.from_numpy(plotted_inputs), torch.from_numpy(np.column_stack([inputs.double().numpy(), padding])))
-        assert_close(torch.from_numpy(plotted_context), torch.from_numpy(np.column_stack([context.double().numpy(), padding])))
+        assert_close(
+            torch.from_numpy(plotted_inputs), torch.from_numpy(np.column_stack([inputs.double().numpy(), padding]))
+        )
+        assert_close(
+            torch.from_numpy(plotted_context), torch.from_numpy(np.column_stack([context.double().numpy(), padding]))
+        )
 
 
 def test_a_hull_figure_renders():
@@ -106,7 +110,9 @@ def test_hull_figure_links_each_input_to_its_context_vector(count, dim):
         assert_close(torch.from_numpy(segments[:, 1]), context.double())
     else:
         (quiver,) = [c for c in axes.collections if type(c).__name__ == "Quiver"]
-        inputs_2d, context_2d, _ = project_2d(inputs, context) if dim >= 4 else (inputs.double(), context.double(), None)
+        inputs_2d, context_2d, _ = (
+            project_2d(inputs, context) if dim >= 4 else (inputs.double(), context.double(), None)
+        )
         assert_close(torch.from_numpy(np.column_stack([quiver.X, quiver.Y])), inputs_2d)
         assert_close(torch.from_numpy(np.column_stack([quiver.U, quiver.V])), context_2d - inputs_2d)
 
@@ -124,7 +130,9 @@ def test_hull_outline_is_the_hull_of_the_plotted_inputs_and_holds_the_context(co
     # up to float32 rounding: a context vector with a one-hot row sits on its input, within ~1e-7 of a vertex.
     tolerance = 1e-5 * float(np.abs(plotted).max())
     for start, end in zip(vertices, np.roll(vertices, -1, axis=0)):
-        cross = (end[0] - start[0]) * (context_2d[:, 1] - start[1]) - (end[1] - start[1]) * (context_2d[:, 0] - start[0])
+        cross = (end[0] - start[0]) * (context_2d[:, 1] - start[1]) - (end[1] - start[1]) * (
+            context_2d[:, 0] - start[0]
+        )
         assert (cross / np.hypot(*(end - start)) >= -tolerance).all()  # signed distance from the edge's line
 
 
@@ -246,7 +254,6 @@ def test_normalization_figure_draws_finite_bars_only():
 # --- figures on the page: inline SVG in the theme's colours, named and described ------------------------------
 
 
-
 def _page_figures():
     inputs, context, tokens = _run(8, 3)
     weights = self_attention(inputs).weights
@@ -334,8 +341,10 @@ def test_labels_keep_every_glyph_some_font_has_and_escape_the_rest():
     assert plot_label(" é") == "␣é"
 
 
-@pytest.mark.skipif("Noto Sans CJK JP" not in figures.installed_fonts() or "Symbola" not in figures.installed_fonts(),
-                    reason="apt-get install $(cat packages.txt) (CI does)")
+@pytest.mark.skipif(
+    "Noto Sans CJK JP" not in figures.installed_fonts() or "Symbola" not in figures.installed_fonts(),
+    reason="apt-get install $(cat packages.txt) (CI does)",
+)
 def test_cjk_and_emoji_labels_draw_without_a_missing_glyph():
     tokens = ["東京", "の", "寿司", " 🍣", "🦀"]
     with warnings.catch_warnings():
@@ -344,4 +353,9 @@ def test_cjk_and_emoji_labels_draw_without_a_missing_glyph():
         figure_to_array(figure)
         figures.figure_to_svg(figure, prefix="t")
     assert [label.get_text().split(" (")[0] for label in figure.axes[0].get_xticklabels()] == [
-        "東京", "の", "寿司", "␣🍣", "🦀"]
+        "東京",
+        "の",
+        "寿司",
+        "␣🍣",
+        "🦀",
+    ]

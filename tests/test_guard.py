@@ -58,8 +58,12 @@ def test_spoofed_forwarded_for_does_not_make_a_new_client():
 
 @pytest.mark.parametrize(
     ("environ", "hops"),
-    [({}, 0), ({"SPACE_ID": "someone/space"}, 1), ({"SPACE_ID": "x", "ATTENTION_PROXY_HOPS": "0"}, 0),
-     ({"ATTENTION_PROXY_HOPS": "2"}, 2)],
+    [
+        ({}, 0),
+        ({"SPACE_ID": "someone/space"}, 1),
+        ({"SPACE_ID": "x", "ATTENTION_PROXY_HOPS": "0"}, 0),
+        ({"ATTENTION_PROXY_HOPS": "2"}, 2),
+    ],
     ids=["local", "space", "space-overridden", "two-proxies"],
 )
 def test_proxy_hops_default_trusts_a_proxy_only_on_a_space(environ, hops):
@@ -90,7 +94,9 @@ def test_a_client_over_its_heavy_share_gets_429_with_when_to_retry():
     accept(ledger, "a", True, now=10.0)
     refusal = ledger.reserve("a", heavy=True, now=20.0)
     assert refusal == guard.Refusal(
-        429, "Too many requests from you: 2 of your large runs are still pending. Read their answers, or retry in 41 s.", 41
+        429,
+        "Too many requests from you: 2 of your large runs are still pending. Read their answers, or retry in 41 s.",
+        41,
     )
 
 
@@ -193,9 +199,13 @@ def test_heads_stay_short_for_a_large_event():
 
 @pytest.mark.parametrize(
     ("head", "expected"),
-    [(b"event: complete\ndata: [1]", (True, None)), (b"event: error\ndata: null", (True, None)),
-     (b"event: heartbeat\ndata: null", (False, None)), (b"event: generating\ndata: [1]", (False, None)),
-     (b'data: {"msg":"close_stream","event_id":null}', (False, None))],
+    [
+        (b"event: complete\ndata: [1]", (True, None)),
+        (b"event: error\ndata: null", (True, None)),
+        (b"event: heartbeat\ndata: null", (False, None)),
+        (b"event: generating\ndata: [1]", (False, None)),
+        (b'data: {"msg":"close_stream","event_id":null}', (False, None)),
+    ],
     ids=["complete", "error", "heartbeat", "generating", "close-stream"],
 )
 def test_call_stream_events(head, expected):
@@ -294,14 +304,16 @@ class FakeGradio:
         self.sessions: dict[str, str] = {}  # event id -> session
         self.uploads: list[bytes] = []
         self.paths: list[str] = []
-        self.app = Starlette(routes=[
-            Route("/gradio_api/call/{api}", self.submit, methods=["POST"]),
-            Route("/gradio_api/queue/join", self.submit, methods=["POST"]),
-            Route("/gradio_api/call/{api}/{event_id}", self.read_call, methods=["GET"]),
-            Route("/gradio_api/queue/data", self.read_queue, methods=["GET"]),
-            Route("/gradio_api/upload", self.upload, methods=["POST"]),
-            Route("/", lambda request: JSONResponse({"page": True})),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/gradio_api/call/{api}", self.submit, methods=["POST"]),
+                Route("/gradio_api/queue/join", self.submit, methods=["POST"]),
+                Route("/gradio_api/call/{api}/{event_id}", self.read_call, methods=["GET"]),
+                Route("/gradio_api/queue/data", self.read_queue, methods=["GET"]),
+                Route("/gradio_api/upload", self.upload, methods=["POST"]),
+                Route("/", lambda request: JSONResponse({"page": True})),
+            ]
+        )
 
     async def submit(self, request: Request) -> JSONResponse:
         self.paths.append(request.url.path)
@@ -341,8 +353,18 @@ class FakeGradio:
         return JSONResponse(["/tmp/stored"])
 
 
-FAST = dict(heavy_per_client=2, light_per_client=2, heavy_total=3, admission_wait=0.0, waiting_per_client=4,
-            answer_ttl=0.3, sweep_every=0.05, drain_wait=2.0, proxy_hops=0, max_upload_bytes=1000)
+FAST = dict(
+    heavy_per_client=2,
+    light_per_client=2,
+    heavy_total=3,
+    admission_wait=0.0,
+    waiting_per_client=4,
+    answer_ttl=0.3,
+    sweep_every=0.05,
+    drain_wait=2.0,
+    proxy_hops=0,
+    max_upload_bytes=1000,
+)
 EVENTS = guard.Events(frozenset({1}), frozenset({"attend"}), frozenset({1, 2}), frozenset({"attend", "tokenize"}))
 
 
@@ -381,7 +403,9 @@ def test_the_third_unread_heavy_call_is_refused_and_other_clients_are_not():
             assert (await call("1.1.1.1", "POST", "/gradio_api/call/attend", **attend_body())).status_code == 200
         refused = await call("1.1.1.1", "POST", "/gradio_api/call/attend", **attend_body())
         assert refused.status_code == 429
-        assert refused.json()["detail"].startswith("Too many requests from you: 2 of your large runs are still pending.")
+        assert refused.json()["detail"].startswith(
+            "Too many requests from you: 2 of your large runs are still pending."
+        )
         assert int(refused.headers["retry-after"]) >= 1
         assert (await call("2.2.2.2", "POST", "/gradio_api/call/attend", **attend_body())).status_code == 200
         assert (await call("1.1.1.1", "POST", "/gradio_api/call/tokenize", **attend_body())).status_code == 200
@@ -406,8 +430,9 @@ def test_reading_the_queue_stream_frees_the_share():
     async def scenario(call, fake):
         session = "browser-tab"
         for _ in range(5):
-            joined = await call("1.1.1.1", "POST", "/gradio_api/queue/join",
-                                json={"data": [], "fn_index": 1, "session_hash": session})
+            joined = await call(
+                "1.1.1.1", "POST", "/gradio_api/queue/join", json={"data": [], "fn_index": 1, "session_hash": session}
+            )
             assert joined.status_code == 200
             stream = await call("1.1.1.1", "GET", "/gradio_api/queue/data", params={"session_hash": session})
             assert "process_completed" in stream.text
@@ -431,9 +456,15 @@ def test_queue_joins_are_classified_by_fn_index():
     async def scenario(call, fake):
         join = {"data": [], "session_hash": "tab"}
         for _ in range(2):
-            assert (await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 1})).status_code == 200
-        assert (await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 1})).status_code == 429
-        assert (await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 2})).status_code == 200
+            assert (
+                await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 1})
+            ).status_code == 200
+        assert (
+            await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 1})
+        ).status_code == 429
+        assert (
+            await call("1.1.1.1", "POST", "/gradio_api/queue/join", json={**join, "fn_index": 2})
+        ).status_code == 200
 
     run_guarded(scenario)
 
@@ -517,9 +548,12 @@ def test_forwarded_for_is_believed_only_with_hops():
     async def scenario(call, fake):
         for number in range(2):
             headers = {"x-forwarded-for": f"10.0.0.{number}"}
-            assert (await call("9.9.9.9", "POST", "/gradio_api/call/attend", headers=headers, **attend_body())).status_code == 200
-        third = await call("9.9.9.9", "POST", "/gradio_api/call/attend", headers={"x-forwarded-for": "10.0.0.3"},
-                           **attend_body())
+            assert (
+                await call("9.9.9.9", "POST", "/gradio_api/call/attend", headers=headers, **attend_body())
+            ).status_code == 200
+        third = await call(
+            "9.9.9.9", "POST", "/gradio_api/call/attend", headers={"x-forwarded-for": "10.0.0.3"}, **attend_body()
+        )
         return third.status_code
 
     statuses = []
@@ -536,7 +570,9 @@ def test_refused_uploads_never_reach_gradio():
     async def scenario(call, fake):
         refused = await call("1.1.1.1", "POST", "/gradio_api/upload", files=[("files", ("x.exe", b"MZ"))])
         assert refused.status_code == 415 and "Only .csv" in refused.json()["detail"]
-        two = await call("1.1.1.1", "POST", "/gradio_api/upload", files=[("files", ("a.csv", b"1")), ("files", ("b.csv", b"2"))])
+        two = await call(
+            "1.1.1.1", "POST", "/gradio_api/upload", files=[("files", ("a.csv", b"1")), ("files", ("b.csv", b"2"))]
+        )
         assert two.status_code == 400
         big = await call("1.1.1.1", "POST", "/gradio_api/upload", files=[("files", ("a.csv", b"1" * 2000))])
         assert big.status_code == 413 and "1000 bytes" in big.json()["detail"]
@@ -599,8 +635,12 @@ def test_light_calls_are_served_during_a_heavy_flood(server_url):
         time.sleep(1.0)
         latencies = []
         with bound("127.0.0.3") as polite:
-            for api, data in [("tokenize", ["Your journey starts with one step"]), ("normalize", ["1, 2, 3", "float32"]),
-                              ("tokenize", [text]), ("normalize", ["1000, 1001", "float16"])]:
+            for api, data in [
+                ("tokenize", ["Your journey starts with one step"]),
+                ("normalize", ["1, 2, 3", "float32"]),
+                ("tokenize", [text]),
+                ("normalize", ["1000, 1001", "float16"]),
+            ]:
                 started = time.perf_counter()
                 assert call_and_read(polite, server_url, api, data) == "event: complete"
                 latencies.append(time.perf_counter() - started)
@@ -620,7 +660,12 @@ def test_light_calls_are_served_during_a_heavy_flood(server_url):
 @pytest.mark.slow
 def test_monitoring_is_closed(server_url):
     with httpx.Client(timeout=30, trust_env=False) as http:
-        for path in ("monitoring", "monitoring/summary", "monitoring/some-guessed-key", "gradio_api/monitoring/summary"):
+        for path in (
+            "monitoring",
+            "monitoring/summary",
+            "monitoring/some-guessed-key",
+            "gradio_api/monitoring/summary",
+        ):
             response = http.get(f"{server_url}{path}")
             assert response.status_code in (403, 404), path
             assert "attend" not in response.text and "tokenize" not in response.text
@@ -675,13 +720,27 @@ def tiny_url():
         gr.api(small_answer, api_name="small")
         gr.api(slow_answer, api_name="slow")
     demo.queue(default_concurrency_limit=2, api_open=False)
-    limits = guard.middleware(demo, heavy=[big_answer, slow_answer], heavy_per_client=2, answer_ttl=3.0, sweep_every=0.2,
-                              admission_wait=0.5, drain_wait=5.0, proxy_hops=0)
+    limits = guard.middleware(
+        demo,
+        heavy=[big_answer, slow_answer],
+        heavy_per_client=2,
+        answer_ttl=3.0,
+        sweep_every=0.2,
+        admission_wait=0.5,
+        drain_wait=5.0,
+        proxy_hops=0,
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                enable_monitoring=False, app_kwargs={"middleware": [limits]})
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        enable_monitoring=False,
+        app_kwargs={"middleware": [limits]},
+    )
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -698,9 +757,10 @@ def fn_index(url: str, api_name: str) -> int:
 def test_unread_answers_expire_on_a_real_gradio(tiny_url):
     with bound("127.0.0.5") as http:
         first = http.post(f"{tiny_url}gradio_api/call/big", json={"data": [200_000]})
-        second = http.post(f"{tiny_url}gradio_api/queue/join",
-                           json={"data": [200_000], "fn_index": fn_index(tiny_url, "big"),
-                                 "session_hash": "tab-of-a-browser"})
+        second = http.post(
+            f"{tiny_url}gradio_api/queue/join",
+            json={"data": [200_000], "fn_index": fn_index(tiny_url, "big"), "session_hash": "tab-of-a-browser"},
+        )
         assert first.status_code == second.status_code == 200
         third = http.post(f"{tiny_url}gradio_api/call/big", json={"data": [10]})
         assert third.status_code == 429
@@ -736,8 +796,9 @@ def test_a_reader_that_leaves_early_frees_the_share_at_once(tiny_url):
     index = fn_index(tiny_url, "slow")
     with bound("127.0.0.6") as http:
         for _ in range(2):
-            joined = http.post(f"{tiny_url}gradio_api/queue/join",
-                               json={"data": [2.0], "fn_index": index, "session_hash": session})
+            joined = http.post(
+                f"{tiny_url}gradio_api/queue/join", json={"data": [2.0], "fn_index": index, "session_hash": session}
+            )
             assert joined.status_code == 200
         assert http.post(f"{tiny_url}gradio_api/call/big", json={"data": [1]}).status_code == 429
         with http.stream("GET", f"{tiny_url}gradio_api/queue/data", params={"session_hash": session}) as stream:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from golden import CONTEXT_2, HALF_UNIT, TOKENIZER_IDS
 
 import attention_core
-from golden import CONTEXT_2, HALF_UNIT, TOKENIZER_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 LISTED = [(module, name) for module, names in attention_core._EXPORTS.items() for name in names]
@@ -85,8 +85,14 @@ print(json.dumps({"on_import": loaded_on_import,
 
 @pytest.mark.slow
 def test_using_the_core_loads_neither_matplotlib_gradio_nor_pandas():
-    result = subprocess.run([sys.executable, "-c", CORE_USE], cwd=REPO, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-c", CORE_USE],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == {"on_import": [], "after_use": []}  # and `import attention_core` alone does not load torch

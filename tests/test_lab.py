@@ -7,11 +7,11 @@ import re
 
 import pytest
 import torch
+from golden import SCORES_2, WEIGHTS_2
+from reference import significant_digits
 
 from attention_core import compare_normalizations, exp_overflow_threshold
 from attention_core.views.lab import comparison_json, formulas, lab_table, notes, notes_markdown
-from golden import SCORES_2, WEIGHTS_2
-from reference import significant_digits
 
 
 def _notes(values: str, dtype: str = "float32") -> tuple[list[str], object]:
@@ -21,29 +21,65 @@ def _notes(values: str, dtype: str = "float32") -> tuple[list[str], object]:
 
 # (values, dtype, a fragment one note must hold, a check on the result that makes the note true)
 CASES = [
-    ("1, 2, 3, 400", "float32", "exp(400) overflows float32",
-     lambda r: math.isinf(math.exp(400)) or not torch.isfinite(torch.exp(r.values)).all()),
-    ("1, 12", "float16", "overflows float16 (its exp is finite only up to ≈ 11.09)",
-     lambda r: torch.isnan(r.softmax_naive).any()),
-    ("-1000, -1001", "float32", "and so does every other exponential, so naive softmax divides 0 by 0",
-     lambda r: (torch.exp(r.values) == 0).all() and torch.isnan(r.softmax_naive).all()),
-    ("-1000, 1", "float32", "that weight is exactly 0, which is harmless",
-     lambda r: float(r.softmax_naive[0]) == 0.0 and torch.isfinite(r.softmax_naive).all()),
-    ("88.5, 88.5, 88.5", "float32", "Each exp is finite in float32, but their sum overflows",
-     lambda r: torch.isfinite(torch.exp(r.values)).all() and torch.isinf(torch.exp(r.values).sum())),
-    ("-1, 2, 3", "float32", "weights below 0 or above 1",
-     lambda r: bool(((r.sum_normalized < 0) | (r.sum_normalized > 1)).any())),
-    ("-1, -2, -3", "float32", "positive but in reverse order",
-     lambda r: (r.sum_normalized > 0).all() and int(r.sum_normalized.argmax()) == int(r.values.argmin())),
-    ("0, 0, 0", "float32", "sum to 0: sum normalization divides by zero",
-     lambda r: not torch.isfinite(r.sum_normalized).any()),
+    (
+        "1, 2, 3, 400",
+        "float32",
+        "exp(400) overflows float32",
+        lambda r: math.isinf(math.exp(400)) or not torch.isfinite(torch.exp(r.values)).all(),
+    ),
+    (
+        "1, 12",
+        "float16",
+        "overflows float16 (its exp is finite only up to ≈ 11.09)",
+        lambda r: torch.isnan(r.softmax_naive).any(),
+    ),
+    (
+        "-1000, -1001",
+        "float32",
+        "and so does every other exponential, so naive softmax divides 0 by 0",
+        lambda r: (torch.exp(r.values) == 0).all() and torch.isnan(r.softmax_naive).all(),
+    ),
+    (
+        "-1000, 1",
+        "float32",
+        "that weight is exactly 0, which is harmless",
+        lambda r: float(r.softmax_naive[0]) == 0.0 and torch.isfinite(r.softmax_naive).all(),
+    ),
+    (
+        "88.5, 88.5, 88.5",
+        "float32",
+        "Each exp is finite in float32, but their sum overflows",
+        lambda r: torch.isfinite(torch.exp(r.values)).all() and torch.isinf(torch.exp(r.values).sum()),
+    ),
+    (
+        "-1, 2, 3",
+        "float32",
+        "weights below 0 or above 1",
+        lambda r: bool(((r.sum_normalized < 0) | (r.sum_normalized > 1)).any()),
+    ),
+    (
+        "-1, -2, -3",
+        "float32",
+        "positive but in reverse order",
+        lambda r: (r.sum_normalized > 0).all() and int(r.sum_normalized.argmax()) == int(r.values.argmin()),
+    ),
+    (
+        "0, 0, 0",
+        "float32",
+        "sum to 0: sum normalization divides by zero",
+        lambda r: not torch.isfinite(r.sum_normalized).any(),
+    ),
     ("1, 2, -inf", "float32", "-inf gets weight exactly 0", lambda r: float(r.softmax_stable[2]) == 0.0),
     ("-inf, -inf", "float32", "Every value is -inf", lambda r: torch.isnan(r.softmax_stable).all()),
     ("5", "float32", "A single value always gets weight 1", lambda r: r.softmax_stable.tolist() == [1.0]),
     ("2, 2, 2, 2", "float32", "same weight 1/4", lambda r: r.softmax_stable.tolist() == [0.25] * 4),
     ("1, 20", "float32", "One value dominates", lambda r: float(r.softmax_stable.max()) > 0.999),
-    ("65519, 1", "float16", "65519 is just above float16's largest finite value, 65504, and rounds down to it",
-     lambda r: float(r.values[0]) == 65504.0),
+    (
+        "65519, 1",
+        "float16",
+        "65519 is just above float16's largest finite value, 65504, and rounds down to it",
+        lambda r: float(r.values[0]) == 65504.0,
+    ),
     ("70000, 1", "float16", "70000 is beyond float16's range, so it becomes inf", lambda r: math.isinf(r.values[0])),
     ("65520", "float16", "65520 is beyond float16's range, so it becomes inf", lambda r: math.isinf(r.values[0])),
     ("-70000, 1", "float16", "becomes -inf", lambda r: float(r.values[0]) == -math.inf),

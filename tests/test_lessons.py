@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from golden import CONTEXT, HALF_UNIT, INPUTS, WEIGHTS
 
 from attention_core import self_attention, self_attention_loops
 from attention_core.views.lessons import BOOK_MATRIX_CODE, WHY_TRAINABLE, code_of_both, function_source
-from golden import CONTEXT, HALF_UNIT, INPUTS, WEIGHTS
 
 
 def _run_book_lines(inputs: torch.Tensor) -> dict:
@@ -32,8 +32,11 @@ def test_the_books_three_lines_give_self_attentions_numbers(which):
 def test_the_loop_code_shown_is_the_function_that_runs():
     loops_code, matrix_code = code_of_both()
     assert matrix_code == BOOK_MATRIX_CODE
-    namespace = {"torch": torch, "SelfAttention": type(self_attention(torch.ones(1, 1))),
-                 "check_inputs": lambda inputs: None}
+    namespace = {
+        "torch": torch,
+        "SelfAttention": type(self_attention(torch.ones(1, 1))),
+        "check_inputs": lambda inputs: None,
+    }
     exec(compile("from __future__ import annotations\n" + loops_code, "<loops>", "exec"), namespace)
     inputs = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
     shown, library = namespace["self_attention_loops"](inputs), self_attention_loops(inputs)

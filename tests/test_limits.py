@@ -32,10 +32,30 @@ TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": t
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("0.43", 0.43), (" 0.43 ", 0.43), ("-1.5e3", -1500.0), ("+2", 2.0), (".5", 0.5), ("5.", 5.0), ("1E2", 100.0),
-     ("inf", math.inf), ("-Infinity", -math.inf), ("+INF", math.inf)],
-    ids=["decimal", "padded", "exponent", "plus_sign", "leading_point", "trailing_point", "capital_e", "inf",
-         "minus_infinity", "plus_inf_caps"],
+    [
+        ("0.43", 0.43),
+        (" 0.43 ", 0.43),
+        ("-1.5e3", -1500.0),
+        ("+2", 2.0),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("1E2", 100.0),
+        ("inf", math.inf),
+        ("-Infinity", -math.inf),
+        ("+INF", math.inf),
+    ],
+    ids=[
+        "decimal",
+        "padded",
+        "exponent",
+        "plus_sign",
+        "leading_point",
+        "trailing_point",
+        "capital_e",
+        "inf",
+        "minus_infinity",
+        "plus_inf_caps",
+    ],
 )
 def test_read_number_accepts_ascii_decimals_and_infinities(text, expected):
     assert read_number(text) == expected
@@ -48,8 +68,21 @@ def test_read_number_accepts_nan():
 @pytest.mark.parametrize(
     "text",
     ["3_0", "٣", "１", "0x10", "1e", "--1", "1,5", "", "   ", "one", "1 2", "nanx", "1" * 41],
-    ids=["underscore", "arabic_indic_digit", "fullwidth_digit", "hex", "bare_exponent", "double_sign",
-         "decimal_comma", "empty", "blank", "word", "two_numbers", "nan_prefix", "longer_than_40"],
+    ids=[
+        "underscore",
+        "arabic_indic_digit",
+        "fullwidth_digit",
+        "hex",
+        "bare_exponent",
+        "double_sign",
+        "decimal_comma",
+        "empty",
+        "blank",
+        "word",
+        "two_numbers",
+        "nan_prefix",
+        "longer_than_40",
+    ],
 )
 def test_read_number_refuses_everything_else(text):
     assert read_number(text) is None
@@ -120,7 +153,9 @@ def test_check_dtype_accepts(value):
     assert check_dtype(value) == value.strip()
 
 
-@pytest.mark.parametrize("value", ["float8", "", None, "Float32", 32], ids=["float8", "empty", "none", "capitalized", "number"])
+@pytest.mark.parametrize(
+    "value", ["float8", "", None, "Float32", 32], ids=["float8", "empty", "none", "capitalized", "number"]
+)
 def test_check_dtype_refuses_with_the_allowed_list(value):
     with pytest.raises(InputError, match=re.escape("choose one of float16, float32, float64")):
         check_dtype(value)
@@ -163,7 +198,9 @@ def test_check_token_count():
 # --- check_index ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [(0, 0), (5, 5), ("1", 1), (2.0, 2)], ids=["first", "last", "str", "float"])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(0, 0), (5, 5), ("1", 1), (2.0, 2)], ids=["first", "last", "str", "float"]
+)
 def test_check_index_accepts(value, expected):
     assert check_index(value, "query", 6) == expected
 

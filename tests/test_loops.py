@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import torch
+from golden import INPUTS
 
 from attention_core.views.loops import MAX_TOKENS, compare_implementations, timings_markdown
-from golden import INPUTS
 
 
 def test_both_versions_agree_on_the_book():

@@ -9,8 +9,11 @@ import pytest
 from attention_core.views.markup import code_block, scroll_tables
 
 
-@pytest.mark.parametrize("code", ["x = 1", "s = '```'", "s = '`````' + '``'", "```\n<img src=x>\n```"],
-                         ids=["plain", "three", "five", "fence_line"])
+@pytest.mark.parametrize(
+    "code",
+    ["x = 1", "s = '```'", "s = '`````' + '``'", "```\n<img src=x>\n```"],
+    ids=["plain", "three", "five", "fence_line"],
+)
 def test_a_code_block_is_closed_only_by_its_own_fence(code):
     block = code_block(code)
     fence = re.match(r"`+", block)[0]
@@ -23,8 +26,10 @@ def test_a_code_block_can_carry_a_label():
 
 
 def test_every_table_gets_its_own_box_and_everything_else_stays():
-    text = ("Intro\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nMiddle\n| c |\n|---|\n| 3 |\n\n"
-            "<details>\n\n| d |\n|---|\n\n</details>")
+    text = (
+        "Intro\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nMiddle\n| c |\n|---|\n| 3 |\n\n"
+        "<details>\n\n| d |\n|---|\n\n</details>"
+    )
     boxed = scroll_tables(text)
     assert boxed.count('<div class="scroll-x">') == 3 and boxed.count("</div>") == 3
     unboxed = re.sub(r'<div class="scroll-x">\n\n|\n\n</div>\n?', "", boxed)

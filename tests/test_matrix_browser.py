@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import torch
-
-import attention_core as ac
-from attention_core.parity import tolerance
-from attention_core.views.serialize import matrix_value
 from test_browser import (  # noqa: F401  (browser, open_app and page are fixtures)
     BOOK_SENTENCE,
     Browser,
@@ -45,8 +41,11 @@ from test_browser import (  # noqa: F401  (browser, open_app and page are fixtur
     url_params,
     visible_tokens,
 )
-
 from test_matrix_component import unpacked
+
+import attention_core as ac
+from attention_core.parity import tolerance
+from attention_core.views.serialize import matrix_value
 
 pytestmark = pytest.mark.slow
 
@@ -125,17 +124,27 @@ def test_arrow_keys_move_the_cursor_and_the_live_region_names_the_cell(page: Pag
     page.keyboard.press("Tab")
     expect(cells).to_be_focused()
     assert cells.evaluate("g => g.matches(':focus-visible')")
-    ring = matrix.locator(".am-scroll").evaluate("s => [getComputedStyle(s).outlineStyle, "
-                                                 "getComputedStyle(s).outlineWidth]")
+    ring = matrix.locator(".am-scroll").evaluate(
+        "s => [getComputedStyle(s).outlineStyle, getComputedStyle(s).outlineWidth]"
+    )
     assert ring == ["solid", "3px"], ring
     expect(matrix.locator(".am-tip")).to_be_visible()  # focus explains the cursor cell too
 
     # The cursor starts where "Trace one cell" starts: query 2, key 1.
     expect(matrix.locator("[aria-live=polite]")).to_have_text(announcement(BOOK_TOKENS, scores, weights, 2, 1))
     moves = [
-        ("ArrowRight", 2, 2), ("ArrowRight", 2, 3), ("ArrowDown", 3, 3), ("ArrowUp", 2, 3), ("ArrowLeft", 2, 2),
-        ("End", 2, 6), ("Home", 2, 1), ("PageDown", 6, 1), ("PageUp", 1, 1), ("ArrowUp", 1, 1),  # stays inside
-        ("Control+End", 6, 6), ("ArrowRight", 6, 6),
+        ("ArrowRight", 2, 2),
+        ("ArrowRight", 2, 3),
+        ("ArrowDown", 3, 3),
+        ("ArrowUp", 2, 3),
+        ("ArrowLeft", 2, 2),
+        ("End", 2, 6),
+        ("Home", 2, 1),
+        ("PageDown", 6, 1),
+        ("PageUp", 1, 1),
+        ("ArrowUp", 1, 1),  # stays inside
+        ("Control+End", 6, 6),
+        ("ArrowRight", 6, 6),
     ]
     for key, row, col in moves:
         page.keyboard.press(key)
@@ -294,8 +303,7 @@ def test_more_than_32_tokens_draw_a_canvas_that_answers_hover_and_keys(page: Pag
 
     matrix.locator("[role=grid]").focus()
     page.keyboard.press("PageDown")
-    expect(matrix.locator("[aria-live=polite]")).to_have_text(
-        announcement(tokens, scores, weights, 40, 1))
+    expect(matrix.locator("[aria-live=polite]")).to_have_text(announcement(tokens, scores, weights, 40, 1))
     # The virtual grid names the cursor cell for a screen reader: its row and column in the 41 × 41 grid.
     cell = matrix.locator("[role=gridcell]")
     expect(cell).to_have_attribute("aria-colindex", "2")
@@ -363,8 +371,9 @@ CONTRAST_JS = """root => {
 @pytest.mark.parametrize(
     "theme, viewport", [("dark", None), ("dark", PHONE), ("light", PHONE)], ids=["dark", "dark-390px", "light-390px"]
 )
-def test_dark_mode_and_a_phone_render_the_matrix_legibly(open_app: Callable[..., Page], tmp_path: Path, theme,
-                                                         viewport):
+def test_dark_mode_and_a_phone_render_the_matrix_legibly(
+    open_app: Callable[..., Page], tmp_path: Path, theme, viewport
+):
     query = "?__theme=dark" if theme == "dark" else ""
     page = open_app(query, viewport=viewport) if viewport else open_app(query)
     matrix = expect_matrix(page, BOOK_SENTENCE)
@@ -457,7 +466,30 @@ def harness(browser: Browser) -> Iterator[Callable[..., Page]]:
 
 
 def text_of(count: int) -> str:
-    words = "the cat sat on a mat and then it saw one dog run to its big red ball by an old tree".split()
+    words = [
+        "the",
+        "cat",
+        "sat",
+        "on",
+        "a",
+        "mat",
+        "and",
+        "then",
+        "it",
+        "saw",
+        "one",
+        "dog",
+        "run",
+        "to",
+        "its",
+        "big",
+        "red",
+        "ball",
+        "by",
+        "an",
+        "old",
+        "tree",
+    ]
     text = "The" + "".join(" " + words[i % len(words)] for i in range(count - 1))
     assert len(ac.tokenize(text).ids) == count
     return text
@@ -475,8 +507,10 @@ def test_the_browsers_softmax_agrees_with_the_servers_float32_weights(harness, c
     page = harness({**value, "weights": None})  # no weights from the server: the browser computes every τ
     worst = 0.0
     for tau in TAUS:
-        ours = torch.tensor(page.evaluate(f"() => document.querySelector('[data-attention-matrix]')"
-                                          f".attentionMatrix.weightsAt({tau})"), dtype=torch.float64)
+        ours = torch.tensor(
+            page.evaluate(f"() => document.querySelector('[data-attention-matrix]').attentionMatrix.weightsAt({tau})"),
+            dtype=torch.float64,
+        )
         server = ac.attention_weights(run.attention.scores, temperature=tau).double()  # what app.py sends
         difference = float((ours - server).abs().max())
         worst = max(worst, difference)
@@ -528,8 +562,9 @@ def test_a_new_value_keeps_a_tau_the_server_has_not_heard_of(harness):
     page = harness(value)
     api = "document.querySelector('[data-attention-matrix]').attentionMatrix"
     page.evaluate(f"() => {api}.setTau(3)")
-    page.evaluate("value => { window.props.value = value; window.watchers.forEach(f => f()); }",
-                  {**value, "caption": "late"})
+    page.evaluate(
+        "value => { window.props.value = value; window.watchers.forEach(f => f()); }", {**value, "caption": "late"}
+    )
     root = page.locator("[data-attention-matrix]")
     expect(root).to_have_attribute("data-version", "2")
     expect(root).to_have_attribute("data-tau", "3")

@@ -12,7 +12,6 @@ import asyncio
 
 import pytest
 import torch
-
 from golden import CONTEXT_2, INPUTS, PIECES
 
 pytestmark = pytest.mark.slow

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import torch
+from golden import SCORES_2
 from torch.testing import assert_close
 
 from attention_core import (
@@ -17,7 +18,6 @@ from attention_core import (
     softmax_stable,
     sum_normalize,
 )
-from golden import SCORES_2
 
 TORCH_DTYPES = {"float16": torch.float16, "float32": torch.float32, "float64": torch.float64}
 
@@ -119,8 +119,13 @@ def test_compare_normalizations_respects_dtype(dtype):
 
 @pytest.mark.parametrize(
     ("values", "dtype", "naive_finite"),
-    [("1,2,3,400", "float32", False), ("1,2,3,400", "float64", True), ("1, 12", "float16", False),
-     ("-700,-701", "float32", False), ("-700,-701", "float64", True)],
+    [
+        ("1,2,3,400", "float32", False),
+        ("1,2,3,400", "float64", True),
+        ("1, 12", "float16", False),
+        ("-700,-701", "float32", False),
+        ("-700,-701", "float64", True),
+    ],
     ids=["400_float32", "400_float64", "12_float16", "underflow_float32", "underflow_float64"],
 )
 def test_compare_naive_fails_exactly_where_exp_does_and_stable_never(values, dtype, naive_finite):
@@ -129,8 +134,12 @@ def test_compare_naive_fails_exactly_where_exp_does_and_stable_never(values, dty
     assert bool(torch.isfinite(result.softmax_naive).all()) is naive_finite
     assert torch.isfinite(result.softmax_stable).all()
     tolerance = 1e-3 if dtype == "float16" else 1e-6
-    assert_close(result.softmax_stable.double(), torch.tensor(_softmax_by_hand(numbers), dtype=torch.float64),
-                 atol=tolerance, rtol=0.0)
+    assert_close(
+        result.softmax_stable.double(),
+        torch.tensor(_softmax_by_hand(numbers), dtype=torch.float64),
+        atol=tolerance,
+        rtol=0.0,
+    )
     if naive_finite:
         assert_close(result.softmax_naive, result.softmax_stable)
 
@@ -213,8 +222,18 @@ def test_parse_values_accepts(text, expected):
         ("1" * 100_001, "100,001 characters; the limit is 100,000"),
         ("1, \ud800", "surrogate"),
     ],
-    ids=["empty", "none", "only_separators", "word", "nan", "inf", "beyond_float64", "too_many", "too_many_chars",
-         "surrogate"],
+    ids=[
+        "empty",
+        "none",
+        "only_separators",
+        "word",
+        "nan",
+        "inf",
+        "beyond_float64",
+        "too_many",
+        "too_many_chars",
+        "surrogate",
+    ],
 )
 def test_parse_values_rejects(text, message):
     with pytest.raises(InputError, match=re.escape(message)):

@@ -7,10 +7,10 @@ import random
 import re
 
 import pytest
-
-from attention_core.views.numbers import num, significant_digits
 from golden import SCORES_2, WEIGHTS_2
 from reference import significant_digits as counted_digits
+
+from attention_core.views.numbers import num, significant_digits
 
 # Decimal digits each dtype carries (FLT_DIG and DBL_DIG; float16 keeps 3).
 CARRIED = {"float16": 3, "float32": 6, "float64": 15}
@@ -58,8 +58,18 @@ def test_never_more_digits_than_the_dtype_carries_and_correctly_rounded(dtype, l
         (65504.0, "float16", "6.55e+04"),
         (0.0, "float32", "0.0000"),
     ],
-    ids=["book", "negative", "float32_large", "float64_large", "float32_five_digits", "small", "carry",
-         "float32_past_six_digits", "float16", "zero"],
+    ids=[
+        "book",
+        "negative",
+        "float32_large",
+        "float64_large",
+        "float32_five_digits",
+        "small",
+        "carry",
+        "float32_past_six_digits",
+        "float16",
+        "zero",
+    ],
 )
 def test_examples(value, dtype, expected):
     assert num(value, dtype=dtype) == expected

@@ -215,8 +215,19 @@ def _copy_project(destination: Path) -> Path:
     pip builds a local folder in place (build/, *.egg-info), so it builds a copy, never the repository.
     """
     skip = shutil.ignore_patterns(
-        ".git", ".venv", "venv", ".gradio", "__pycache__", "*.pyc", ".*_cache", "build", "dist", "*.egg-info", "tmp",
-        "flagged", "node_modules",
+        ".git",
+        ".venv",
+        "venv",
+        ".gradio",
+        "__pycache__",
+        "*.pyc",
+        ".*_cache",
+        "build",
+        "dist",
+        "*.egg-info",
+        "tmp",
+        "flagged",
+        "node_modules",
     )
     shutil.copytree(REPO_ROOT, destination, ignore=skip)
     return destination

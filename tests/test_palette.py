@@ -18,12 +18,12 @@ from attention_core.views import figures
 from attention_core.views.palette import OKABE_ITO, THEME, css_variables, themed_colors
 
 MACHADO_2009 = {
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868],
-                            [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968],
-                              [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
 }
 MIN_DELTA_E = 20.0
 
@@ -33,9 +33,9 @@ def _linear(rgb: np.ndarray) -> np.ndarray:
 
 
 def _lab(linear_rgb: np.ndarray) -> np.ndarray:
-    to_xyz = np.array([[0.4124564, 0.3575761, 0.1804375],
-                       [0.2126729, 0.7151522, 0.0721750],
-                       [0.0193339, 0.1191920, 0.9503041]])
+    to_xyz = np.array(
+        [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+    )
     xyz = to_xyz @ linear_rgb / np.array([0.95047, 1.0, 1.08883])  # relative to D65 white
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
@@ -44,7 +44,7 @@ def _lab(linear_rgb: np.ndarray) -> np.ndarray:
 def rgb(color) -> np.ndarray:
     """A #RRGGBB string or a matplotlib RGBA tuple as sRGB in [0, 1]."""
     if isinstance(color, str):
-        return np.array([int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        return np.array([int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     return np.asarray(color[:3], dtype=float)
 
 
@@ -96,8 +96,12 @@ def test_lab_chart_naive_and_stable_differ_in_colour_for_every_eye(vision):
 def test_every_pair_of_lab_series_differs_in_both_themes(theme, vision):
     """The colours the page's CSS gives the series, in either theme: every pair stays ≥ 20 apart."""
     shown = themed_colors(theme)
-    names = [name for name, hex_color in THEME.items() for style in figures.NORMALIZATION_STYLES[:3]
-             if hex_color[0] == style["color"]]
+    names = [
+        name
+        for name, hex_color in THEME.items()
+        for style in figures.NORMALIZATION_STYLES[:3]
+        if hex_color[0] == style["color"]
+    ]
     assert names == ["blue", "orange", "green"]
     for a, b in itertools.combinations(names, 2):
         assert delta_e(shown[a], shown[b], vision) >= MIN_DELTA_E, (theme, vision, a, b)

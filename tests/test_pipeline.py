@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from golden import CONTEXT, HALF_UNIT, INPUTS, PIECES, SENTENCE, SPACE_IDS, WEIGHTS, WORDS
+from reference import book_attention, recipe_inputs
 from torch.testing import assert_close
 
 from attention_core import InputError, attend, gpt2_encoding
-from golden import CONTEXT, HALF_UNIT, INPUTS, PIECES, SENTENCE, SPACE_IDS, WEIGHTS, WORDS
-from reference import book_attention, recipe_inputs
 
 BOOK_CSV = "\n".join(", ".join(str(v) for v in row) for row in INPUTS)
 BOOK_LABELED = "\n".join(" ".join([word] + [str(v) for v in row]) for word, row in zip(WORDS, INPUTS))
@@ -104,8 +104,14 @@ def test_a_single_space_is_a_run():
 
 @pytest.mark.parametrize(
     "text",
-    ["Hello <|endoftext|> world", "a\x00b\x07c", "zero\u200bwidth", "\u200fשלום עולם", "tab\there\r\nnewline",
-     "I love 🦀 and 東京"],
+    [
+        "Hello <|endoftext|> world",
+        "a\x00b\x07c",
+        "zero\u200bwidth",
+        "\u200fשלום עולם",
+        "tab\there\r\nnewline",
+        "I love 🦀 and 東京",
+    ],
     ids=["endoftext", "control", "zero_width", "rtl", "whitespace_kinds", "emoji_cjk"],
 )
 def test_unusual_text_works(text):

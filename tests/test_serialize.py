@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from golden import INPUTS, WORDS
 
 from attention_core import attend
 from attention_core.views.serialize import attended_json, shortest_floats
-from golden import INPUTS, WORDS
 
 
 def _shortest_decimal(value: np.float32) -> float:
@@ -38,7 +38,11 @@ def test_round_trips_to_the_same_float32(magnitude, shape):
     assert torch.equal(back, x)
 
 
-@pytest.mark.parametrize("magnitude", [1e-44, 1e-40, *MAGNITUDES, 3e38], ids=["subnormal_1e-44", "subnormal_1e-40", *[f"{m:g}" for m in MAGNITUDES], "near_max"])
+@pytest.mark.parametrize(
+    "magnitude",
+    [1e-44, 1e-40, *MAGNITUDES, 3e38],
+    ids=["subnormal_1e-44", "subnormal_1e-40", *[f"{m:g}" for m in MAGNITUDES], "near_max"],
+)
 def test_every_entry_is_the_shortest_decimal(magnitude):
     x = _random((400,), magnitude, seed=1)
     x = x[torch.isfinite(x)]

@@ -9,10 +9,10 @@ import builtins
 
 import pytest
 import torch
+from golden import INPUTS, WORDS
 
 from attention_core import InputError, TableError, parse_embedding_table
 from attention_core.book import BOOK_TABLE
-from golden import INPUTS, WORDS
 
 BOOK_TENSOR = torch.tensor(INPUTS, dtype=torch.float32)
 PANDAS_INDEX = [str(i) for i in range(6)]
@@ -49,7 +49,9 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize(("text", "labels"), [(text, labels) for _, text, labels in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+@pytest.mark.parametrize(
+    ("text", "labels"), [(text, labels) for _, text, labels in ACCEPTED], ids=[c[0] for c in ACCEPTED]
+)
 def test_table_formats_parse_to_the_book_inputs(text, labels):
     table = parse_embedding_table(text)
     assert table.vectors.dtype == torch.float32

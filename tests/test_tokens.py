@@ -10,10 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from golden import PIECES, SENTENCE, SPACE_IDS
+from golden import TOKENIZER_IDS as BOOK_IDS
+from golden import TOKENIZER_TEXT as BOOK_TEXT
 
 from attention_core import ENDOFTEXT, ENDOFTEXT_ID, gpt2_encoding, token_piece, tokenize, visible_token
 from attention_core.tokens import GPT2_BPE_PATH, GPT2_BPE_SHA256
-from golden import PIECES, SENTENCE, SPACE_IDS, TOKENIZER_IDS as BOOK_IDS, TOKENIZER_TEXT as BOOK_TEXT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +41,9 @@ def test_your_journey_has_six_tokens():
     assert result.tokens == PIECES
 
 
-@pytest.mark.parametrize(("text", "ids"), [(" ", SPACE_IDS), ("  ", [220, 220]), ("\n", [198])],
-                         ids=["one_space", "two_spaces", "newline"])
+@pytest.mark.parametrize(
+    ("text", "ids"), [(" ", SPACE_IDS), ("  ", [220, 220]), ("\n", [198])], ids=["one_space", "two_spaces", "newline"]
+)
 def test_whitespace_alone_is_a_token(text, ids):
     """Chapter 2's exercise encodes a single space as [220]: only "" yields no token."""
     assert tokenize(text).ids == ids
@@ -81,7 +84,9 @@ def test_token_piece(raw, expected):
     assert token_piece(raw) == expected
 
 
-@pytest.mark.parametrize("text", ["<|fim_prefix|>", "<|endofprompt|>", "<|im_start|>"], ids=["fim_prefix", "endofprompt", "im_start"])
+@pytest.mark.parametrize(
+    "text", ["<|fim_prefix|>", "<|endofprompt|>", "<|im_start|>"], ids=["fim_prefix", "endofprompt", "im_start"]
+)
 def test_other_special_looking_text_is_ordinary_text(text):
     result = tokenize(text)
     assert len(result.ids) > 1
@@ -179,7 +184,19 @@ def test_tokenize_with_an_unwritable_cache_dir(tmp_path):
         ("東京", "東京"),
         ("\\xf0\\x9f", "\\xf0\\x9f"),
     ],
-    ids=["space", "newline", "crlf", "tab", "zero_width_space", "rtl_mark", "rtl_override", "nul", "nbsp", "cjk", "escaped_bytes"],
+    ids=[
+        "space",
+        "newline",
+        "crlf",
+        "tab",
+        "zero_width_space",
+        "rtl_mark",
+        "rtl_override",
+        "nul",
+        "nbsp",
+        "cjk",
+        "escaped_bytes",
+    ],
 )
 def test_visible_token(piece, expected):
     assert visible_token(piece) == expected

@@ -11,10 +11,10 @@ import math
 
 import pytest
 import torch
-
-from attention_core import InputError, cell_of, row_steps, self_attention, trace_cell
 from golden import INPUTS, SCORES_2, WEIGHTS
 from reference import book_attention, fsum_scores, softmax_floats
+
+from attention_core import InputError, cell_of, row_steps, self_attention, trace_cell
 
 X = torch.tensor(INPUTS)  # (6, 3) float32, as in the book
 
@@ -38,7 +38,8 @@ def test_the_books_cell_2_1(journey_your):
 
 
 @pytest.mark.parametrize(
-    ("query", "key"), [(0, 0), (1, 1), (4, 5), (5, 4), (2, 3)],
+    ("query", "key"),
+    [(0, 0), (1, 1), (4, 5), (5, 4), (2, 3)],
     ids=["Your_Your", "journey_journey", "one_step", "step_one", "starts_with"],
 )
 def test_book_weights_as_printed(query, key):

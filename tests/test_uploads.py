@@ -19,7 +19,9 @@ REFUSED = [
     pytest.param("tool.exe", b"MZ\x90\x00\x03", ("'tool.exe' is not a table file",), id="exe-name"),
     pytest.param("table", b"0.1,0.2\n", ("not a table file",), id="no-extension"),
     pytest.param("../../etc/passwd.csv", b"\x00", ("'passwd.csv'",), id="path-in-name"),
-    pytest.param("big.csv", b"0.1,0.2,0.3\n" * 90_000, ("'big.csv' is 1,080,000 bytes", "1,000,000 bytes"), id="over-1MB"),
+    pytest.param(
+        "big.csv", b"0.1,0.2,0.3\n" * 90_000, ("'big.csv' is 1,080,000 bytes", "1,000,000 bytes"), id="over-1MB"
+    ),
 ]
 
 
@@ -34,9 +36,11 @@ def test_a_bad_upload_is_refused_and_named(name, data, says):
 
 @pytest.mark.parametrize(
     ("name", "data", "text"),
-    [("book.csv", b"0.43,0.15\n0.55,0.87", "0.43,0.15\n0.55,0.87"),
-     ("book.tsv", b"\xef\xbb\xbf0.43\t0.15\n", "0.43\t0.15\n"),
-     ("BOOK.JSON", b"[[0.43, 0.15]]", "[[0.43, 0.15]]")],
+    [
+        ("book.csv", b"0.43,0.15\n0.55,0.87", "0.43,0.15\n0.55,0.87"),
+        ("book.tsv", b"\xef\xbb\xbf0.43\t0.15\n", "0.43\t0.15\n"),
+        ("BOOK.JSON", b"[[0.43, 0.15]]", "[[0.43, 0.15]]"),
+    ],
     ids=["csv", "tsv-with-bom", "json-upper-case"],
 )
 def test_a_good_upload_is_its_text(name, data, text):

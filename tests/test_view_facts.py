@@ -9,6 +9,8 @@ from collections import Counter
 
 import pytest
 import torch
+from golden import INPUTS, PIECES
+from reference import CAT_SENTENCE, one_hot_rows, recipe_inputs, self_wins
 
 from attention_core import attend, permute, random_permutation, repeats, self_attention, self_matches, tokenize
 from attention_core.views.facts import (
@@ -19,8 +21,6 @@ from attention_core.views.facts import (
     shuffle_markdown,
     temperature_markdown,
 )
-from golden import INPUTS, PIECES
-from reference import CAT_SENTENCE, one_hot_rows, recipe_inputs, self_wins
 
 REPEATED_TEXT = "the cat and the hat and the bat"  # " and" and " the" repeat; the first "the" is another token
 X = torch.tensor(INPUTS)
@@ -32,8 +32,9 @@ X = torch.tensor(INPUTS)
 def test_repeated_tokens_are_named_with_their_measured_differences():
     run = attend(REPEATED_TEXT, dim=4, seed=7)
     text = repeats_markdown(run.tokens, repeats(run.ids, run.attention), len(run.tokens))
-    assert text.startswith("**Repeated tokens:** 2 tokens appear more than once with the same input vector "
-                           "(4 of 8 positions).")
+    assert text.startswith(
+        "**Repeated tokens:** 2 tokens appear more than once with the same input vector (4 of 8 positions)."
+    )
     assert "| <code>␣and</code> | 3, 6 | 0 (equal) | 0 (equal) | 0 (equal) |" in text
     assert "| <code>␣the</code> | 4, 7 | 0 (equal) | 0 (equal) | 0 (equal) |" in text
     assert "| <code>the</code> |" not in text
@@ -94,7 +95,9 @@ def test_shuffle_markdown_reports_this_runs_difference():
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"), [("book", (2, 6)), ("cat_d3", (6, 10))], ids=["book_table", "cat_sentence_d3"],
+    ("source", "expected"),
+    [("book", (2, 6)), ("cat_d3", (6, 10))],
+    ids=["book_table", "cat_sentence_d3"],
 )
 def test_self_match_counts_are_recounted_independently(source, expected):
     """Issue 13, item 1: 2 of 6 on the book's table and 6 of 10 on the cat sentence at d = 3, not "usually itself"."""
@@ -141,7 +144,9 @@ def test_sqrt_d_text_on_the_cat_sentence_at_d_768():
     text = temperature_markdown(run.attention.scores, 1.0, 768)
     assert f"at τ = √d, {still_one_hot} of 10 rows are still one-hot" in text
     assert f"| τ = 1 (the book) | 1.0000 | 0.0000 | {one_hot_rows(scores, 1.0)} of 10 |" in text
-    assert re.search(rf"\| τ = √d = 27.7128 \(scaled dot-product attention\) \| [^|]+ \| [^|]+ \| {still_one_hot} of 10 \|", text)
+    assert re.search(
+        rf"\| τ = √d = 27.7128 \(scaled dot-product attention\) \| [^|]+ \| [^|]+ \| {still_one_hot} of 10 \|", text
+    )
     average = float(re.search(r"the self-scores average (\S+) ", text).group(1))
     assert average == pytest.approx(float(scores.diagonal().double().mean()), rel=1e-5)
     # What √d does and does not do, not "stops long vectors making softmax one-hot".

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import golden
 import pytest
 
-import golden
 from attention_core.book import BOOK_VALUES
 from attention_core.parity import book_parity
 from attention_core.views.parity import parity_markdown, parity_summary
@@ -19,19 +19,35 @@ def entries():
 
 def test_summary_counts_printed_numbers_and_typed_inputs_apart(entries):
     """Issue 13, item 11: the 18 numbers the notebook types in are not printed numbers."""
+
     def size(values: list) -> int:
         return sum(size(v) for v in values) if isinstance(values[0], list) else len(values)
 
     # attn_scores_2, res (printed twice), _tmp, _naive, attn_weights_2, context_vec_2, the scores (loops and matrix),
     # the weights, their row sums, the context vectors.
-    printed = sum(size(v) for v in (golden.SCORES_2, [0, 0], golden.SUM_NORMALIZED_2, golden.WEIGHTS_2, golden.WEIGHTS_2,
-                                    golden.CONTEXT_2, golden.SCORES, golden.SCORES, golden.WEIGHTS, golden.ROW_SUMS,
-                                    golden.CONTEXT))
+    printed = sum(
+        size(v)
+        for v in (
+            golden.SCORES_2,
+            [0, 0],
+            golden.SUM_NORMALIZED_2,
+            golden.WEIGHTS_2,
+            golden.WEIGHTS_2,
+            golden.CONTEXT_2,
+            golden.SCORES,
+            golden.SCORES,
+            golden.WEIGHTS,
+            golden.ROW_SUMS,
+            golden.CONTEXT,
+        )
+    )
     typed = size(golden.INPUTS)
     assert (printed, typed) == (161, 18)
     summary = parity_summary(entries)
-    assert summary.startswith(f"**{printed} of {printed} printed numbers match** (all match), "
-                              f"and {typed} of {typed} typed-in input numbers are the notebook's.")
+    assert summary.startswith(
+        f"**{printed} of {printed} printed numbers match** (all match), "
+        f"and {typed} of {typed} typed-in input numbers are the notebook's."
+    )
 
 
 def test_markdown_quotes_each_cell_and_marks_each_number(entries):

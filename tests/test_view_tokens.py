@@ -6,13 +6,18 @@ import html
 import re
 
 import pytest
+from golden import SENTENCE
 
 from attention_core import tokenize
 from attention_core.views.tokens import inert, token_chips_html, token_code
-from golden import SENTENCE
 
-HOSTILE = ["<img src=x onerror=alert(1)>", "*bold* _it_ [link](http://x) | $x$ \\(y\\) `code`", "</code><script>",
-           "&amp; &#60;", "# heading"]
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "*bold* _it_ [link](http://x) | $x$ \\(y\\) `code`",
+    "</code><script>",
+    "&amp; &#60;",
+    "# heading",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=["img", "markdown", "close_code", "entities", "heading"])

@@ -8,13 +8,13 @@ import re
 
 import pytest
 import torch
+from golden import CONTEXT_2, INPUTS, PIECES, SCORES_2, SUM_NORMALIZED_2, WEIGHTS_2
+from reference import CAT_SENTENCE, NUMBER, book_dot_line, fsum_scores, significant_digits
 
 from attention_core import attend, cell_of, row_steps, self_attention, trace_cell
 from attention_core.views.numbers import num
 from attention_core.views.tables import matrix_table
 from attention_core.views.walkthrough import book_cells, dot_expansion, query_walkthrough, trace_markdown
-from golden import CONTEXT_2, INPUTS, PIECES, SCORES_2, SUM_NORMALIZED_2, WEIGHTS_2
-from reference import CAT_SENTENCE, NUMBER, book_dot_line, fsum_scores, significant_digits
 
 X = torch.tensor(INPUTS)
 
@@ -69,8 +69,14 @@ def test_the_books_numbers_for_journey(journey):
 
 def test_the_steps_come_in_the_lectures_order(journey):
     """Scores, sum normalization, naive softmax then torch.softmax, the context vector."""
-    marks = ["**1. Attention scores", "**2. Sum normalization", "**3. Softmax", "naive softmax", "`torch.softmax`",
-             "**4. Context vector"]
+    marks = [
+        "**1. Attention scores",
+        "**2. Sum normalization",
+        "**3. Softmax",
+        "naive softmax",
+        "`torch.softmax`",
+        "**4. Context vector",
+    ]
     positions = [journey.index(mark) for mark in marks]
     assert positions == sorted(positions)
 
@@ -83,7 +89,9 @@ def test_no_overflow_no_shift(journey):
 def test_coordinates_are_i_and_tokens_are_j_and_k():
     """The sum over coordinates runs to d, the sums over tokens to T: one letter, one meaning."""
     run = attend(CAT_SENTENCE, dim=3, seed=123)  # T = 10, d = 3
-    text = walk(run.attention.inputs, run.tokens, 9) + trace_markdown(run.tokens, cell_of(run.attention, 9, 4), run.attention.inputs)
+    text = walk(run.attention.inputs, run.tokens, 9) + trace_markdown(
+        run.tokens, cell_of(run.attention, 9, 4), run.attention.inputs
+    )
     assert set(re.findall(r"\\sum_\{i=1\}\^\{(\d+)\}", text)) == {"3"}
     assert set(re.findall(r"\\sum_\{[jk]=1\}\^\{(\d+)\}", text)) == {"10"}
     assert r"\omega_{10,j}" in text and r"\alpha_{10,5}" in text  # past 9 tokens, a comma in the subscripts

@@ -6,14 +6,17 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import gradio as gr
 
 import attention_core as ac
 
 log = logging.getLogger("attention_app")
-EXPIRED_RUN = "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
+EXPIRED_RUN = (
+    "There is no run to show: none has finished yet, or the server no longer keeps this page's run. Press Run."
+)
 GENERIC_ERROR = "Something went wrong on our side, and it has been logged. Please try again, or try a smaller input."
 
 F = TypeVar("F", bound=Callable[..., Any])

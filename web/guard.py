@@ -271,7 +271,13 @@ class Ledger:
         self.heavy_total -= ticket.heavy
 
     def confirm(
-        self, ticket: Ticket, event_id: str, session: str, *, now: float, api_root: str = "/gradio_api",
+        self,
+        ticket: Ticket,
+        event_id: str,
+        session: str,
+        *,
+        now: float,
+        api_root: str = "/gradio_api",
         template: dict[str, Any] | None = None,
     ) -> None:
         """Gradio accepted the call: its slot stays held until its answer is read."""
@@ -327,7 +333,8 @@ class Ledger:
     def release_session(self, session: str, *, accepted_before: float = math.inf) -> list[Entry]:
         """Release a session's calls (those accepted before a time, if given)."""
         return [
-            entry for event_id in list(self.sessions.get(session, ()))
+            entry
+            for event_id in list(self.sessions.get(session, ()))
             if self.entries[event_id].accepted <= accepted_before and (entry := self.release(event_id))
         ]
 
@@ -469,8 +476,13 @@ def upload_refusal(body: bytes, content_type: str, *, types: Iterable[str], max_
     def on_part_data(data: bytes, start: int, end: int) -> None:
         parts[-1]["size"] += end - start
 
-    callbacks = {"on_part_begin": on_part_begin, "on_header_field": on_header_field,
-                 "on_header_value": on_header_value, "on_header_end": on_header_end, "on_part_data": on_part_data}
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+    }
     try:
         parser = MultipartParser(params[b"boundary"], callbacks)  # type: ignore[arg-type]
         parser.write(body)
@@ -602,8 +614,9 @@ class Guard:
             return
         ticket = outcome
         template = {key: scope[key] for key in _SCOPE_KEYS if key in scope}
-        template["headers"] = [(name, value) for name, value in scope.get("headers", [])
-                               if name in (b"host", b"cookie")]
+        template["headers"] = [
+            (name, value) for name, value in scope.get("headers", []) if name in (b"host", b"cookie")
+        ]
         status = 0
         answer: list[bytes] = []
         settled = False
@@ -618,8 +631,14 @@ class Guard:
                     event_id = _json_object(b"".join(answer)).get("event_id")
                     if isinstance(event_id, str):
                         settled = True  # before the client can hear of the event id
-                        self.ledger.confirm(ticket, event_id, session or event_id, now=self.clock(),
-                                            api_root=parts["root"], template=template)
+                        self.ledger.confirm(
+                            ticket,
+                            event_id,
+                            session or event_id,
+                            now=self.clock(),
+                            api_root=parts["root"],
+                            template=template,
+                        )
                         self._start_sweeper()
             await send(message)
 
@@ -645,7 +664,7 @@ class Guard:
             self._waiting[client] += 1
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             finally:
                 self._waiting[client] -= 1
@@ -741,7 +760,7 @@ class Guard:
         if draining is not None:
             try:
                 await asyncio.wait_for(draining.wait(), self.limits.drain_wait + 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # -- answers nobody reads -------------------------------------------------------------------
@@ -807,15 +826,19 @@ class Guard:
             scope = dict(first.template)
             path = f"{first.api_root}/queue/data"
             scope.update(
-                type="http", method="GET", path=path, raw_path=path.encode(), query_string=urlencode(
-                    {"session_hash": session}).encode(), asgi={"version": "3.0", "spec_version": "2.3"},
+                type="http",
+                method="GET",
+                path=path,
+                raw_path=path.encode(),
+                query_string=urlencode({"session_hash": session}).encode(),
+                asgi={"version": "3.0", "spec_version": "2.3"},
                 headers=[*first.template.get("headers", []), (b"accept", b"text/event-stream")],
             )
             async with self._drain_slots:
                 timer = asyncio.get_running_loop().call_later(self.limits.drain_wait, stop.set)
                 try:
                     await asyncio.wait_for(self.app(scope, receive, send), self.limits.drain_wait + 15)
-                except (Exception, asyncio.TimeoutError) as error:  # the session may be gone already
+                except (TimeoutError, Exception) as error:  # the session may be gone already
                     log.debug("reading session %s ended with %r", session[:8], error)
                 finally:
                     timer.cancel()
@@ -826,8 +849,14 @@ class Guard:
             if released:
                 age = self.clock() - min(entry.accepted for entry in released)
                 read = len(expected & seen)
-                log.info("dropped %d answer(s) of client %s left unread for %.0f s (%d read by the guard, "
-                         "%d cancelled)", len(released), released[0].client, age, read, len(released) - read)
+                log.info(
+                    "dropped %d answer(s) of client %s left unread for %.0f s (%d read by the guard, %d cancelled)",
+                    len(released),
+                    released[0].client,
+                    age,
+                    read,
+                    len(released) - read,
+                )
 
     # -- uploads --------------------------------------------------------------------------------
 
@@ -845,8 +874,12 @@ class Guard:
         if body is _TOO_LARGE:
             await _refuse(send, Refusal(413, too_large(self.limits.max_upload_bytes)), scope, client)
             return
-        refusal = upload_refusal(body, headers.get(b"content-type", b"").decode("latin-1"),
-                                 types=self.limits.upload_types, max_bytes=self.limits.max_upload_bytes)
+        refusal = upload_refusal(
+            body,
+            headers.get(b"content-type", b"").decode("latin-1"),
+            types=self.limits.upload_types,
+            max_bytes=self.limits.max_upload_bytes,
+        )
         if refusal is not None:
             await _refuse(send, refusal, scope, client)
             return
@@ -899,8 +932,14 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 async def _refuse(send: Send, refusal: Refusal, scope: Scope, client: str) -> None:
     """An expected refusal: a JSON ``detail``, and one log line without a traceback."""
-    log.info("refused %s %s from %s with %d: %s", scope.get("method"), scope.get("path"), client, refusal.status,
-             refusal.detail)
+    log.info(
+        "refused %s %s from %s with %d: %s",
+        scope.get("method"),
+        scope.get("path"),
+        client,
+        refusal.status,
+        refusal.detail,
+    )
     body = json.dumps({"detail": refusal.detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if refusal.retry_after is not None:

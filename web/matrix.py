@@ -22,8 +22,15 @@ def attention_matrix(*, elem_id: str, selectable: bool = True, **kwargs: Any) ->
     ``tau_settled`` once τ has rested, for the server's follow-up. A factory rather than a gr.HTML subclass:
     Gradio writes a .pyi stub beside the module of every Component subclass.
     """
-    return gr.HTML(html_template='<div class="am" data-attention-matrix></div>', css_template=MATRIX_CSS,
-                   js_on_load=MATRIX_JS, apply_default_css=False, elem_id=elem_id, selectable=selectable, **kwargs)
+    return gr.HTML(
+        html_template='<div class="am" data-attention-matrix></div>',
+        css_template=MATRIX_CSS,
+        js_on_load=MATRIX_JS,
+        apply_default_css=False,
+        elem_id=elem_id,
+        selectable=selectable,
+        **kwargs,
+    )
 
 
 def matrix_js(matrix: gr.HTML, call: str) -> str:

@@ -10,8 +10,23 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = {"export", "facts", "figures", "lab", "lessons", "loops", "markup", "numbers", "palette", "panels",
-               "parity", "serialize", "tables", "tokens", "walkthrough"}
+_SUBMODULES = {
+    "export",
+    "facts",
+    "figures",
+    "lab",
+    "lessons",
+    "loops",
+    "markup",
+    "numbers",
+    "palette",
+    "panels",
+    "parity",
+    "serialize",
+    "tables",
+    "tokens",
+    "walkthrough",
+}
 
 
 def __getattr__(name: str) -> Any:

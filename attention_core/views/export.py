@@ -14,7 +14,8 @@ import csv
 import io
 import json
 import math
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 
@@ -140,9 +141,7 @@ def pytorch_snippet(
         originals = inputs.detach().double().tolist()
         lines += ["import torch", "", "inputs = torch.tensor(", "    ["]
         for row, original, token in zip(values, originals, tokens):
-            numbers = ", ".join(
-                repr(v) if v is not None else _float_literal(o) for v, o in zip(row, original)
-            )
+            numbers = ", ".join(repr(v) if v is not None else _float_literal(o) for v, o in zip(row, original))
             lines.append(f"        [{numbers}],  # {token!r}")
         lines += ["    ],", "    dtype=torch.float32,", f")  # (T, d) = ({count}, {inputs.shape[1]})"]
     else:
@@ -178,14 +177,19 @@ def embedding_recipe(text: str, *, dim: int, seed: int) -> str:
     )
 
 
-def export_files(tokens: Sequence[str], ids: Sequence[int] | None, attention: SelfAttention, *,
-                 raw_scores: bool = False) -> dict[str, bytes]:
+def export_files(
+    tokens: Sequence[str], ids: Sequence[int] | None, attention: SelfAttention, *, raw_scores: bool = False
+) -> dict[str, bytes]:
     """The downloads of one run, by file name: the exact JSON, the weights as CSV, the matrix as a PNG."""
     from .figures import figure_to_png, heatmap_figure
 
     matrix = attention.scores if raw_scores else attention.weights
-    figure = heatmap_figure(matrix, tokens, title="Attention scores ω" if raw_scores else "Attention weights α",
-                            colorbar_label="score ω" if raw_scores else "weight α")
+    figure = heatmap_figure(
+        matrix,
+        tokens,
+        title="Attention scores ω" if raw_scores else "Attention weights α",
+        colorbar_label="score ω" if raw_scores else "weight α",
+    )
     return {
         "attention-run.json": run_json(tokens, ids, attention, temperature=attention.temperature).encode(),
         "attention-weights.csv": weights_csv(tokens, attention).encode(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -64,7 +64,11 @@ def repeats_markdown(tokens: Sequence[str], found: Sequence[Repeat], count: int)
     if len(found) > MAX_ROWS:
         lines.append(f"| … | ({len(found) - MAX_ROWS} more tokens) | | | |")
     largest = max(max(g.row_difference, g.column_difference, g.context_difference) for g in found)
-    verdict = "they are exactly equal, bit for bit" if largest == 0.0 else f"the largest difference is {largest:.2e}, float32 rounding only"
+    verdict = (
+        "they are exactly equal, bit for bit"
+        if largest == 0.0
+        else f"the largest difference is {largest:.2e}, float32 rounding only"
+    )
     lines += ["", f"Checked on this run's weights: {verdict}."]
     return scroll_tables("\n".join(lines))
 
@@ -127,7 +131,9 @@ def self_match_markdown(tokens: Sequence[str], match: SelfMatch) -> str:
         other = "—" if count == 1 else num(float(match.best_other[i]))
         partner = "—" if count == 1 else token_code(tokens[int(match.partner[i])])
         verdict = ("tie" if bool(match.tie[i]) else "yes") if bool(match.wins[i]) else "no"
-        lines.append(f"| {i + 1} | {token_code(tokens[i])} | {num(float(match.own[i]))} | {other} | {partner} | {verdict} |")
+        lines.append(
+            f"| {i + 1} | {token_code(tokens[i])} | {num(float(match.own[i]))} | {other} | {partner} | {verdict} |"
+        )
     if count > MAX_ROWS:
         lines.append(f"| … | ({count - MAX_ROWS} more rows) | | | | |")
     return scroll_tables("\n".join(lines))
@@ -205,17 +211,21 @@ def projections_markdown(tokens: Sequence[str], plain: torch.Tensor, projected: 
         f"Where {token_code(tokens[query])} (token {query + 1}) attends, weight-free and with random query and key "
         "projections drawn as in section 3.4.1 (`torch.manual_seed(123); torch.rand(d_in, 2)`, untrained):",
         "",
-        f"| j | key | weight-free α | with random W_q, W_k |",
+        "| j | key | weight-free α | with random W_q, W_k |",
         "|---:|---|---:|---:|",
     ]
     for j in range(min(count, MAX_ROWS)):
-        lines.append(f"| {j + 1} | {token_code(tokens[j])} | {num(float(plain[query, j]))} | {num(float(projected[query, j]))} |")
+        lines.append(
+            f"| {j + 1} | {token_code(tokens[j])} | {num(float(plain[query, j]))} | {num(float(projected[query, j]))} |"
+        )
     top_plain, top_projected = int(plain[query].argmax()), int(projected[query].argmax())
     if top_plain == top_projected:
         largest = f"Both ways, its largest weight goes to {token_code(tokens[top_plain])}."
     else:
-        largest = (f"Weight-free, its largest weight goes to {token_code(tokens[top_plain])}; with these projections, "
-                   f"to {token_code(tokens[top_projected])}.")
+        largest = (
+            f"Weight-free, its largest weight goes to {token_code(tokens[top_plain])}; with these projections, "
+            f"to {token_code(tokens[top_projected])}."
+        )
     lines += [
         "",
         f"{largest} The projections also break the symmetry of the scores: "

@@ -16,8 +16,9 @@ import html
 import io
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
@@ -93,10 +94,20 @@ def _style(*, themed: bool) -> dict[str, Any]:
     if themed:
         ink, muted, paper = color("ink"), color("muted"), color("paper")
         style |= {
-            "text.color": ink, "axes.labelcolor": ink, "axes.edgecolor": ink, "xtick.color": ink, "ytick.color": ink,
-            "figure.facecolor": "none", "axes.facecolor": "none", "savefig.facecolor": "none",
-            "legend.facecolor": paper, "legend.edgecolor": muted, "legend.framealpha": 1.0, "grid.color": muted,
-            "hatch.color": ink, "hatch.linewidth": 1.0,
+            "text.color": ink,
+            "axes.labelcolor": ink,
+            "axes.edgecolor": ink,
+            "xtick.color": ink,
+            "ytick.color": ink,
+            "figure.facecolor": "none",
+            "axes.facecolor": "none",
+            "savefig.facecolor": "none",
+            "legend.facecolor": paper,
+            "legend.edgecolor": muted,
+            "legend.framealpha": 1.0,
+            "grid.color": muted,
+            "hatch.color": ink,
+            "hatch.linewidth": 1.0,
         }
     return style
 
@@ -163,7 +174,7 @@ def heatmap_layout(tokens: Sequence[str]) -> HeatmapLayout:
 
 
 @_drawn_with(themed=False)
-def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> "Figure":
+def heatmap_figure(matrix: torch.Tensor, tokens: Sequence[str], *, title: str, colorbar_label: str) -> Figure:
     """A (T, T) matrix as a heatmap: rows are queries, columns are keys, labelled with tokens.
 
     Cells show their value when T <= ANNOTATE_MAX_TOKENS. The axes are placed by hand rather
@@ -219,7 +230,7 @@ def weights_bar_title(tokens: Sequence[str], query: int) -> str:
 
 
 @_drawn_with(themed=True)
-def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: int) -> "Figure":
+def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: int) -> Figure:
     """One query's attention weights α_qj as bars, one per key token; the query's own bar hatched."""
     from matplotlib.figure import Figure
 
@@ -240,12 +251,25 @@ def weights_bar_figure(weights: torch.Tensor, tokens: Sequence[str], *, query: i
         axes.vlines(positions[others], 0, values[others], color=OTHER_BARS["color"], linewidth=1.2)
         axes.vlines([query], 0, [values[query]], color=QUERY_BAR["color"], linewidth=2.0)
         # A marker on the query's line: told apart by shape as well as colour.
-        axes.plot([query], [values[query]], marker="v", markersize=7, color=QUERY_BAR["color"],
-                  markeredgecolor=color("ink"), linestyle="none")
+        axes.plot(
+            [query],
+            [values[query]],
+            marker="v",
+            markersize=7,
+            color=QUERY_BAR["color"],
+            markeredgecolor=color("ink"),
+            linestyle="none",
+        )
     else:
         styles = [QUERY_BAR if j == query else OTHER_BARS for j in range(count)]
-        axes.bar(positions, values, color=[style["color"] for style in styles],
-                 hatch=[style["hatch"] for style in styles], edgecolor=color("ink"), linewidth=0.6)
+        axes.bar(
+            positions,
+            values,
+            color=[style["color"] for style in styles],
+            hatch=[style["hatch"] for style in styles],
+            edgecolor=color("ink"),
+            linewidth=0.6,
+        )
     axes.set_xlim(-0.6, count - 0.4)
     axes.set_xticks(ticks, shown, rotation=60, ha="right", rotation_mode="anchor", fontsize=8)
     for label in axes.get_xticklabels():
@@ -278,8 +302,11 @@ def weights_bar_description(weights: torch.Tensor, tokens: Sequence[str], *, que
     return (
         f"Bars: the attention weights of query {query + 1} ({name}) over its {count} keys, which sum to 1. "
         f"The largest is {values[largest]:.4f}, for key {largest + 1} ({visible_token(tokens[largest])})"
-        + (f": the query itself ({mark})." if largest == query
-           else f"; the query's own key ({mark}) gets {values[query]:.4f}.")
+        + (
+            f": the query itself ({mark})."
+            if largest == query
+            else f"; the query's own key ({mark}) gets {values[query]:.4f}."
+        )
     )
 
 
@@ -299,7 +326,7 @@ NORMALIZATION_TITLE = "Normalizations side by side (missing bars are NaN or inf)
 def normalization_figure(
     values: Sequence[float],
     columns: dict[str, Sequence[float | None]],
-) -> "Figure":
+) -> Figure:
     """Grouped bars: for each input value (at most 40), one bar per normalization. Non-finite results are marked."""
     from matplotlib.figure import Figure
 
@@ -317,8 +344,16 @@ def normalization_figure(
         finite = np.isfinite(heights)
         offset = (index - (len(columns) - 1) / 2) * bar_width
         style = NORMALIZATION_STYLES[index % len(NORMALIZATION_STYLES)]
-        axes.bar(positions[finite] + offset, heights[finite], width=bar_width, label=name, color=style["color"],
-                 hatch=style["hatch"], edgecolor=color("ink"), linewidth=0.6)
+        axes.bar(
+            positions[finite] + offset,
+            heights[finite],
+            width=bar_width,
+            label=name,
+            color=style["color"],
+            hatch=style["hatch"],
+            edgecolor=color("ink"),
+            linewidth=0.6,
+        )
         for position in positions[~finite]:
             axes.text(position + offset, 0, "NaN/inf", rotation=90, ha="center", va="bottom", fontsize=7)
     axes.axhline(0, color=color("ink"), linewidth=0.6)
@@ -347,8 +382,10 @@ naive softmax at 400.
     listed = ", ".join(f"{v:.4g}" for v in values[:8]) + (f", … ({count} in all)" if count > 8 else "")
     hatches = {"": "plain", "//": "hatched //", "..": "dotted", "xx": "cross-hatched"}
     names = list(columns)
-    series = ", ".join(f"{name} ({hatches[NORMALIZATION_STYLES[i % len(NORMALIZATION_STYLES)]['hatch']]})"
-                       for i, name in enumerate(names))
+    series = ", ".join(
+        f"{name} ({hatches[NORMALIZATION_STYLES[i % len(NORMALIZATION_STYLES)]['hatch']]})"
+        for i, name in enumerate(names)
+    )
     largest, missing = [], []
     for name, column in columns.items():
         finite = [(float(v), i) for i, v in enumerate(column) if v is not None and math.isfinite(float(v))]
@@ -368,7 +405,7 @@ naive softmax at 400.
     return text
 
 
-def figure_to_array(figure: "Figure") -> np.ndarray:
+def figure_to_array(figure: Figure) -> np.ndarray:
     """Render a figure to an (H, W, 4) uint8 RGBA array."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -377,7 +414,7 @@ def figure_to_array(figure: "Figure") -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
-def figure_to_png(figure: "Figure") -> bytes:
+def figure_to_png(figure: Figure) -> bytes:
     """Render a figure to PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -422,7 +459,7 @@ def convex_hull_2d(points: np.ndarray) -> np.ndarray:
 
 
 @_drawn_with(themed=True)
-def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequence[str]) -> "Figure":
+def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequence[str]) -> Figure:
     """Where the context vectors sit relative to the inputs: each is a weighted average, so inside their hull.
 
     inputs: (T, d), context: (T, d). d == 3: a 3D scatter like the book's figure of the input vectors, with a
@@ -438,10 +475,22 @@ def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequ
     count, dim = x.shape
     labelled = min(count, HULL_MAX_LABELS)
     labels = [plot_label(tokens[i]) for i in range(labelled)]
-    input_style = {**HULL_INPUTS, "s": 36, "label": "inputs x⁽ⁱ⁾", "zorder": 3, "edgecolors": color("ink"),
-                   "linewidths": 0.5}
-    context_style = {**HULL_CONTEXT, "s": 44, "label": "context vectors z⁽ⁱ⁾", "zorder": 4, "edgecolors": color("ink"),
-                     "linewidths": 0.5}
+    input_style = {
+        **HULL_INPUTS,
+        "s": 36,
+        "label": "inputs x⁽ⁱ⁾",
+        "zorder": 3,
+        "edgecolors": color("ink"),
+        "linewidths": 0.5,
+    }
+    context_style = {
+        **HULL_CONTEXT,
+        "s": 44,
+        "label": "context vectors z⁽ⁱ⁾",
+        "zorder": 4,
+        "edgecolors": color("ink"),
+        "linewidths": 0.5,
+    }
     fontsize = 8 if count <= 16 else 7
 
     width, height = 6.6, 5.4
@@ -484,16 +533,35 @@ def convex_hull_figure(inputs: torch.Tensor, context: torch.Tensor, tokens: Sequ
     if len(hull) >= 2:
         outline = np.vstack([hull, hull[:1]])  # closed
         axes.fill(outline[:, 0], outline[:, 1], color=color("blue"), alpha=0.07, zorder=1)
-        axes.plot(outline[:, 0], outline[:, 1], color=color("blue"), linewidth=1.0, linestyle="--", zorder=2,
-                  label="convex hull of the inputs")
+        axes.plot(
+            outline[:, 0],
+            outline[:, 1],
+            color=color("blue"),
+            linewidth=1.0,
+            linestyle="--",
+            zorder=2,
+            label="convex hull of the inputs",
+        )
     delta = context_2d - inputs_2d  # (T, 2)
-    axes.quiver(inputs_2d[:, 0], inputs_2d[:, 1], delta[:, 0], delta[:, 1], angles="xy", scale_units="xy", scale=1,
-                color=color("muted"), width=0.003, alpha=0.8, zorder=2)
+    axes.quiver(
+        inputs_2d[:, 0],
+        inputs_2d[:, 1],
+        delta[:, 0],
+        delta[:, 1],
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        color=color("muted"),
+        width=0.003,
+        alpha=0.8,
+        zorder=2,
+    )
     axes.scatter(inputs_2d[:, 0], inputs_2d[:, 1], **input_style)
     axes.scatter(context_2d[:, 0], context_2d[:, 1], **context_style)
     for i in range(labelled):
-        axes.annotate(labels[i], (inputs_2d[i, 0], inputs_2d[i, 1]), xytext=(4, 4), textcoords="offset points",
-                      fontsize=fontsize).set_parse_math(False)
+        axes.annotate(
+            labels[i], (inputs_2d[i, 0], inputs_2d[i, 1]), xytext=(4, 4), textcoords="offset points", fontsize=fontsize
+        ).set_parse_math(False)
     if dim == 1:
         axes.set_yticks([])
     axes.set_xlabel(x_label)
@@ -533,10 +601,14 @@ a weighted average of the inputs, so it lies inside their hull. The one farthest
             from ..facts import project_2d
 
             explained = project_2d(inputs, context)[2]
-            plane = (f"projected on the inputs' top two principal components ({explained[0]:.0%} and "
-                     f"{explained[1]:.0%} of their variance)")
-        where = (f"Scatter of {points} {plane}, with the outline of the inputs' convex hull and an arrow from each "
-                 "input to its context vector.")
+            plane = (
+                f"projected on the inputs' top two principal components ({explained[0]:.0%} and "
+                f"{explained[1]:.0%} of their variance)"
+            )
+        where = (
+            f"Scatter of {points} {plane}, with the outline of the inputs' convex hull and an arrow from each "
+            "input to its context vector."
+        )
     distances = torch.linalg.vector_norm(z - x, dim=-1)  # (T,)
     far = int(distances.argmax())
     return (
@@ -555,7 +627,7 @@ def _superscript(number: int) -> str:
 _SVG_COLOURS = {values[0].lower(): f"var(--fig-{name}, {values[0].lower()})" for name, values in THEME.items()}
 
 
-def figure_to_svg(figure: "Figure", *, prefix: str) -> str:
+def figure_to_svg(figure: Figure, *, prefix: str) -> str:
     """The figure as an inline ``<svg>`` element for the page.
 
     - Glyphs are outlines (text looks the same everywhere), the background is transparent, and no metadata.
@@ -567,10 +639,14 @@ def figure_to_svg(figure: "Figure", *, prefix: str) -> str:
 
     buffer = io.StringIO()
     with rc_context({"svg.fonttype": "path", "svg.hashsalt": prefix}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-                       facecolor="none")
+        figure.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+            facecolor="none",
+        )
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     # matplotlib's one style rule, "*{stroke-linejoin: round; stroke-linecap: butt}", would reach every SVG of the
     # page: both properties are inherited, so the root element carries them instead.
@@ -579,19 +655,22 @@ def figure_to_svg(figure: "Figure", *, prefix: str) -> str:
     svg = svg.replace("<svg ", '<svg style="stroke-linejoin: round; stroke-linecap: butt" ', 1)
     # Colours: in style attributes ("fill: #0072b2") and as presentation attributes (fill="#0072b2"), which
     # cannot hold var(): those become style attributes.
-    svg = re.sub(r"(fill|stroke|stop-color): (#[0-9a-f]{6})\b",
-                 lambda m: f"{m[1]}: {_SVG_COLOURS.get(m[2], m[2])}", svg)
-    svg = re.sub(r' (fill|stroke)="(#[0-9a-f]{6})"',
-                 lambda m: f' style="{m[1]}: {_SVG_COLOURS[m[2]]}"' if m[2] in _SVG_COLOURS else m[0], svg)
+    svg = re.sub(
+        r"(fill|stroke|stop-color): (#[0-9a-f]{6})\b", lambda m: f"{m[1]}: {_SVG_COLOURS.get(m[2], m[2])}", svg
+    )
+    svg = re.sub(
+        r' (fill|stroke)="(#[0-9a-f]{6})"',
+        lambda m: f' style="{m[1]}: {_SVG_COLOURS[m[2]]}"' if m[2] in _SVG_COLOURS else m[0],
+        svg,
+    )
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m[1]}"', svg)
-    svg = re.sub(r'(xlink:href|href)="#([^"]+)"',
-                 lambda m: f'{m[1]}="#{prefix}-{m[2]}"' if m[2] in ids else m[0], svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m[1]}="#{prefix}-{m[2]}"' if m[2] in ids else m[0], svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m[1]})" if m[1] in ids else m[0], svg)
     return svg.strip()
 
 
-def figure_markup(figure: "Figure", *, name: str, title: str, description: str) -> str:
+def figure_markup(figure: Figure, *, name: str, title: str, description: str) -> str:
     """A figure for the page: the SVG, named ``title`` for screen readers, with ``description`` as its visible caption.
 
     name: a short id for this figure (``bars``, ``hull``, ``lab``), unique on the page. The SVG scales down to its

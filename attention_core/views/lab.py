@@ -73,7 +73,9 @@ def notes(result: NormalizationComparison) -> list[str]:
                 "because other exponentials are not 0."
             )
     if bool(x.isneginf().any()):
-        found.append("-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens.")
+        found.append(
+            "-inf gets weight exactly 0 from softmax (exp(-inf) = 0). Chapter 3.5 uses this to mask future tokens."
+        )
 
     total = float(x.double().sum())
     if total == 0 and finite.numel() == x.numel():

@@ -7,8 +7,9 @@ Positions are 0-based here; the panels count tokens from 1, like the book.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attention_core as ac
 from attention_core import views
@@ -50,11 +51,18 @@ def tables(run: Run) -> dict[str, Table]:
     count, dim = attended.inputs.shape
     keys = [f"{j + 1}" for j in range(count)]
     return {
-        "inputs": Table(views.tables.matrix_table(words, attended.inputs), views.tables.table_label("Input embeddings x", dim)),
-        "weights": Table(views.tables.matrix_table(words, attended.weights, columns=keys, row_sums=True),
-                         views.tables.table_label("Attention weights α (rows: queries, columns: keys; each row sums to 1)",
-                                                 count, "keys")),
-        "context": Table(views.tables.matrix_table(words, attended.context), views.tables.table_label("Context vectors z", dim)),
+        "inputs": Table(
+            views.tables.matrix_table(words, attended.inputs), views.tables.table_label("Input embeddings x", dim)
+        ),
+        "weights": Table(
+            views.tables.matrix_table(words, attended.weights, columns=keys, row_sums=True),
+            views.tables.table_label(
+                "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
+            ),
+        ),
+        "context": Table(
+            views.tables.matrix_table(words, attended.context), views.tables.table_label("Context vectors z", dim)
+        ),
     }
 
 
@@ -66,16 +74,22 @@ def matrix(run: Run, raw_scores: bool = False) -> dict:
 def walk(run: Run, query: int) -> str:
     """The lecture for one query, then the book's own code for it."""
     steps = ac.row_steps(run.attention, query)
-    return (views.walkthrough.query_walkthrough(run.tokens, run.attention.inputs, steps)
-            + "\n\n**The same steps in the book's code:**\n\n" + views.walkthrough.book_cells(query))
+    return (
+        views.walkthrough.query_walkthrough(run.tokens, run.attention.inputs, steps)
+        + "\n\n**The same steps in the book's code:**\n\n"
+        + views.walkthrough.book_cells(query)
+    )
 
 
 def bars(run: Run, query: int) -> str:
     """One query's weights as a named SVG chart with its description."""
     weights = run.attention.weights[query]
-    return views.figures.figure_markup(views.figures.weights_bar_figure(weights, run.tokens, query=query), name="bars",
-                                 title=views.figures.weights_bar_title(run.tokens, query),
-                                 description=views.figures.weights_bar_description(weights, run.tokens, query=query))
+    return views.figures.figure_markup(
+        views.figures.weights_bar_figure(weights, run.tokens, query=query),
+        name="bars",
+        title=views.figures.weights_bar_title(run.tokens, query),
+        description=views.figures.weights_bar_description(weights, run.tokens, query=query),
+    )
 
 
 def trace(run: Run, query: Any, key: Any) -> str:
@@ -86,31 +100,42 @@ def trace(run: Run, query: Any, key: Any) -> str:
 def hull(run: Run) -> str:
     """Inputs and context vectors: a named SVG figure with its description."""
     inputs, context = run.attention.inputs, run.attention.context
-    return views.figures.figure_markup(views.figures.convex_hull_figure(inputs, context, run.tokens), name="hull",
-                                 title=views.figures.convex_hull_title(inputs.shape[1]),
-                                 description=views.figures.convex_hull_description(inputs, context, run.tokens))
+    return views.figures.figure_markup(
+        views.figures.convex_hull_figure(inputs, context, run.tokens),
+        name="hull",
+        title=views.figures.convex_hull_title(inputs.shape[1]),
+        description=views.figures.convex_hull_description(inputs, context, run.tokens),
+    )
 
 
 def parity_panel(run: Run) -> str:
     """The book's printed values beside this run's, for a 6 × 3 table; otherwise how to get there."""
     if run.source != "table" or tuple(run.attention.inputs.shape) != (6, 3):
-        return ("The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare "
-                "them with this app's numbers.")
+        return (
+            "The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare "
+            "them with this app's numbers."
+        )
     note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
-    return f"Computed from this run's 6 × 3 inputs{note}.\n\n" + views.parity.parity_markdown(ac.book_parity(run.attention.inputs))
+    return f"Computed from this run's 6 × 3 inputs{note}.\n\n" + views.parity.parity_markdown(
+        ac.book_parity(run.attention.inputs)
+    )
 
 
 def recipe(run: Run, text: str) -> str:
     """The notebook lines that give this run's inputs."""
-    lines = ("# Your own table: paste it into torch.tensor([...]) in a notebook." if run.source == "table"
-             else views.export.embedding_recipe(text, dim=run.dim, seed=run.seed))
+    lines = (
+        "# Your own table: paste it into torch.tensor([...]) in a notebook."
+        if run.source == "table"
+        else views.export.embedding_recipe(text, dim=run.dim, seed=run.seed)
+    )
     return views.markup.code_block(lines, label="The same inputs in a notebook")
 
 
 def snippet(run: Run, text: str) -> str:
     """A notebook cell that reproduces the whole run with torch and tiktoken."""
-    code = views.export.pytorch_snippet(run.tokens, run.ids, run.source, run.dim, run.seed, text, run.attention.inputs,
-                                  temperature=run.temperature)
+    code = views.export.pytorch_snippet(
+        run.tokens, run.ids, run.source, run.dim, run.seed, text, run.attention.inputs, temperature=run.temperature
+    )
     return views.markup.code_block(code, label="Copy as PyTorch (torch and tiktoken only)")
 
 
@@ -153,12 +178,19 @@ def why_trainable(sentence: str, *, query: str, seed: int, dims: Sequence[int]) 
 def lab(result) -> tuple[dict, str, str]:
     """The lab's side-by-side table, its chart (named SVG) and its notes, for a NormalizationComparison."""
     lab_view = views.lab
-    columns = dict(zip(lab_view.COLUMNS, (result.sum_normalized.tolist(), result.softmax_naive.tolist(),
-                                          result.softmax_stable.tolist())))
+    columns = dict(
+        zip(
+            lab_view.COLUMNS,
+            (result.sum_normalized.tolist(), result.softmax_naive.tolist(), result.softmax_stable.tolist()),
+        )
+    )
     numbers = result.values.tolist()
-    chart = views.figures.figure_markup(views.figures.normalization_figure(numbers, columns), name="lab",
-                                  title=views.figures.NORMALIZATION_TITLE,
-                                  description=views.figures.normalization_description(numbers, columns))
+    chart = views.figures.figure_markup(
+        views.figures.normalization_figure(numbers, columns),
+        name="lab",
+        title=views.figures.NORMALIZATION_TITLE,
+        description=views.figures.normalization_description(numbers, columns),
+    )
     return lab_view.lab_table(result), chart, lab_view.notes_markdown(result)
 
 

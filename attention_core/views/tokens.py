@@ -8,11 +8,13 @@ text is ever read as HTML or Markdown markup.
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..tokens import visible_token
 
-CHIPS_LEGEND = "␣ is a space, ↵ a newline; a dashed chip is part of a character split across tokens, shown as its bytes \\xNN."
+CHIPS_LEGEND = (
+    "␣ is a space, ↵ a newline; a dashed chip is part of a character split across tokens, shown as its bytes \\xNN."
+)
 
 
 def inert(text: str) -> str:
@@ -22,7 +24,9 @@ def inert(text: str) -> str:
     >>> inert("*a* <b>|$")
     '&#42;a&#42; &#60;b&#62;&#124;&#36;'
     """
-    return "".join(f"&#{ord(char)};" if ord(char) < 128 and not (char.isalnum() or char == " ") else char for char in text)
+    return "".join(
+        f"&#{ord(char)};" if ord(char) < 128 and not (char.isalnum() or char == " ") else char for char in text
+    )
 
 
 def token_code(piece: str) -> str:

@@ -11,7 +11,7 @@ Indices are 1-based like the book's: x^(2) is "journey". Coordinates are i = 1..
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -180,7 +180,9 @@ def _context_formula(inputs: torch.Tensor, steps: QuerySteps, note: _Notation) -
     head = rf"z^{{({n})}} &= \sum_{{j=1}}^{{{count}}} \alpha_{{{note.ij('j')}}} \, x^{{(j)}}"
     if count <= EXPAND_MAX_TERMS and dim <= 4:
         # One term per line: six 3-vectors side by side do not fit a page.
-        terms = r" \\ &\quad + ".join(f"{tex(w)}\\,{latex_vector(inputs[j])}" for j, w in enumerate(steps.weights.tolist()))
+        terms = r" \\ &\quad + ".join(
+            f"{tex(w)}\\,{latex_vector(inputs[j])}" for j, w in enumerate(steps.weights.tolist())
+        )
         body = rf"{head} \\ &= {terms} \\ &= {latex_vector(steps.context)}"
     else:
         body = (
@@ -231,7 +233,9 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     exponent = tex(trace.score)
     if steps.temperature != 1.0:
         exponent += rf" / {tex(steps.temperature, 'float64')}"
-        lines.append(rf"**Exponential.** The score is first divided by the temperature \(\tau = {tex(steps.temperature, 'float64')}\).")
+        lines.append(
+            rf"**Exponential.** The score is first divided by the temperature \(\tau = {tex(steps.temperature, 'float64')}\)."
+        )
     else:
         lines.append("**Exponential** (in float64, so every digit shown is exact):")
     if note.shifted:
