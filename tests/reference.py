@@ -6,11 +6,17 @@ Nothing here calls ``attention_core``'s math: these are the notebook's own lines
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+import json
 import math
 import re
+import sys
+import types
 from collections.abc import Sequence
 
+import pytest
 import torch
 
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
@@ -109,3 +115,27 @@ def significant_digits(number: str) -> int:
     mantissa = re.split(r"e| \\times", number)[0].lstrip("-")
     digits = mantissa.replace(".", "").lstrip("0")
     return len(digits) if digits else 1
+
+
+def unpacked(packed: str) -> list[list[float | None]]:
+    """A matrix sent as views.serialize.packed_floats (one string of T² numbers, row by row) back as T rows; null is None."""
+    values = json.loads("[" + packed.replace(" ", ",") + "]")
+    count = math.isqrt(len(values))
+    assert count * count == len(values), len(values)
+    return [values[i * count : (i + 1) * count] for i in range(count)]
+
+
+def run_snippet(snippet: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Execute a snippet offline: tiktoken's r50k_base and gpt2 are the bundled GPT-2 encoding."""
+    from attention_core import gpt2_encoding  # the tokenizer the snippet names, read offline
+
+    fake_tiktoken = types.ModuleType("tiktoken")
+    fake_tiktoken.get_encoding = lambda name: gpt2_encoding() if name in ("r50k_base", "gpt2") else pytest.fail(name)
+    monkeypatch.setitem(sys.modules, "tiktoken", fake_tiktoken)
+    namespace: dict = {}
+    try:
+        with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(snippet, "<snippet>", "exec"), namespace)
+    finally:
+        torch.set_printoptions(profile="default")  # the snippet sets precision=4
+    return namespace

@@ -17,7 +17,7 @@ from golden import TOKENIZER_TEXT as BOOK_TEXT
 from attention_core import ENDOFTEXT, ENDOFTEXT_ID, gpt2_encoding, token_piece, tokenize, visible_token
 from attention_core.tokens import GPT2_BPE_PATH, GPT2_BPE_SHA256
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_book_ids():

@@ -18,7 +18,7 @@ from golden import CONTEXT_2, HALF_UNIT, TOKENIZER_IDS
 
 import attention_core
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LISTED = [(module, name) for module, names in attention_core._EXPORTS.items() for name in names]
 
 

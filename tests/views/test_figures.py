@@ -35,7 +35,7 @@ from attention_core.views.figures import (
 )
 from attention_core.views.palette import THEME
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TRICKY_TOKENS = ["$x$", " journey", "\n", '"', ",", "\\xf0\\x9f", "<|endoftext|>", "東京"]
 

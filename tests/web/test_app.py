@@ -276,7 +276,7 @@ def test_extras_facts_and_self_match_are_this_runs():
 
 
 def test_extras_snippet_reproduces_the_run(monkeypatch):
-    from test_export import run_snippet
+    from reference import run_snippet
 
     run = run_of(REPEATED_TEXT, dim=4, seed=7, tau=0.5)[ui.state]
     snippet = app.run_extras(run, REPEATED_TEXT)[ui.snippet]

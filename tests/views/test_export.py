@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import contextlib
 import csv
 import hashlib
 import io
@@ -13,12 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 
 import pytest
 import torch
 from golden import INPUTS, SENTENCE, WORDS
-from reference import book_attention, recipe_inputs
+from reference import book_attention, recipe_inputs, run_snippet
 
 from attention_core import attend, gpt2_encoding
 from attention_core.attention import SelfAttention, self_attention
@@ -115,20 +113,6 @@ def test_exports_check_the_token_count():
 
 
 # --- the PyTorch snippet, run in this process with the bundled encoding -----------------------------
-
-
-def run_snippet(snippet: str, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Execute a snippet offline: tiktoken's r50k_base and gpt2 are the bundled GPT-2 encoding."""
-    fake_tiktoken = types.ModuleType("tiktoken")
-    fake_tiktoken.get_encoding = lambda name: gpt2_encoding() if name in ("r50k_base", "gpt2") else pytest.fail(name)
-    monkeypatch.setitem(sys.modules, "tiktoken", fake_tiktoken)
-    namespace: dict = {}
-    try:
-        with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(snippet, "<snippet>", "exec"), namespace)
-    finally:
-        torch.set_printoptions(profile="default")  # the snippet sets precision=4
-    return namespace
 
 
 SNIPPET_CASES = {

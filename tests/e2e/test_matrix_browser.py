@@ -19,21 +19,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_browser import (  # noqa: F401  (browser, open_app and page are fixtures)
+from pages import (
     BOOK_SENTENCE,
     Browser,
     Locator,
     Page,
     book_matrices,
-    browser,
     expect,
     expect_matrix,
     expected_chips,
     grid,
     load_book_example,
     matrix_cell,
-    open_app,
-    page,
     recipe_embeddings,
     run_text,
     screenshot,
@@ -41,7 +38,7 @@ from test_browser import (  # noqa: F401  (browser, open_app and page are fixtur
     url_params,
     visible_tokens,
 )
-from test_matrix_component import unpacked
+from reference import unpacked
 
 import attention_core as ac
 from attention_core.parity import tolerance

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -251,7 +251,7 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     project = _copy_project(tmp_path / "project")
     probe = project / "attention_core" / "_packaging_probe"
     probe.mkdir()
-    (probe / "__init__.py").write_text('"""Added by tests/test_packaging.py: must be installed too."""\n')
+    (probe / "__init__.py").write_text('"""Added by tests/e2e/test_packaging.py: must be installed too."""\n')
     inits = (project / "attention_core").rglob("__init__.py")
     packages = sorted(".".join(init.parent.relative_to(project).parts) for init in inits)
 

@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import (  # noqa: F401  (browser is a fixture)
+from pages import (
     BOOK_SENTENCE,
     Browser,
     Locator,
     Page,
-    browser,
     expect,
     expected_chips,
     textbox,
@@ -28,7 +27,7 @@ from test_browser import (  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTES = REPO_ROOT / "README.md"  # its section "Accessibility", subsection "Known violations"
 TIMEOUT_MS = 30_000
 DESKTOP, TABLET, PHONE = 1280, 768, 390
