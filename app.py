@@ -3,8 +3,9 @@
 
 Run it with ``python app.py``. Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
 This file is wiring: the math lives in ``attention_core``, the texts, figures and exports in
-``attention_core.views``, the page's own CSS and JavaScript in ``web/``. Handlers return dicts keyed by
-component, and every user input reaches the core's checks, whose ``InputError`` becomes a message.
+``attention_core.views``, the page's panels, link format, CSS and JavaScript in ``web/``. Which panel a run fills
+when, and what a refused run clears, is ``web/page_model.py``'s table. Handlers return dicts keyed by component,
+and every user input reaches the core's checks, whose ``InputError`` becomes a message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -31,9 +32,10 @@ import attention_core as ac  # noqa: E402
 from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lab as lab_view  # noqa: E402
-from attention_core.views import lessons, panels  # noqa: E402
+from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
+from web import links, page_model, panels  # noqa: E402
+from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
@@ -59,16 +61,18 @@ STATE_SESSION_CAPACITY = 64
 # The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
 MCP_SERVER = True
 
-# An attention_core.Attended. Gradio evaluates handlers' type hints when the page is built, and naming the
-# class there would import torch before the page is served.
-Run = Any
+if TYPE_CHECKING:
+    from attention_core import Attended
+else:  # Gradio evaluates handlers' type hints when the page is built: the class itself would import torch first
+    Attended = Any
 ui = SimpleNamespace()  # the page's components, filled in by build_demo(); handlers key their results by them
 
 
 # --- mapping inputs onto the core, and runs onto components ----------------------------------
 
 
-def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Run:
+def run_from_inputs(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Attended:
+    """The run the page's inputs describe: the seeded random table, or the user's own."""
     if source == "table":
         if not (table or "").strip():
             raise ac.InputError(
@@ -77,17 +81,20 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
         try:
             return ac.attend(text, table=table, temperature=tau)
         except ac.InputError as error:
-            if "rows but the text has" in str(error):
+            if error.kind == "rows_vs_tokens":
                 raise ac.InputError(f"{error} Or choose “Seeded random table” to give every token a vector.") from None
             raise
     return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
-def tables(run: Run) -> dict:
-    return {
-        component: gr.Dataframe(value=table.value, label=table.label)
-        for component, table in zip((ui.inputs_table, ui.weights_table, ui.context_table), panels.tables(run).values())
-    }
+def components(values: dict[str, Any]) -> dict:
+    """The page model's values by panel name, keyed by their components."""
+    return {getattr(ui, name): value for name, value in values.items()}
+
+
+def outputs(*stages: page_model.Stage) -> list:
+    """The components of these stages' panels (all of them when none is named)."""
+    return [getattr(ui, panel.name) for panel in page_model.PANELS if not stages or panel.stage in stages]
 
 
 # --- UI handlers -----------------------------------------------------------------------------
@@ -97,17 +104,10 @@ def tables(run: Run) -> dict:
 def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
     """The first view: the tokens and the matrix. The tables and everything below follow in run_extras: Gradio's
     tables cost the browser more to lay out than the whole matrix (benchmarks/bench_ui.py), so they come after it."""
-    from attention_core.views.tokens import token_chips_html
-
-    run = attend_from_ui(text, source, dim, seed, table, tau)
-    return {
-        ui.state: run,
-        ui.tokens_html: token_chips_html(run.tokens, run.ids),
-        ui.heatmap: panels.matrix(run, raw_scores),
-        ui.query: gr.Dropdown(choices=panels.choices(run), value=panels.default_query(run)),
-        ui.recipe: panels.recipe(run, text),
-        ui.link: panels.link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
-    }
+    run = run_from_inputs(text, source, dim, seed, table, tau)
+    return components(
+        page_model.filled("first view", page_model.view_of(run, text, table=table, raw_scores=raw_scores))
+    )
 
 
 def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
@@ -117,78 +117,39 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
     The reason is found again from the same inputs: checking them is cheap, and the refused handler cannot pass it on.
     """
     try:
-        attend_from_ui(text, source, dim, seed, table, tau)
+        run_from_inputs(text, source, dim, seed, table, tau)
         reason = GENERIC_ERROR  # the inputs are fine: something else went wrong (and was logged)
     except ac.InputError as error:
         reason = str(error)
     except Exception:
         reason = GENERIC_ERROR
-    no_choices = gr.Dropdown(choices=[], value=None)
-    texts = (
-        ui.recipe,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.timings,
-        ui.hull,
-        ui.shuffle_md,
-        ui.link,
-    )  # an empty link leaves the address bar as it was
-    cleared = (ui.state, ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table)
-    return {
-        **{component: "" for component in texts},
-        **{component: None for component in cleared},
-        **{component: no_choices for component in (ui.query, ui.trace_query, ui.trace_key)},
-        ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>",
-        ui.exports: gr.update(value=None, visible=False),
+    return components(page_model.cleared()) | {
+        ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>"
     }
 
 
 @user_errors
-def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> Any:
-    """Everything after the first view: tables, walk-through, bars, trace, parity, facts, temperature, snippet.
+def run_extras(
+    run: Attended | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None
+) -> Any:
+    """Everything below the first view (the page model's stage "below"): tables, walk-through, trace, facts...
 
     query, trace_query, trace_key: the page's choices, kept after a new τ; a new run passes none of them.
     """
     if run is None:
         return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
-    first = panels.default_query(run)
-    query, row, column = (
-        panels.kept(run, query, first),
-        panels.kept(run, trace_query, first),
-        panels.kept(run, trace_key, 0),
-    )
-    choices = panels.choices(run)
-    return {
-        **tables(run),
-        ui.walk_text: panels.walk(run, query),
-        ui.bars: panels.bars(run, query),
-        ui.trace_query: gr.Dropdown(choices=choices, value=row),
-        ui.trace_key: gr.Dropdown(choices=choices, value=column),
-        ui.trace_md: panels.trace(run, row, column),
-        ui.parity_md: panels.parity_panel(run),
-        ui.facts_md: panels.repeats(run),
-        ui.self_match: panels.self_match(run),
-        ui.snippet: panels.snippet(run, text),
-        ui.exports: gr.update(value=None, visible=False),  # a new run (or τ) makes the last export stale
-        ui.tau_md: panels.temperature(run),
-    }
+    view = page_model.view_of(run, text, query=query, trace_query=trace_query, trace_key=trace_key)
+    return components(page_model.filled("below", view))
 
 
 @user_errors
-def time_both(run: Run | None) -> str:
-    from attention_core.views.loops import timings_markdown
-
-    return "" if run is None else timings_markdown(run.attention.inputs)
+def time_loops(run: Attended | None) -> Any:
+    """The last stage: the chapter's loops and its matrices, timed on this run's inputs."""
+    return gr.skip() if run is None else components(page_model.filled("last", page_model.view_of(run, "")))
 
 
 @user_errors
-def draw_hull(run: Run | None) -> Any:
+def draw_hull(run: Attended | None) -> Any:
     return gr.skip() if run is None else panels.hull(run)
 
 
@@ -200,7 +161,7 @@ def why_trainable() -> str:
 
 
 @user_errors
-def show_query(run: Run | None, query: Any) -> Any:
+def show_query(run: Attended | None, query: Any) -> Any:
     if query is None:
         return gr.skip()
     run = need_run(run)
@@ -209,14 +170,14 @@ def show_query(run: Run | None, query: Any) -> Any:
 
 
 @user_errors
-def trace_pair(run: Run | None, query: Any, key: Any) -> Any:
+def trace_pair(run: Attended | None, query: Any, key: Any) -> Any:
     if query is None or key is None:
         return gr.skip()
     return panels.trace(need_run(run), query, key)
 
 
 @user_errors
-def trace_select(run: Run | None, event: gr.SelectData) -> Any:
+def trace_select(run: Attended | None, event: gr.SelectData) -> Any:
     """A cell chosen in the matrix (click or Enter) is traced: the event carries its [row, column], 0-based."""
     run = need_run(run)
     index = event.index
@@ -227,7 +188,7 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
 
 
 @user_errors
-def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
+def follow_tau(run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
     redrawn in the browser); the tables, the walk-through and the rest follow in run_extras."""
     if run is None:
@@ -235,11 +196,11 @@ def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = 
     run = dataclasses.replace(
         run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau))
     )
-    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: panels.with_tau(link, run.temperature)}
+    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: links.with_tau(link, run.temperature)}
 
 
 @user_errors
-def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
+def shuffle_tokens(run: Attended | None, shuffles: Any) -> dict:
     """Permute the tokens, differently from the last click, and show that the matrix permutes with them.
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
@@ -257,7 +218,7 @@ def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
 
 
 @user_errors
-def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
+def prepare_exports(run: Attended | None, raw_scores: bool) -> list[str]:
     """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download. They go in Gradio's
     own cache folder, which it serves without making a second copy."""
     from attention_core.views.export import export_files
@@ -278,19 +239,10 @@ def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
 def link_settings(request: gr.Request | None) -> dict:
     """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…), keyed by component; bad ones
     are ignored, each with a fixed warning that names it and its range (the link's own value is never quoted)."""
-    settings, refused = panels.settings_from_link(dict(request.query_params) if request is not None else {})
+    settings, refused = links.settings_from_link(dict(request.query_params) if request is not None else {})
     for warning in refused:
         gr.Warning(warning)
-    components = {
-        "text": ui.text,
-        "dim": ui.dim,
-        "seed": ui.seed,
-        "tau": ui.tau,
-        "source": ui.source,
-        "table": ui.table,
-        "raw_scores": ui.raw_scores,
-    }
-    return {components[name]: value for name, value in settings.items()}
+    return components(settings)  # the settings are named after their components
 
 
 def open_page(
@@ -376,7 +328,7 @@ def inputs_section() -> None:
             )
             with gr.Row():
                 ui.run_button = gr.Button("Run", variant="primary", scale=2)
-                ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
+                ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", scale=1)
             ui.examples = gr.Examples(
                 [[text] for text in EXAMPLES],
                 inputs=[ui.text],
@@ -521,72 +473,31 @@ def run_chain(start: Callable[..., Any]) -> Any:
     start: how the first view is attached: ``event.then`` after an event, or ``gr.on`` bound to triggers (no empty
     event in front: that one costs the browser a round of its own before the run even starts)."""
     private = {"api_visibility": "private"}
-    # The progress shows on the matrix only: one overlay per output would cost the browser a layout of the page each.
-    shown = start(run_attention, run_inputs(), first_view(), show_progress_on=ui.heatmap, **private)
-    shown.failure(refused_run, run_inputs(), refused_outputs(), show_progress="hidden", **private)
-    return below(shown)
+    # One overlay per output would cost the browser a layout of the page each: only the page model's few show it.
+    shown = start(
+        run_attention, run_inputs(), outputs("first view"), show_progress_on=progress_on("first view"), **private
+    )
+    shown.failure(refused_run, run_inputs(), outputs(), show_progress="hidden", **private)
+    return fill_below(shown)
 
 
 def run_inputs() -> list:
     return [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
 
 
-def first_view() -> list:
-    return [ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link]
+def progress_on(stage: page_model.Stage) -> list:
+    return [getattr(ui, name) for name in page_model.with_progress(stage)]
 
 
-def refused_outputs() -> list:
-    """What a refused run clears: everything a run shows."""
-    return first_view() + [
-        ui.inputs_table,
-        ui.weights_table,
-        ui.context_table,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_query,
-        ui.trace_key,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.timings,
-        ui.hull,
-        ui.shuffled,
-        ui.shuffle_md,
-        ui.exports,
-    ]
-
-
-def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
-    """What lies below the first view, then the loop timing, after a run (or a new τ) succeeded.
+def fill_below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
+    """What lies below the first view, then the last stage, after a run (or a new τ) succeeded.
 
     keep_choices: after a new τ, the chosen query and traced cell stay; after a new run they start over.
     """
     private = {"api_visibility": "private", **options}
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    extras_outputs = [
-        ui.inputs_table,
-        ui.weights_table,
-        ui.context_table,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_query,
-        ui.trace_key,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.exports,
-    ]
-    # Progress on the tables and the walk-through only: they are what a reader sees beside and under the matrix.
-    progress = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
-    return event.success(run_extras, inputs, extras_outputs, show_progress_on=progress, **private).success(
-        time_both, ui.state, ui.timings, **private
-    )
+    below = event.success(run_extras, inputs, outputs("below"), show_progress_on=progress_on("below"), **private)
+    return below.success(time_loops, ui.state, outputs("last"), **private)
 
 
 def tau_chain() -> None:
@@ -594,11 +505,11 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    outputs = [ui.state, ui.heatmap, ui.link]
+    redrawn = [ui.state, ui.heatmap, ui.link]
     follow = ui.heatmap.tau_settled(
-        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs, show_progress="hidden", **last
+        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], redrawn, show_progress="hidden", **last
     )  # the matrix is already drawn: it must not fade
-    below(follow, keep_choices=True, **last)
+    fill_below(follow, keep_choices=True, **last)
 
 
 def wire() -> None:
@@ -671,12 +582,16 @@ def build_demo() -> gr.Blocks:
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
-        lines = {tokenize: ("light", QUEUE_CONCURRENCY), attend: ("heavy", 1), normalize: ("light", QUEUE_CONCURRENCY)}
+        lines = {
+            tokenize: ("light", QUEUE_CONCURRENCY),
+            attend_endpoint: ("heavy", 1),
+            normalize: ("light", QUEUE_CONCURRENCY),
+        }
         for endpoint, (line, limit) in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
             gr.api(
                 endpoint,
-                api_name=endpoint.__name__,
+                api_name=endpoint.__name__.removesuffix("_endpoint"),
                 api_description=inspect.getdoc(endpoint),
                 concurrency_id=line,
                 concurrency_limit=limit,
@@ -684,12 +599,12 @@ def build_demo() -> gr.Blocks:
         wire()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
-        below(
+        fill_below(
             blocks.load(
                 open_page,
                 run_inputs(),
-                run_inputs() + refused_outputs(),
-                show_progress_on=ui.heatmap,
+                run_inputs() + outputs(),
+                show_progress_on=progress_on("first view"),
                 api_visibility="private",
             )
         )
@@ -707,17 +622,7 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
-HEAVY = (
-    attend,
-    open_page,
-    run_attention,
-    run_extras,
-    time_both,
-    follow_tau,
-    shuffle_tokens,
-    prepare_exports,
-    draw_hull,
-)
+HEAVY, LIGHT = page_model.costs(demo, ui)
 
 
 def launch(**overrides: Any):

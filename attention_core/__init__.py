@@ -45,6 +45,7 @@ _EXPORTS = {
     ),
     "limits": (
         "DTYPES",
+        "ErrorKind",
         "InputError",
         "MAX_DIM",
         "MAX_LAB_VALUES",

@@ -1,6 +1,7 @@
 """The named API, also the MCP tools: tokenize, attend and normalize. Gradio names an endpoint and a tool after
 its function, and reads the docstring's Args for the parameters' descriptions (in view_api() and the MCP schema),
-so these docstrings are what a script or an assistant reads."""
+so these docstrings are what a script or an assistant reads. ``attend_endpoint`` is served as "attend" (app.py drops
+the suffix): the name ``attend`` is the core's, ``attention_core.attend``."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def tokenize(text: str) -> dict:
 
 
 @user_errors
-def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
+def attend_endpoint(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
     """Weight-free self-attention (chapter 3.3): scores ω = X Xᵀ, weights α = softmax(ω) row by row, context Z = α X.
 
     The answer holds T×d + T×T + T×T + T×d numbers for T tokens and d dimensions: at the limits (256 tokens,

@@ -20,7 +20,6 @@ _SUBMODULES = {
     "markup",
     "numbers",
     "palette",
-    "panels",
     "parity",
     "serialize",
     "tables",

@@ -42,7 +42,7 @@ from reference import unpacked
 
 import attention_core as ac
 from attention_core.parity import tolerance
-from attention_core.views.serialize import matrix_value
+from web.matrix import matrix_value
 
 pytestmark = pytest.mark.slow
 
