@@ -31,12 +31,12 @@ import gradio as gr  # noqa: E402
 import attention_core as ac  # noqa: E402
 from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
-from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web import links, page_model, panels  # noqa: E402
+from web import lab_tab, links, page_model, panels  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
-from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
+from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
+from web.lab_tab import LAB_START, run_lab  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 
@@ -48,10 +48,8 @@ EXAMPLES = [
     "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
     "I love 🦀 and 東京の寿司 🍣!",
 ]
-BOOK_SCORES_2 = "0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865"
 SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
 SELF_MATCH_DIMS = (3, 16, 768)
-LAB_START = "1, 2, 3, 400"  # the lab's first values: one of them large enough to make softmax one-hot
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
@@ -205,16 +203,8 @@ def shuffle_tokens(run: Attended | None, shuffles: Any) -> dict:
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
     """
-    run = need_run(run)
-    count = len(run.tokens)
-    if count < 2:
-        raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
-    clicks, previous = shuffles if isinstance(shuffles, tuple) else (0, None)
-    if previous is not None and len(previous) != count:
-        previous = None  # a new run since the last shuffle
-    permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
-    matrix, explanation = panels.shuffled(run, permutation)
-    return {ui.shuffled: matrix, ui.shuffle_md: explanation, ui.shuffles: (clicks + 1, permutation)}
+    matrix, explanation, shuffles = panels.next_shuffle(need_run(run), shuffles)
+    return {ui.shuffled: matrix, ui.shuffle_md: explanation, ui.shuffles: shuffles}
 
 
 @user_errors
@@ -237,8 +227,8 @@ def prepare_exports(run: Attended | None, raw_scores: bool) -> list[str]:
 
 
 def link_settings(request: gr.Request | None) -> dict:
-    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…), keyed by component; bad ones
-    are ignored, each with a fixed warning that names it and its range (the link's own value is never quoted)."""
+    """Settings from a shared link's query string (web/links.py), keyed by component; bad ones are ignored, each
+    with a fixed warning that names it and its range (the link's own value is never quoted)."""
     settings, refused = links.settings_from_link(dict(request.query_params) if request is not None else {})
     for warning in refused:
         gr.Warning(warning)
@@ -292,20 +282,6 @@ def load_upload(path: str | None) -> dict:
 
 def toggle_source(source: str) -> dict:
     return {ui.random_box: gr.Column(visible=source == "random"), ui.table_box: gr.Column(visible=source == "table")}
-
-
-def run_lab(values: str, dtype: str) -> dict:
-    """The lab's three columns, chart and notes. A refusal replaces all three, so nothing stale stays."""
-    try:
-        table, chart, notes = panels.lab(ac.compare_normalizations(values, dtype))
-    except ac.InputError as error:
-        return {ui.lab_table: None, ui.lab_chart: "", ui.lab_notes: f"**Cannot compare:** {message(error)}"}
-    return {ui.lab_table: table, ui.lab_chart: chart, ui.lab_notes: notes}
-
-
-def first_lab(values: str, dtype: str, shown: str) -> Any:
-    """The lab's first comparison, when its tab opens; once the lab shows something, opening the tab again keeps it."""
-    return gr.skip() if shown else run_lab(values, dtype)
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -445,28 +421,6 @@ def details_section() -> None:
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
 
 
-def lab_section() -> None:
-    gr.Markdown(
-        "Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow."
-    )
-    with gr.Row():
-        ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3, min_width=240)
-        ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
-    ui.lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples(
-        [[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]],
-        inputs=[ui.values],
-        api_visibility="private",
-        label="Examples (the first is the book's attn_scores_2)",
-    )
-    with gr.Row():
-        # min_width: on a phone the notes go under the table instead of squeezing it to one column.
-        ui.lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False, min_width=320)
-        ui.lab_notes = gr.Markdown(min_width=320)
-    ui.lab_chart = gr.HTML(elem_id="lab-chart")
-    gr.Markdown(lab_view.formulas(), latex_delimiters=LATEX)
-
-
 def run_chain(start: Callable[..., Any]) -> Any:
     """The first view, then what lies below it, then the loop timing.
 
@@ -540,30 +494,13 @@ def wire() -> None:
         shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private
     )
     ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
-    (
-        ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private).success(
-            lambda: gr.update(visible=True), None, ui.exports, queue=False, **private
-        )
-    )
+    exported = ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
+    exported.success(lambda: gr.update(visible=True), None, ui.exports, queue=False, **private)
     ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
-    run_chain(
-        ui.book_button.click(
-            lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
-            None,
-            [ui.text, ui.source, ui.table, ui.tau],
-            queue=False,
-            **private,
-        ).then
-    )
-    run_chain(
-        ui.cat_button.click(
-            lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source], queue=False, **private
-        ).then
-    )
-    lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
-    gr.on(
-        [ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private
-    )
+    book = {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0}
+    run_chain(ui.book_button.click(lambda: book, None, list(book), queue=False, **private).then)
+    cat = {ui.text: CAT_SENTENCE, ui.source: "random"}
+    run_chain(ui.cat_button.click(lambda: cat, None, list(cat), queue=False, **private).then)
 
 
 def build_demo() -> gr.Blocks:
@@ -577,21 +514,17 @@ def build_demo() -> gr.Blocks:
                 inputs_section()
                 matrix_section()
                 details_section()
-            with gr.Tab("Normalization lab") as ui.lab_tab:
-                lab_section()
+            lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
-        lines = {
-            tokenize: ("light", QUEUE_CONCURRENCY),
-            attend_endpoint: ("heavy", 1),
-            normalize: ("light", QUEUE_CONCURRENCY),
-        }
-        for endpoint, (line, limit) in lines.items():
+        lines = {tokenize: "light", attend_endpoint: "heavy", normalize: "light"}
+        for endpoint, line in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
+            name, limit = endpoint.__name__.removesuffix("_endpoint"), 1 if line == "heavy" else QUEUE_CONCURRENCY
             gr.api(
                 endpoint,
-                api_name=endpoint.__name__.removesuffix("_endpoint"),
+                api_name=name,
                 api_description=inspect.getdoc(endpoint),
                 concurrency_id=line,
                 concurrency_limit=limit,
@@ -607,13 +540,6 @@ def build_demo() -> gr.Blocks:
                 show_progress_on=progress_on("first view"),
                 api_visibility="private",
             )
-        )
-        # The lab fills when its tab is first opened, not with every page: its chart is the page's costliest figure.
-        ui.lab_tab.select(
-            first_lab,
-            [ui.values, ui.dtype, ui.lab_notes],
-            [ui.lab_table, ui.lab_chart, ui.lab_notes],
-            api_visibility="private",
         )
     # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)

@@ -355,8 +355,8 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
 
     import app
     from attention_core.book import BOOK_TABLE
-    from web import links, panels
     from attention_core.views.tokens import token_chips_html
+    from web import links, panels
 
     def block_fn(handler: Callable[..., Any], inputs: int) -> Any:
         return next(f for f in app.demo.fns.values() if f.fn is handler and len(f.inputs) == inputs)

@@ -160,6 +160,19 @@ def temperature(run: Attended) -> str:
     return views.facts.temperature_markdown(attended.scores, run.temperature, attended.inputs.shape[1])
 
 
+def next_shuffle(run: Attended, shuffles: Any) -> tuple[dict, str, tuple[int, list[int]]]:
+    """The next shuffle of the tokens, different from the last one: its matrix, its explanation, and the page's new
+    (clicks, permutation). ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click."""
+    count = len(run.tokens)
+    if count < 2:
+        raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
+    clicks, previous = shuffles if isinstance(shuffles, tuple) else (0, None)
+    if previous is not None and len(previous) != count:
+        previous = None  # a new run since the last shuffle
+    permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
+    return (*shuffled(run, permutation), (clicks + 1, permutation))
+
+
 def shuffled(run: Attended, permutation: Sequence[int]) -> tuple[dict, str]:
     """The matrix of the permuted tokens, and why it is the original's rows and columns, moved."""
     moved = ac.self_attention(ac.permute(run.attention.inputs, permutation), temperature=run.temperature)

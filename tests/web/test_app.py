@@ -37,6 +37,7 @@ from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs
 import app
 import attention_core as ac
 from web import errors, page_model
+from web.lab_tab import lab
 
 ui = app.ui
 REPO = Path(app.__file__).resolve().parent
@@ -682,19 +683,19 @@ def test_an_upload_fills_the_table_and_chooses_it(tmp_path):
 
 def test_the_lab_shows_table_chart_and_notes():
     result = app.run_lab("1, 2, 3, 400", "float32")
-    rows = result[ui.lab_table]["data"]
+    rows = result[lab.table]["data"]
     assert [row[3] for row in rows[:4]] == ["0.0000", "0.0000", "0.0000", "1.0000"] and rows[3][2] == "NaN"
-    name, caption = figure_parts(result[ui.lab_chart])
+    name, caption = figure_parts(result[lab.chart])
     assert name == "Normalizations side by side (missing bars are NaN or inf)"
     assert caption.endswith("No bar (NaN or inf): naive softmax at 400.")
-    assert result[ui.lab_notes].startswith("**Notes (float32)**") and "overflows float32" in result[ui.lab_notes]
+    assert result[lab.notes].startswith("**Notes (float32)**") and "overflows float32" in result[lab.notes]
 
 
 def test_a_refused_lab_input_clears_table_and_chart():
     result = app.run_lab("1, <b>two</b>", "float32")
-    assert result[ui.lab_table] is None and result[ui.lab_chart] == ""
+    assert result[lab.table] is None and result[lab.chart] == ""
     assert (
-        result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. "
+        result[lab.notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. "
         "Separate numbers with commas or spaces."
     )
 

@@ -16,8 +16,8 @@ from reference import unpacked
 
 import app
 import attention_core as ac
-from web.matrix import matrix_value
 from web import matrix as web_matrix
+from web.matrix import matrix_value
 
 
 def viridis_in_the_js() -> list[str]:
