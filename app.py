@@ -521,10 +521,10 @@ def build_demo() -> gr.Blocks:
         lines = {tokenize: "light", attend_endpoint: "heavy", normalize: "light"}
         for endpoint, line in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
-            name, limit = endpoint.__name__.removesuffix("_endpoint"), 1 if line == "heavy" else QUEUE_CONCURRENCY
+            limit = 1 if line == "heavy" else QUEUE_CONCURRENCY
             gr.api(
                 endpoint,
-                api_name=name,
+                api_name=endpoint.__name__,
                 api_description=inspect.getdoc(endpoint),
                 concurrency_id=line,
                 concurrency_limit=limit,
