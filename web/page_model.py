@@ -85,14 +85,14 @@ def _table(table: panels.Table) -> gr.Dataframe:
     return gr.Dataframe(value=table.value, label=table.label)
 
 
-def _tokens(view: RunView) -> gr.Dropdown:
-    return gr.Dropdown(choices=panels.choices(view.run), value=view.query)
+def _tokens(run: Attended, chosen: int) -> gr.Dropdown:
+    """A dropdown of the run's tokens, ``chosen`` selected."""
+    return gr.Dropdown(choices=panels.choices(run), value=chosen)
 
 
-def _timings(view: RunView) -> str:
-    from attention_core.views.loops import timings_markdown  # torch's timer: loaded when first timed
-
-    return timings_markdown(view.run.attention.inputs)
+def _link(view: RunView) -> str:
+    run = view.run
+    return links.link_to(view.text, run.source, view.table, run.dim, run.seed, run.temperature, view.raw_scores)
 
 
 def _token_chips(view: RunView) -> str:
@@ -101,39 +101,41 @@ def _token_chips(view: RunView) -> str:
     return token_chips_html(view.run.tokens, view.run.ids)
 
 
+def _timings(view: RunView) -> str:
+    from attention_core.views.loops import timings_markdown  # torch's timer: loaded when first timed
+
+    return timings_markdown(view.run.attention.inputs)
+
+
 NO_CHOICES = gr.update(choices=[], value=None)
 HIDDEN_FILES = gr.update(value=None, visible=False)  # an empty gr.File is a labelled box with nothing in it
 
-# fmt: off
 PANELS: tuple[Panel, ...] = (
     Panel("state", lambda v: v.run, None, "first view", cost="heavy"),  # the run itself, for the later events
     Panel("tokens_html", _token_chips, "", "first view"),
     Panel("heatmap", lambda v: panels.matrix(v.run, v.raw_scores), None, "first view", progress=True, cost="heavy"),
-    Panel("query", _tokens, NO_CHOICES, "first view"),
+    Panel("query", lambda v: _tokens(v.run, v.query), NO_CHOICES, "first view"),
     Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "first view"),
-    Panel("link", lambda v: links.link_to(v.text, v.run.source, v.table, v.run.dim, v.run.seed, v.run.temperature,
-                                          v.raw_scores), "", "first view"),  # "": the address bar stays as it was
+    Panel("link", _link, "", "first view"),  # "": the address bar stays as it was
     Panel("inputs_table", lambda v: _table(panels.inputs_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("weights_table", lambda v: _table(panels.weights_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("context_table", lambda v: _table(panels.context_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("walk_text", lambda v: panels.walk(v.run, v.query), "", "below", progress=True),
     Panel("bars", lambda v: panels.bars(v.run, v.query), "", "below"),
-    Panel("trace_query", lambda v: gr.Dropdown(choices=panels.choices(v.run), value=v.trace_query), NO_CHOICES,
-          "below"),
-    Panel("trace_key", lambda v: gr.Dropdown(choices=panels.choices(v.run), value=v.trace_key), NO_CHOICES, "below"),
+    Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "below"),
+    Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "below"),
     Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "below"),
     Panel("parity_md", lambda v: panels.parity_panel(v.run), "", "below"),
     Panel("facts_md", lambda v: panels.repeats(v.run), "", "below"),
     Panel("self_match", lambda v: panels.self_match(v.run), "", "below"),
     Panel("snippet", lambda v: panels.snippet(v.run, v.text), "", "below"),
     Panel("tau_md", lambda v: panels.temperature(v.run), "", "below"),
-    Panel("exports", lambda v: HIDDEN_FILES, HIDDEN_FILES, "below", cost="heavy"),  # a new run makes them stale
+    Panel("exports", lambda v: copy.deepcopy(HIDDEN_FILES), HIDDEN_FILES, "below", cost="heavy"),  # now stale
     Panel("timings", _timings, "", "last", cost="heavy"),
     Panel("hull", None, "", "on demand", cost="heavy"),
     Panel("shuffled", None, None, "on demand", cost="heavy"),
     Panel("shuffle_md", None, "", "on demand"),
 )
-# fmt: on
 
 
 def stage(name: Stage) -> tuple[Panel, ...]:
