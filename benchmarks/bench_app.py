@@ -387,7 +387,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
         run = piece(size, "attend", lambda: app.run_from_inputs(text, "random", dim, SEED, BOOK_TABLE))
         query = panels.default_query(run)
         piece(size, "matrix value", lambda: panels.matrix(run, False))
-        piece(size, "tables", lambda: app.tables(run))
+        piece(size, "tables", lambda: [panels.inputs_table(run), panels.weights_table(run), panels.context_table(run)])
         piece(
             size,
             "chips, choices, recipe, link",
