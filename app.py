@@ -3,8 +3,9 @@
 
 Run it with ``python app.py``. Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT.
 This file is wiring: the math lives in ``attention_core``, the texts, figures and exports in
-``attention_core.views``, the page's own CSS and JavaScript in ``web/``. Handlers return dicts keyed by
-component, and every user input reaches the core's checks, whose ``InputError`` becomes a message.
+``attention_core.views``, the page's panels, link format, CSS and JavaScript in ``web/``. Which panel a run fills
+when, and what a refused run clears, is ``web/page_model.py``'s table. Handlers return dicts keyed by component,
+and every user input reaches the core's checks, whose ``InputError`` becomes a message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The Space must not phone home: no analytics, no version check (set before gradio is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -30,11 +31,12 @@ import gradio as gr  # noqa: E402
 import attention_core as ac  # noqa: E402
 from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
-from attention_core.views import lab as lab_view  # noqa: E402
-from attention_core.views import lessons, panels  # noqa: E402
+from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
-from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
+from web import lab_tab, links, page_model, panels  # noqa: E402
+from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
+from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
+from web.lab_tab import LAB_START, run_lab  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 
@@ -46,10 +48,8 @@ EXAMPLES = [
     "Hello, do you like tea? <|endoftext|> In the sunlit terraces of someunknownPlace.",
     "I love 🦀 and 東京の寿司 🍣!",
 ]
-BOOK_SCORES_2 = "0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865"
 SOURCES = [("Seeded random table", "random"), ("My own table", "table")]
 SELF_MATCH_DIMS = (3, 16, 768)
-LAB_START = "1, 2, 3, 400"  # the lab's first values: one of them large enough to make softmax one-hot
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
 
 QUEUE_CONCURRENCY = 2  # a CPU Space has 2 vCPUs; more parallel torch work only adds contention
@@ -59,16 +59,18 @@ STATE_SESSION_CAPACITY = 64
 # The three named endpoints are also MCP tools for AI assistants, at /gradio_api/mcp/ (gradio[mcp] extra).
 MCP_SERVER = True
 
-# An attention_core.Attended. Gradio evaluates handlers' type hints when the page is built, and naming the
-# class there would import torch before the page is served.
-Run = Any
+if TYPE_CHECKING:
+    from attention_core import Attended
+else:  # Gradio evaluates handlers' type hints when the page is built: the class itself would import torch first
+    Attended = Any
 ui = SimpleNamespace()  # the page's components, filled in by build_demo(); handlers key their results by them
 
 
 # --- mapping inputs onto the core, and runs onto components ----------------------------------
 
 
-def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Run:
+def run_from_inputs(text: str, source: str, dim: Any, seed: Any, table: str, tau: Any = 1.0) -> Attended:
+    """The run the page's inputs describe: the seeded random table, or the user's own."""
     if source == "table":
         if not (table or "").strip():
             raise ac.InputError(
@@ -77,17 +79,20 @@ def attend_from_ui(text: str, source: str, dim: Any, seed: Any, table: str, tau:
         try:
             return ac.attend(text, table=table, temperature=tau)
         except ac.InputError as error:
-            if "rows but the text has" in str(error):
+            if error.kind == "rows_vs_tokens":
                 raise ac.InputError(f"{error} Or choose “Seeded random table” to give every token a vector.") from None
             raise
     return ac.attend(text, dim=dim, seed=seed, temperature=tau)
 
 
-def tables(run: Run) -> dict:
-    return {
-        component: gr.Dataframe(value=table.value, label=table.label)
-        for component, table in zip((ui.inputs_table, ui.weights_table, ui.context_table), panels.tables(run).values())
-    }
+def components(values: dict[str, Any]) -> dict:
+    """The page model's values by panel name, keyed by their components."""
+    return {getattr(ui, name): value for name, value in values.items()}
+
+
+def outputs(*stages: page_model.Stage) -> list:
+    """The components of these stages' panels (all of them when none is named)."""
+    return [getattr(ui, panel.name) for panel in page_model.PANELS if not stages or panel.stage in stages]
 
 
 # --- UI handlers -----------------------------------------------------------------------------
@@ -97,17 +102,10 @@ def tables(run: Run) -> dict:
 def run_attention(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
     """The first view: the tokens and the matrix. The tables and everything below follow in run_extras: Gradio's
     tables cost the browser more to lay out than the whole matrix (benchmarks/bench_ui.py), so they come after it."""
-    from attention_core.views.tokens import token_chips_html
-
-    run = attend_from_ui(text, source, dim, seed, table, tau)
-    return {
-        ui.state: run,
-        ui.tokens_html: token_chips_html(run.tokens, run.ids),
-        ui.heatmap: panels.matrix(run, raw_scores),
-        ui.query: gr.Dropdown(choices=panels.choices(run), value=panels.default_query(run)),
-        ui.recipe: panels.recipe(run, text),
-        ui.link: panels.link_to(text, source, table, run.dim, run.seed, run.temperature, raw_scores),
-    }
+    run = run_from_inputs(text, source, dim, seed, table, tau)
+    return components(
+        page_model.filled("first view", page_model.view_of(run, text, table=table, raw_scores=raw_scores))
+    )
 
 
 def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any = 1.0) -> dict:
@@ -117,78 +115,39 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
     The reason is found again from the same inputs: checking them is cheap, and the refused handler cannot pass it on.
     """
     try:
-        attend_from_ui(text, source, dim, seed, table, tau)
+        run_from_inputs(text, source, dim, seed, table, tau)
         reason = GENERIC_ERROR  # the inputs are fine: something else went wrong (and was logged)
     except ac.InputError as error:
         reason = str(error)
     except Exception:
         reason = GENERIC_ERROR
-    no_choices = gr.Dropdown(choices=[], value=None)
-    texts = (
-        ui.recipe,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.timings,
-        ui.hull,
-        ui.shuffle_md,
-        ui.link,
-    )  # an empty link leaves the address bar as it was
-    cleared = (ui.state, ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table)
-    return {
-        **{component: "" for component in texts},
-        **{component: None for component in cleared},
-        **{component: no_choices for component in (ui.query, ui.trace_query, ui.trace_key)},
-        ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>",
-        ui.exports: gr.update(value=None, visible=False),
+    return components(page_model.cleared()) | {
+        ui.tokens_html: f"<p class='run-refused'><strong>Not run.</strong> {html.escape(reason, quote=False)}</p>"
     }
 
 
 @user_errors
-def run_extras(run: Run | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None) -> Any:
-    """Everything after the first view: tables, walk-through, bars, trace, parity, facts, temperature, snippet.
+def run_extras(
+    run: Attended | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None
+) -> Any:
+    """Everything below the first view (the page model's stage "below"): tables, walk-through, trace, facts...
 
     query, trace_query, trace_key: the page's choices, kept after a new τ; a new run passes none of them.
     """
     if run is None:
         return gr.skip()  # not {}: Gradio reads an empty dict as one value, not as "no component changes"
-    first = panels.default_query(run)
-    query, row, column = (
-        panels.kept(run, query, first),
-        panels.kept(run, trace_query, first),
-        panels.kept(run, trace_key, 0),
-    )
-    choices = panels.choices(run)
-    return {
-        **tables(run),
-        ui.walk_text: panels.walk(run, query),
-        ui.bars: panels.bars(run, query),
-        ui.trace_query: gr.Dropdown(choices=choices, value=row),
-        ui.trace_key: gr.Dropdown(choices=choices, value=column),
-        ui.trace_md: panels.trace(run, row, column),
-        ui.parity_md: panels.parity_panel(run),
-        ui.facts_md: panels.repeats(run),
-        ui.self_match: panels.self_match(run),
-        ui.snippet: panels.snippet(run, text),
-        ui.exports: gr.update(value=None, visible=False),  # a new run (or τ) makes the last export stale
-        ui.tau_md: panels.temperature(run),
-    }
+    view = page_model.view_of(run, text, query=query, trace_query=trace_query, trace_key=trace_key)
+    return components(page_model.filled("below", view))
 
 
 @user_errors
-def time_both(run: Run | None) -> str:
-    from attention_core.views.loops import timings_markdown
-
-    return "" if run is None else timings_markdown(run.attention.inputs)
+def time_loops(run: Attended | None) -> Any:
+    """The last stage: the chapter's loops and its matrices, timed on this run's inputs."""
+    return gr.skip() if run is None else components(page_model.filled("last", page_model.view_of(run, "")))
 
 
 @user_errors
-def draw_hull(run: Run | None) -> Any:
+def draw_hull(run: Attended | None) -> Any:
     return gr.skip() if run is None else panels.hull(run)
 
 
@@ -200,7 +159,7 @@ def why_trainable() -> str:
 
 
 @user_errors
-def show_query(run: Run | None, query: Any) -> Any:
+def show_query(run: Attended | None, query: Any) -> Any:
     if query is None:
         return gr.skip()
     run = need_run(run)
@@ -209,14 +168,14 @@ def show_query(run: Run | None, query: Any) -> Any:
 
 
 @user_errors
-def trace_pair(run: Run | None, query: Any, key: Any) -> Any:
+def trace_pair(run: Attended | None, query: Any, key: Any) -> Any:
     if query is None or key is None:
         return gr.skip()
     return panels.trace(need_run(run), query, key)
 
 
 @user_errors
-def trace_select(run: Run | None, event: gr.SelectData) -> Any:
+def trace_select(run: Attended | None, event: gr.SelectData) -> Any:
     """A cell chosen in the matrix (click or Enter) is traced: the event carries its [row, column], 0-based."""
     run = need_run(run)
     index = event.index
@@ -227,7 +186,7 @@ def trace_select(run: Run | None, event: gr.SelectData) -> Any:
 
 
 @user_errors
-def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
+def follow_tau(run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
     redrawn in the browser); the tables, the walk-through and the rest follow in run_extras."""
     if run is None:
@@ -235,29 +194,21 @@ def follow_tau(run: Run | None, tau: Any, raw_scores: bool = False, link: str = 
     run = dataclasses.replace(
         run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau))
     )
-    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: panels.with_tau(link, run.temperature)}
+    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: links.with_tau(link, run.temperature)}
 
 
 @user_errors
-def shuffle_tokens(run: Run | None, shuffles: Any) -> dict:
+def shuffle_tokens(run: Attended | None, shuffles: Any) -> dict:
     """Permute the tokens, differently from the last click, and show that the matrix permutes with them.
 
     ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click.
     """
-    run = need_run(run)
-    count = len(run.tokens)
-    if count < 2:
-        raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
-    clicks, previous = shuffles if isinstance(shuffles, tuple) else (0, None)
-    if previous is not None and len(previous) != count:
-        previous = None  # a new run since the last shuffle
-    permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
-    matrix, explanation = panels.shuffled(run, permutation)
-    return {ui.shuffled: matrix, ui.shuffle_md: explanation, ui.shuffles: (clicks + 1, permutation)}
+    matrix, explanation, shuffles = panels.next_shuffle(need_run(run), shuffles)
+    return {ui.shuffled: matrix, ui.shuffle_md: explanation, ui.shuffles: shuffles}
 
 
 @user_errors
-def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
+def prepare_exports(run: Attended | None, raw_scores: bool) -> list[str]:
     """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download. They go in Gradio's
     own cache folder, which it serves without making a second copy."""
     from attention_core.views.export import export_files
@@ -276,21 +227,12 @@ def prepare_exports(run: Run | None, raw_scores: bool) -> list[str]:
 
 
 def link_settings(request: gr.Request | None) -> dict:
-    """Settings from a shared link's query string (?text=…&seed=…&dim=…&tau=…&view=…), keyed by component; bad ones
-    are ignored, each with a fixed warning that names it and its range (the link's own value is never quoted)."""
-    settings, refused = panels.settings_from_link(dict(request.query_params) if request is not None else {})
+    """Settings from a shared link's query string (web/links.py), keyed by component; bad ones are ignored, each
+    with a fixed warning that names it and its range (the link's own value is never quoted)."""
+    settings, refused = links.settings_from_link(dict(request.query_params) if request is not None else {})
     for warning in refused:
         gr.Warning(warning)
-    components = {
-        "text": ui.text,
-        "dim": ui.dim,
-        "seed": ui.seed,
-        "tau": ui.tau,
-        "source": ui.source,
-        "table": ui.table,
-        "raw_scores": ui.raw_scores,
-    }
-    return {components[name]: value for name, value in settings.items()}
+    return components(settings)  # the settings are named after their components
 
 
 def open_page(
@@ -342,20 +284,6 @@ def toggle_source(source: str) -> dict:
     return {ui.random_box: gr.Column(visible=source == "random"), ui.table_box: gr.Column(visible=source == "table")}
 
 
-def run_lab(values: str, dtype: str) -> dict:
-    """The lab's three columns, chart and notes. A refusal replaces all three, so nothing stale stays."""
-    try:
-        table, chart, notes = panels.lab(ac.compare_normalizations(values, dtype))
-    except ac.InputError as error:
-        return {ui.lab_table: None, ui.lab_chart: "", ui.lab_notes: f"**Cannot compare:** {message(error)}"}
-    return {ui.lab_table: table, ui.lab_chart: chart, ui.lab_notes: notes}
-
-
-def first_lab(values: str, dtype: str, shown: str) -> Any:
-    """The lab's first comparison, when its tab opens; once the lab shows something, opening the tab again keeps it."""
-    return gr.skip() if shown else run_lab(values, dtype)
-
-
 # --- layout ----------------------------------------------------------------------------------
 
 
@@ -376,7 +304,7 @@ def inputs_section() -> None:
             )
             with gr.Row():
                 ui.run_button = gr.Button("Run", variant="primary", scale=2)
-                ui.book_button = gr.Button("Load the book's example", variant="secondary", scale=1)
+                ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", scale=1)
             ui.examples = gr.Examples(
                 [[text] for text in EXAMPLES],
                 inputs=[ui.text],
@@ -493,100 +421,37 @@ def details_section() -> None:
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
 
 
-def lab_section() -> None:
-    gr.Markdown(
-        "Three ways to turn scores into weights. Type values, extreme ones included, and watch naive softmax overflow."
-    )
-    with gr.Row():
-        ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3, min_width=240)
-        ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
-    ui.lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples(
-        [[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]],
-        inputs=[ui.values],
-        api_visibility="private",
-        label="Examples (the first is the book's attn_scores_2)",
-    )
-    with gr.Row():
-        # min_width: on a phone the notes go under the table instead of squeezing it to one column.
-        ui.lab_table = gr.Dataframe(label="Side by side (last row: the sums)", interactive=False, min_width=320)
-        ui.lab_notes = gr.Markdown(min_width=320)
-    ui.lab_chart = gr.HTML(elem_id="lab-chart")
-    gr.Markdown(lab_view.formulas(), latex_delimiters=LATEX)
-
-
 def run_chain(start: Callable[..., Any]) -> Any:
     """The first view, then what lies below it, then the loop timing.
 
     start: how the first view is attached: ``event.then`` after an event, or ``gr.on`` bound to triggers (no empty
     event in front: that one costs the browser a round of its own before the run even starts)."""
     private = {"api_visibility": "private"}
-    # The progress shows on the matrix only: one overlay per output would cost the browser a layout of the page each.
-    shown = start(run_attention, run_inputs(), first_view(), show_progress_on=ui.heatmap, **private)
-    shown.failure(refused_run, run_inputs(), refused_outputs(), show_progress="hidden", **private)
-    return below(shown)
+    # One overlay per output would cost the browser a layout of the page each: only the page model's few show it.
+    shown = start(
+        run_attention, run_inputs(), outputs("first view"), show_progress_on=progress_on("first view"), **private
+    )
+    shown.failure(refused_run, run_inputs(), outputs(), show_progress="hidden", **private)
+    return fill_below(shown)
 
 
 def run_inputs() -> list:
     return [ui.text, ui.source, ui.dim, ui.seed, ui.table, ui.raw_scores, ui.tau]
 
 
-def first_view() -> list:
-    return [ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link]
+def progress_on(stage: page_model.Stage) -> list:
+    return [getattr(ui, name) for name in page_model.with_progress(stage)]
 
 
-def refused_outputs() -> list:
-    """What a refused run clears: everything a run shows."""
-    return first_view() + [
-        ui.inputs_table,
-        ui.weights_table,
-        ui.context_table,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_query,
-        ui.trace_key,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.timings,
-        ui.hull,
-        ui.shuffled,
-        ui.shuffle_md,
-        ui.exports,
-    ]
-
-
-def below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
-    """What lies below the first view, then the loop timing, after a run (or a new τ) succeeded.
+def fill_below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any:
+    """What lies below the first view, then the last stage, after a run (or a new τ) succeeded.
 
     keep_choices: after a new τ, the chosen query and traced cell stay; after a new run they start over.
     """
     private = {"api_visibility": "private", **options}
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    extras_outputs = [
-        ui.inputs_table,
-        ui.weights_table,
-        ui.context_table,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_query,
-        ui.trace_key,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.exports,
-    ]
-    # Progress on the tables and the walk-through only: they are what a reader sees beside and under the matrix.
-    progress = [ui.inputs_table, ui.weights_table, ui.context_table, ui.walk_text]
-    return event.success(run_extras, inputs, extras_outputs, show_progress_on=progress, **private).success(
-        time_both, ui.state, ui.timings, **private
-    )
+    below = event.success(run_extras, inputs, outputs("below"), show_progress_on=progress_on("below"), **private)
+    return below.success(time_loops, ui.state, outputs("last"), **private)
 
 
 def tau_chain() -> None:
@@ -594,11 +459,11 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    outputs = [ui.state, ui.heatmap, ui.link]
+    redrawn = [ui.state, ui.heatmap, ui.link]
     follow = ui.heatmap.tau_settled(
-        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], outputs, show_progress="hidden", **last
+        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], redrawn, show_progress="hidden", **last
     )  # the matrix is already drawn: it must not fade
-    below(follow, keep_choices=True, **last)
+    fill_below(follow, keep_choices=True, **last)
 
 
 def wire() -> None:
@@ -629,30 +494,13 @@ def wire() -> None:
         shuffle_tokens, [ui.state, ui.shuffles], [ui.shuffled, ui.shuffle_md, ui.shuffles], **private
     )
     ui.facts_box.expand(draw_hull, ui.state, ui.hull, **private)
-    (
-        ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private).success(
-            lambda: gr.update(visible=True), None, ui.exports, queue=False, **private
-        )
-    )
+    exported = ui.export_button.click(prepare_exports, [ui.state, ui.raw_scores], ui.exports, **private)
+    exported.success(lambda: gr.update(visible=True), None, ui.exports, queue=False, **private)
     ui.why_box.expand(why_trainable, None, ui.by_dim, **private)
-    run_chain(
-        ui.book_button.click(
-            lambda: {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0},
-            None,
-            [ui.text, ui.source, ui.table, ui.tau],
-            queue=False,
-            **private,
-        ).then
-    )
-    run_chain(
-        ui.cat_button.click(
-            lambda: {ui.text: CAT_SENTENCE, ui.source: "random"}, None, [ui.text, ui.source], queue=False, **private
-        ).then
-    )
-    lab_outputs = [ui.lab_table, ui.lab_chart, ui.lab_notes]
-    gr.on(
-        [ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private
-    )
+    book = {ui.text: BOOK_SENTENCE, ui.source: "table", ui.table: BOOK_TABLE, ui.tau: 1.0}
+    run_chain(ui.book_button.click(lambda: book, None, list(book), queue=False, **private).then)
+    cat = {ui.text: CAT_SENTENCE, ui.source: "random"}
+    run_chain(ui.cat_button.click(lambda: cat, None, list(cat), queue=False, **private).then)
 
 
 def build_demo() -> gr.Blocks:
@@ -666,14 +514,14 @@ def build_demo() -> gr.Blocks:
                 inputs_section()
                 matrix_section()
                 details_section()
-            with gr.Tab("Normalization lab") as ui.lab_tab:
-                lab_section()
+            lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
-        lines = {tokenize: ("light", QUEUE_CONCURRENCY), attend: ("heavy", 1), normalize: ("light", QUEUE_CONCURRENCY)}
-        for endpoint, (line, limit) in lines.items():
+        lines = {tokenize: "light", attend_endpoint: "heavy", normalize: "light"}
+        for endpoint, line in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
+            limit = 1 if line == "heavy" else QUEUE_CONCURRENCY
             gr.api(
                 endpoint,
                 api_name=endpoint.__name__,
@@ -684,21 +532,14 @@ def build_demo() -> gr.Blocks:
         wire()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
-        below(
+        fill_below(
             blocks.load(
                 open_page,
                 run_inputs(),
-                run_inputs() + refused_outputs(),
-                show_progress_on=ui.heatmap,
+                run_inputs() + outputs(),
+                show_progress_on=progress_on("first view"),
                 api_visibility="private",
             )
-        )
-        # The lab fills when its tab is first opened, not with every page: its chart is the page's costliest figure.
-        ui.lab_tab.select(
-            first_lab,
-            [ui.values, ui.dtype, ui.lab_notes],
-            [ui.lab_table, ui.lab_chart, ui.lab_notes],
-            api_visibility="private",
         )
     # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
@@ -707,17 +548,7 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
-HEAVY = (
-    attend,
-    open_page,
-    run_attention,
-    run_extras,
-    time_both,
-    follow_tau,
-    shuffle_tokens,
-    prepare_exports,
-    draw_hull,
-)
+HEAVY, LIGHT = page_model.costs(demo, ui)
 
 
 def launch(**overrides: Any):

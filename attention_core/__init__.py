@@ -12,10 +12,11 @@ into texts, figures and exports. Names load on first use, so ``import attention_
 can serve its page before torch is imported.
 """
 
+# ruff: noqa: F401 (the TYPE_CHECKING imports re-export the lazily loaded names for type checkers and IDEs)
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The public names, each with the module that defines it: the one list (tests check that every name resolves there).
 _EXPORTS = {
@@ -45,6 +46,7 @@ _EXPORTS = {
     ),
     "limits": (
         "DTYPES",
+        "ErrorKind",
         "InputError",
         "MAX_DIM",
         "MAX_LAB_VALUES",
@@ -90,6 +92,72 @@ _EXPORTS = {
     ),
     "trace": ("CellTrace", "cell_of", "trace_cell"),
 }
+if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tests/core/test_init.py compares)
+    from . import uploads, views
+    from .attention import (
+        QuerySteps,
+        SelfAttention,
+        attention_scores,
+        attention_weights,
+        context_vectors,
+        query_steps,
+        row_steps,
+        self_attention,
+        self_attention_loops,
+    )
+    from .book import BOOK_INPUTS, BOOK_TABLE, BOOK_TOKENS, BOOK_VALUES, BookValue, book_value
+    from .embeddings import clear_embedding_cache, embedding_table, random_embeddings
+    from .facts import (
+        Repeat,
+        SelfMatch,
+        permute,
+        project_2d,
+        projected_weights,
+        random_permutation,
+        repeated_tokens,
+        repeats,
+        self_matches,
+    )
+    from .limits import (
+        DTYPES,
+        MAX_DIM,
+        MAX_LAB_VALUES,
+        MAX_SEED,
+        MAX_TABLE_BYTES,
+        MAX_TABLE_COLS,
+        MAX_TABLE_ROWS,
+        MAX_TEMPERATURE,
+        MAX_TEXT_CHARS,
+        MAX_TOKENS,
+        MAX_UPLOAD_BYTES,
+        MIN_DIM,
+        MIN_TEMPERATURE,
+        ErrorKind,
+        InputError,
+        check_dim,
+        check_dtype,
+        check_index,
+        check_seed,
+        check_temperature,
+        check_text,
+        check_token_count,
+        exp_overflow_threshold,
+        read_number,
+    )
+    from .normalization import (
+        NormalizationComparison,
+        compare_normalizations,
+        parse_values,
+        softmax_naive,
+        softmax_stable,
+        sum_normalize,
+    )
+    from .parity import ParityEntry, book_parity
+    from .pipeline import Attended, attend
+    from .tables import EmbeddingTable, TableError, parse_embedding_table
+    from .tokens import ENDOFTEXT, ENDOFTEXT_ID, Tokenization, gpt2_encoding, token_piece, tokenize, visible_token
+    from .trace import CellTrace, cell_of, trace_cell
+
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = {*_EXPORTS, "uploads", "views"}
 

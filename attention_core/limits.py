@@ -9,6 +9,7 @@ import math
 import numbers
 import re
 import sys
+from typing import Literal
 
 MAX_TEXT_CHARS = 10_000
 MAX_TOKENS = 256
@@ -34,8 +35,23 @@ DTYPES = ("float16", "float32", "float64")
 FLOAT_MAX = {"float16": 65504.0, "float32": 3.4028234663852886e38, "float64": sys.float_info.max}
 
 
+# What an InputError is about, for callers that react to one kind (never by matching the message's words):
+#   "invalid"          an input we cannot use (the default);
+#   "rows_vs_tokens"   a table whose row count is not the text's token count.
+ErrorKind = Literal["invalid", "rows_vs_tokens"]
+
+
 class InputError(ValueError):
-    """A user input we cannot use. The message says what was wrong and what is allowed."""
+    """A user input we cannot use. The message says what was wrong and what is allowed; ``kind`` says which
+    kind of problem it is.
+
+    >>> InputError("The table has 2 rows but the text has 3 tokens.", kind="rows_vs_tokens").kind
+    'rows_vs_tokens'
+    """
+
+    def __init__(self, message: str, *, kind: ErrorKind = "invalid") -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
 
 
 def exp_overflow_threshold(dtype: str) -> float:

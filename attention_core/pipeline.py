@@ -76,7 +76,8 @@ def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", t
                 shown = ", ".join(visible_token(t) for t in tokens[:12]) + (", …" if len(tokens) > 12 else "")
                 raise InputError(
                     f"The table has {rows} rows but the text has {len(tokens)} tokens ({shown}). "
-                    "Give one row per token, in order."
+                    "Give one row per token, in order.",
+                    kind="rows_vs_tokens",
                 )
         inputs = parsed.vectors
         source: Literal["random", "table"] = "table"

@@ -294,7 +294,7 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
 
     with httpx.Client(trust_env=False, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT)) as http:
         dependencies = http.get(f"{ours.url}config").json()["dependencies"]
-        # Run's click: run_attention (the first view), then run_extras (what lies below it), then time_both.
+        # Run's click: run_attention (the first view), then run_extras (what lies below it), then time_loops.
         first = next((d for d in dependencies if d.get("api_name") == "run_attention" and len(d["inputs"]) == 7), None)
         below = first and next(
             (d for d in dependencies if d.get("trigger_after") == first["id"] and d.get("api_name") == "run_extras"),
@@ -355,8 +355,8 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
 
     import app
     from attention_core.book import BOOK_TABLE
-    from attention_core.views import panels
     from attention_core.views.tokens import token_chips_html
+    from web import links, panels
 
     def block_fn(handler: Callable[..., Any], inputs: int) -> Any:
         return next(f for f in app.demo.fns.values() if f.fn is handler and len(f.inputs) == inputs)
@@ -384,10 +384,10 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
 
     def once(size: int) -> None:
         text, dim = cases[size]
-        run = piece(size, "attend", lambda: app.attend_from_ui(text, "random", dim, SEED, BOOK_TABLE))
+        run = piece(size, "attend", lambda: app.run_from_inputs(text, "random", dim, SEED, BOOK_TABLE))
         query = panels.default_query(run)
         piece(size, "matrix value", lambda: panels.matrix(run, False))
-        piece(size, "tables", lambda: app.tables(run))
+        piece(size, "tables", lambda: [panels.inputs_table(run), panels.weights_table(run), panels.context_table(run)])
         piece(
             size,
             "chips, choices, recipe, link",
@@ -395,7 +395,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
                 token_chips_html(run.tokens, run.ids),
                 panels.choices(run),
                 panels.recipe(run, text),
-                panels.link_to(text, "random", BOOK_TABLE, dim, SEED, 1.0, False),
+                links.link_to(text, "random", BOOK_TABLE, dim, SEED, 1.0, False),
             ),
         )
         first = piece(
@@ -408,7 +408,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
         piece(size, "trace", lambda: panels.trace(run, query, 0))
         below = piece(size, "run_extras", lambda: app.run_extras(run, text))
         serialized(size, "below serialization", below_fn, below)
-        piece(size, "time_both", lambda: app.time_both(run))
+        piece(size, "time_loops", lambda: app.time_loops(run))
 
     try:
         for size in cases:
@@ -435,7 +435,7 @@ def bench_ui_in_process(report: Report, text_256: str) -> None:
             f"run_extras {ms(part['run_extras'])} [walk-through {ms(part['walkthrough'])}, bars figure "
             f"{ms(part['bars'])}, trace {ms(part['trace'])}]; serialization {ms(part['below serialization'])} "
             f"[postprocess incl. PNG encode + cache write, orjson; {sizes[size]['below serialization'] / 1e3:.1f} kB]; "
-            f"then time_both {ms(part['time_both'])}",
+            f"then time_loops {ms(part['time_loops'])}",
         )
     ratio = totals[256] / totals[6]
     report.target(

@@ -2,7 +2,7 @@
 
 Playwright never downloads a browser here: it launches the system Chromium (``apt-get install chromium``).
 Without it the browser tests are skipped, unless REQUIRE_BROWSER=1 (as in CI), which turns the skip into a failure.
-Screenshots go to pytest's tmp_path, or to $SCREENSHOT_DIR when it is set.
+Screenshots go to pytest's tmp_path (scripts/screenshots.py draws the README's).
 """
 
 from __future__ import annotations
@@ -126,15 +126,13 @@ def screenshot(
     max_height: int | None = None,
     full_page: bool = True,
 ) -> Path:
-    """A PNG in $SCREENSHOT_DIR (for the README) or in tmp_path; checked to be a real picture.
+    """A PNG in tmp_path, checked to be a real picture.
 
     Without ``region``, the full page. With it, the smallest rectangle (plus a small margin) holding every
     locator in ``region``, cut to ``max_height`` pixels when given. ``full_page=False`` shoots the viewport as it
     is (a hovered tooltip stays; a full-page capture resizes the page, which hides it).
     """
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    path = tmp_path / name
     if region:
         page.screenshot(path=str(path), full_page=full_page, clip=region_clip(page, region, max_height=max_height))
     else:

@@ -1,6 +1,7 @@
 """The named API, also the MCP tools: tokenize, attend and normalize. Gradio names an endpoint and a tool after
 its function, and reads the docstring's Args for the parameters' descriptions (in view_api() and the MCP schema),
-so these docstrings are what a script or an assistant reads."""
+so these docstrings are what a script or an assistant reads. In Python the endpoint is ``attend_endpoint`` (``attend``
+is the core's, ``attention_core.attend``); it is served, and listed as a tool, as "attend"."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def tokenize(text: str) -> dict:
 
 
 @user_errors
-def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
+def attend_endpoint(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: str = "") -> dict:
     """Weight-free self-attention (chapter 3.3): scores ω = X Xᵀ, weights α = softmax(ω) row by row, context Z = α X.
 
     The answer holds T×d + T×T + T×T + T×d numbers for T tokens and d dimensions: at the limits (256 tokens,
@@ -51,6 +52,10 @@ def attend(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED, table: s
         {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}: shortest float32 decimals.
     """
     return attended_json(ac.attend(text, dim=dim, seed=seed, table=table))
+
+
+# Gradio names the endpoint and the MCP tool after the function's __name__: both stay "attend".
+attend_endpoint.__name__ = "attend"
 
 
 @user_errors

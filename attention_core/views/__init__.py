@@ -5,10 +5,11 @@ The views import the core (``attention_core``), never the other way round. Submo
 stays light: the app serves its page before torch is imported.
 """
 
+# ruff: noqa: F401 (the TYPE_CHECKING imports re-export the lazily loaded names for type checkers and IDEs)
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _SUBMODULES = {
     "export",
@@ -20,13 +21,31 @@ _SUBMODULES = {
     "markup",
     "numbers",
     "palette",
-    "panels",
     "parity",
     "serialize",
     "tables",
     "tokens",
     "walkthrough",
 }
+
+
+if TYPE_CHECKING:  # the same modules, for type checkers and go-to-definition
+    from . import (
+        export,
+        facts,
+        figures,
+        lab,
+        lessons,
+        loops,
+        markup,
+        numbers,
+        palette,
+        parity,
+        serialize,
+        tables,
+        tokens,
+        walkthrough,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -405,15 +405,6 @@ naive softmax at 400.
     return text
 
 
-def figure_to_array(figure: Figure) -> np.ndarray:
-    """Render a figure to an (H, W, 4) uint8 RGBA array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
-
-
 def figure_to_png(figure: Figure) -> bytes:
     """Render a figure to PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -52,38 +52,3 @@ def attended_json(run) -> dict:
         "weights": shortest_floats(attention.weights),
         "context": shortest_floats(attention.context),
     }
-
-
-def packed_floats(matrix) -> str:
-    """A matrix, row by row, as one string of shortest float32 decimals: ``"0.9544 1.495 ..."``; ``null`` when
-    not finite.
-
-    One string, not nested lists: Gradio's frontend makes every list element of a value a reactive proxy, and at
-    T = 256 two lists of 65,536 numbers blocked the page for seconds (benchmarks/bench_ui.py).
-
-    >>> import torch
-    >>> packed_floats(torch.tensor([[0.43, float("inf")], [1 / 3, 0.0]]))
-    '0.43 null 0.33333334 0.0'
-    """
-    array = matrix.detach().cpu().numpy().reshape(-1)
-    if array.dtype == np.float32:  # orjson writes float32 shortest, and NaN and ±inf as null: no list in between
-        text = orjson.dumps(np.ascontiguousarray(array), option=orjson.OPT_SERIALIZE_NUMPY).decode()
-    else:
-        text = orjson.dumps(shortest_floats(matrix.reshape(-1))).decode()
-    return text[1:-1].replace(",", " ")
-
-
-def matrix_value(tokens, ids, attention, *, raw_scores: bool = False, caption: str | None = None) -> dict:
-    """What the page's live matrix (web/matrix.js) draws for a run: visible tokens, ω and α as packed floats,
-    τ, and which one colours the cells."""
-    from ..tokens import visible_token
-
-    return {
-        "tokens": [visible_token(token) for token in tokens],
-        "ids": ids,
-        "scores": packed_floats(attention.scores),
-        "weights": packed_floats(attention.weights),
-        "tau": float(attention.temperature),
-        "view": "scores" if raw_scores else "weights",
-        "caption": caption,
-    }

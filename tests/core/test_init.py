@@ -53,6 +53,26 @@ def test_the_list_is_the_whole_public_surface():
         attention_core.plots  # noqa: B018 (moved to views.figures)
 
 
+def _type_checking_imports(path: Path) -> dict[str, set[str]]:
+    """What an ``__init__.py``'s ``if TYPE_CHECKING:`` block imports: {module: names} ("" for ``from . import``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    (block,) = [node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"]
+    found: dict[str, set[str]] = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1, ast.unparse(node)
+        found.setdefault(node.module or "", set()).update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_type_checking_imports_are_the_lazy_names():
+    """Go-to-definition and type checkers read the ``TYPE_CHECKING`` imports; the lazy loader reads _EXPORTS."""
+    core = _type_checking_imports(REPO / "attention_core" / "__init__.py")
+    assert core.pop("") == attention_core._SUBMODULES - set(attention_core._EXPORTS)
+    assert core == {module: set(names) for module, names in attention_core._EXPORTS.items()}
+    views = _type_checking_imports(REPO / "attention_core" / "views" / "__init__.py")
+    assert views == {"": attention_core.views._SUBMODULES}
+
+
 def test_the_readmes_example_runs_as_documented():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Use the library", 1)[1].split("\n## ", 1)[0]

@@ -3,13 +3,11 @@
 Playwright drives Debian's Chromium against the launched app (the fixtures of test_browser.py). axe-core runs on
 eight states (the main tab with every accordion open, and the lab, each in light and dark mode, at 1280 px and
 390 px) and must find no critical or serious violation beyond those the README lists as Gradio's
-own. Screenshots go to pytest's tmp_path, or to $SCREENSHOT_DIR; ``SCREENSHOT_DIR=docs`` also refreshes
-docs/phone.png for the README.
+own. Screenshots go to pytest's tmp_path (scripts/screenshots.py draws the README's docs/phone.png).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,9 +97,7 @@ def lab(page: Page) -> None:
 
 
 def shot(page: Page, tmp_path: Path, name: str, *, full_page: bool = True, clip: dict | None = None) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    path = tmp_path / name
     page.screenshot(path=str(path), full_page=full_page, clip=clip)
     assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 10_000, path
     return path
@@ -343,16 +339,6 @@ def test_phone_and_tablet_show_everything(open_page, tmp_path: Path, width: int)
     if width == PHONE:
         assert notes.bounding_box()["y"] > table.bounding_box()["y"] + table.bounding_box()["height"] - 1
     shot(page, tmp_path, f"lab-{width}px.png")
-
-
-def test_phone_screenshot_for_the_readme(open_page, tmp_path: Path):
-    """docs/phone.png (with SCREENSHOT_DIR=docs): on a 390 px phone, the tokens, τ and the whole matrix."""
-    page = open_page(PHONE, height=844)
-    settled(page)
-    top = page.locator("#tokens").evaluate("e => e.getBoundingClientRect().top + scrollY")
-    bottom = page.locator("#heatmap").evaluate("e => e.getBoundingClientRect().bottom + scrollY")
-    clip = {"x": 0, "y": top - 12, "width": PHONE, "height": bottom - top + 24}
-    shot(page, tmp_path, "phone.png", full_page=True, clip=clip)
 
 
 @pytest.mark.parametrize("tab", ["main", "lab"])

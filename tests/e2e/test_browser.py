@@ -2,8 +2,7 @@
 
 Playwright never downloads a browser here: it launches the system Chromium (``apt-get install chromium``).
 Without it these tests are skipped, unless REQUIRE_BROWSER=1 (as in CI), which turns the skip into a failure.
-The tests save screenshots to pytest's tmp_path, or to $SCREENSHOT_DIR when it is set:
-``SCREENSHOT_DIR=docs python -m pytest tests/e2e/test_browser.py`` refreshes the README's pictures.
+The tests save screenshots to pytest's tmp_path; ``python scripts/screenshots.py`` redraws the README's pictures.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Two kinds of test:
 - against web/matrix.js alone, run the way Gradio runs js_on_load on a blank page (``harness``): the browser's
   float64 softmax against the server's float32 weights on random runs, and the events it fires.
 
-Screenshots go to pytest's tmp_path, or to $SCREENSHOT_DIR when it is set.
+Screenshots go to pytest's tmp_path.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from reference import unpacked
 
 import attention_core as ac
 from attention_core.parity import tolerance
-from attention_core.views.serialize import matrix_value
+from web.matrix import matrix_value
 
 pytestmark = pytest.mark.slow
 

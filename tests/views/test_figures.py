@@ -26,7 +26,6 @@ from attention_core.views.figures import (
     HULL_MAX_LABELS,
     convex_hull_2d,
     convex_hull_figure,
-    figure_to_array,
     figure_to_png,
     heatmap_figure,
     normalization_figure,
@@ -38,6 +37,15 @@ from attention_core.views.palette import THEME
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TRICKY_TOKENS = ["$x$", " journey", "\n", '"', ",", "\\xf0\\x9f", "<|endoftext|>", "東京"]
+
+
+def figure_to_array(figure) -> np.ndarray:
+    """The figure drawn by matplotlib's Agg canvas, as an (H, W, 4) uint8 RGBA array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
 
 
 def _run(count: int, dim: int, seed: int = 0):

@@ -18,7 +18,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
-import numpy as np
 import pytest
 import torch
 from golden import (
@@ -37,7 +36,8 @@ from reference import CAT_SENTENCE, book_attention, book_dot_line, recipe_inputs
 
 import app
 import attention_core as ac
-from web import errors
+from web import errors, page_model
+from web.lab_tab import lab
 
 ui = app.ui
 REPO = Path(app.__file__).resolve().parent
@@ -75,7 +75,8 @@ def error_of(call) -> str:
 
 
 def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=123, table: str = "", tau=1.0):
-    """What a Run shows: the first view (run_attention), then everything below it (run_extras), as the chain runs them."""
+    """What a Run shows: the first view (run_attention), then everything below it (run_extras), as the chain runs
+    them."""
     outputs = dict(app.run_attention(text, source, dim, seed, table, False, tau))
     first_view = set(outputs)
     outputs.update(app.run_extras(outputs[ui.state], text))
@@ -84,14 +85,12 @@ def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=12
 
 
 @pytest.fixture(autouse=True)
-def _figures_without_pixels(request, monkeypatch):
-    """Handlers build their figures from the run, but drawing them is the slow part (test_figures.py draws them):
-    here a figure becomes an empty SVG, except in tests marked ``pixels``. Its title and description stay the run's."""
-    if request.node.get_closest_marker("pixels") is None:
-        from attention_core.views import figures
+def _figures_without_pixels(monkeypatch):
+    """Handlers build their figures from the run, but drawing them is the slow part (tests/views/test_figures.py
+    draws them): here a figure becomes an empty SVG. Its title and description stay the run's."""
+    from attention_core.views import figures
 
-        monkeypatch.setattr(figures, "figure_to_array", lambda figure: np.zeros((2, 2, 4), dtype=np.uint8))
-        monkeypatch.setattr(figures, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
+    monkeypatch.setattr(figures, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
 
 
 def code_in(markdown: str) -> str:
@@ -159,7 +158,7 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
 
 
 def unpacked(packed: str) -> torch.Tensor:
-    """A matrix sent as views.serialize.packed_floats (T² shortest decimals, row by row), back as a (T, T) tensor."""
+    """A matrix sent as web.matrix.packed_floats (T² shortest decimals, row by row), back as a (T, T) tensor."""
     values = torch.tensor([float(v) for v in packed.split()], dtype=torch.float32)
     count = int(len(values) ** 0.5)
     return values.reshape(count, count)
@@ -307,10 +306,10 @@ def test_extras_without_a_run_change_nothing():
     assert app.run_extras(None, "") == gr.skip()
 
 
-def test_time_both_and_hull(book_outputs):
+def test_time_loops_and_hull(book_outputs):
     run = book_outputs[ui.state]
-    assert "On this input (T = 6 tokens, d = 3)" in app.time_both(run)
-    assert app.time_both(None) == ""
+    assert "On this input (T = 6 tokens, d = 3)" in app.time_loops(run)[ui.timings]
+    assert app.time_loops(None) == gr.skip()
     name, caption = figure_parts(app.draw_hull(run))
     assert name == "Inputs and their context vectors"
     assert caption.startswith("3-D scatter of the 6 inputs x⁽ⁱ⁾ (circles) and their context vectors z⁽ⁱ⁾ (triangles)")
@@ -437,32 +436,17 @@ def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
 # --- a refused Run ----------------------------------------------------------------------------------------
 
 
-def test_a_refused_run_clears_every_output_of_the_last_run_and_says_why_inertly(random_outputs):
+def test_a_refused_run_clears_every_panel_and_says_why_inertly(random_outputs):
     result = app.refused_run(app.BOOK_SENTENCE, "random", "<img src=x onerror=alert(1)>", 123, "", False)
     assert result[ui.tokens_html] == (
         "<p class='run-refused'><strong>Not run.</strong> The embedding dimension must "
         "be a whole number, not '&lt;img src=x onerror=alert(1)&gt;'.</p>"
     )
-    assert result[ui.state] is None
-    for component in (ui.heatmap, ui.shuffled, ui.inputs_table, ui.weights_table, ui.context_table):
-        assert result[component] is None
-    for component in (
-        ui.recipe,
-        ui.walk_text,
-        ui.bars,
-        ui.trace_md,
-        ui.parity_md,
-        ui.facts_md,
-        ui.self_match,
-        ui.snippet,
-        ui.tau_md,
-        ui.timings,
-        ui.hull,
-        ui.shuffle_md,
-    ):
-        assert result[component] == ""
-    for component in (ui.query, ui.trace_query, ui.trace_key):
-        assert result[component].choices == [] and result[component].value is None
+    for panel in page_model.PANELS:
+        if panel.name != "tokens_html":
+            assert result[getattr(ui, panel.name)] == panel.empty, panel.name
+    assert result[ui.state] is None and result[ui.heatmap] is None and result[ui.walk_text] == ""
+    assert result[ui.query] == gr.update(choices=[], value=None)
     assert result[ui.exports] == gr.update(value=None, visible=False)
     # Every output of the first view and of what lies below it is cleared.
     assert set(random_outputs) - {"first view"} <= set(result)
@@ -474,16 +458,78 @@ def test_a_refused_run_gives_the_same_reason_as_its_toast():
     assert reason in app.refused_run(*arguments)[ui.tokens_html]
 
 
-def test_every_run_is_followed_on_failure_by_refused_run():
-    """Each trigger's run_attention (Run or Enter, an example, τ = √d, the book, the cat) has a refused_run that
-    fires only when it fails. (A page opened from a link refuses inside open_page: tested above.)"""
-    dependencies = app.demo.config["dependencies"]
-    name = {d["id"]: getattr(app.demo.fns[d["id"]].fn, "__name__", None) for d in dependencies}
-    runs = [d["id"] for d in dependencies if name[d["id"]] == "run_attention"]
-    refusals = {
-        d["trigger_after"] for d in dependencies if name[d["id"]] == "refused_run" and d["trigger_only_on_failure"]
-    }
-    assert len(runs) == 5 and set(runs) == refusals
+# --- the page model: app.py's events derive from web/page_model.PANELS ----------------------------------------
+
+
+def events_of(handler) -> list:
+    """The events (BlockFunctions) that run ``handler``."""
+    return [block_fn for block_fn in app.demo.fns.values() if block_fn.fn is handler]
+
+
+def ids(blocks) -> set[int]:
+    return {block._id for block in blocks}
+
+
+def panel_ids(*stages: str) -> set[int]:
+    return {getattr(ui, panel.name)._id for panel in page_model.PANELS if not stages or panel.stage in stages}
+
+
+def test_every_panel_is_a_component_of_the_page():
+    rendered = {block._id for block in app.demo.blocks.values()}
+    for panel in page_model.PANELS:
+        assert getattr(ui, panel.name)._id in rendered, panel.name
+        assert panel.stage in page_model.STAGES and panel.cost in ("heavy", "light")
+        assert (panel.build is None) == (panel.stage == "on demand"), panel.name
+
+
+@pytest.mark.parametrize(
+    ("handler", "stage"), [("run_attention", "first view"), ("run_extras", "below"), ("time_loops", "last")]
+)
+def test_each_stage_fills_exactly_its_panels_wherever_it_runs(book_outputs, handler, stage):
+    wired = events_of(getattr(app, handler))
+    assert wired, f"{handler} runs in no event"
+    for block_fn in wired:
+        assert ids(block_fn.outputs) == panel_ids(stage), block_fn.name
+    result = {
+        "first view": lambda: app.run_attention(app.BOOK_SENTENCE, "table", 3, 123, app.BOOK_TABLE, False),
+        "below": lambda: app.run_extras(book_outputs[ui.state], app.BOOK_SENTENCE),
+        "last": lambda: app.time_loops(book_outputs[ui.state]),
+    }[stage]()
+    assert ids(result) == panel_ids(stage)
+
+
+def test_each_stage_shows_progress_on_its_marked_panels_only():
+    for handler, stage in (("run_attention", "first view"), ("run_extras", "below")):
+        marked = {getattr(ui, name)._id for name in page_model.with_progress(stage)}
+        assert marked, f"no panel of {stage} shows progress"
+        for block_fn in events_of(getattr(app, handler)):
+            assert ids(block_fn.show_progress_on) == marked, block_fn.name
+
+
+def test_every_first_view_is_followed_by_below_and_on_failure_by_a_refusal_that_clears_every_panel():
+    """Each trigger's run_attention has a refused_run that fires only when it fails, and run_extras on success."""
+    dependencies = {d["id"]: d for d in app.demo.config["dependencies"]}
+    after = lambda fn_index, handler, **flags: [  # noqa: E731
+        i
+        for i, d in dependencies.items()
+        if d["trigger_after"] == fn_index and app.demo.fns[i].fn is handler and all(d[k] for k in flags)
+    ]
+    for block_fn in events_of(app.run_attention):
+        index = next(i for i, fn in app.demo.fns.items() if fn is block_fn)
+        (refusal,) = after(index, app.refused_run, trigger_only_on_failure=True)
+        assert ids(app.demo.fns[refusal].outputs) == panel_ids()
+        assert len(after(index, app.run_extras, trigger_only_on_success=True)) == 1
+    (opened,) = events_of(app.open_page)  # a page opened from a link refuses inside open_page
+    assert ids(opened.outputs) >= panel_ids()
+
+
+def test_the_guard_counts_each_handler_that_fills_a_heavy_panel_as_heavy():
+    heavy_ids = {getattr(ui, panel.name)._id for panel in page_model.PANELS if panel.cost == "heavy"}
+    wired = [block_fn for block_fn in app.demo.fns.values() if block_fn.fn is not None]
+    heavy = {f.fn for f in wired if f.concurrency_id == "heavy" or ids(f.outputs) & heavy_ids}
+    assert set(app.HEAVY) == heavy and set(app.LIGHT) == {f.fn for f in wired} - heavy
+    assert {app.attend_endpoint, app.run_attention, app.run_extras, app.open_page, app.follow_tau} <= heavy
+    assert {app.tokenize, app.normalize, app.show_query, app.trace_select, app.run_lab} <= set(app.LIGHT)
 
 
 # --- exports -----------------------------------------------------------------------------------------------
@@ -637,19 +683,19 @@ def test_an_upload_fills_the_table_and_chooses_it(tmp_path):
 
 def test_the_lab_shows_table_chart_and_notes():
     result = app.run_lab("1, 2, 3, 400", "float32")
-    rows = result[ui.lab_table]["data"]
+    rows = result[lab.table]["data"]
     assert [row[3] for row in rows[:4]] == ["0.0000", "0.0000", "0.0000", "1.0000"] and rows[3][2] == "NaN"
-    name, caption = figure_parts(result[ui.lab_chart])
+    name, caption = figure_parts(result[lab.chart])
     assert name == "Normalizations side by side (missing bars are NaN or inf)"
     assert caption.endswith("No bar (NaN or inf): naive softmax at 400.")
-    assert result[ui.lab_notes].startswith("**Notes (float32)**") and "overflows float32" in result[ui.lab_notes]
+    assert result[lab.notes].startswith("**Notes (float32)**") and "overflows float32" in result[lab.notes]
 
 
 def test_a_refused_lab_input_clears_table_and_chart():
     result = app.run_lab("1, <b>two</b>", "float32")
-    assert result[ui.lab_table] is None and result[ui.lab_chart] == ""
+    assert result[lab.table] is None and result[lab.chart] == ""
     assert (
-        result[ui.lab_notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. "
+        result[lab.notes] == "**Cannot compare:** Value 2 is '&lt;b&gt;two&lt;/b&gt;', which is not a number. "
         "Separate numbers with commas or spaces."
     )
 
@@ -720,7 +766,7 @@ def test_gradio_accepts_what_each_handler_returns(
 def test_api_functions_answer_plain_data():
     assert app.tokenize(TOKENIZER_TEXT) == {"ids": TOKENIZER_IDS, "tokens": ac.tokenize(TOKENIZER_TEXT).tokens}
     assert app.tokenize(" ") == {"ids": [220], "tokens": [" "]}
-    answer = app.attend(app.BOOK_SENTENCE, table=LABELED_BOOK_CSV)
+    answer = app.attend_endpoint(app.BOOK_SENTENCE, table=LABELED_BOOK_CSV)
     assert answer["inputs"] == INPUTS and [round(v, 4) for v in answer["context"][1]] == CONTEXT_2
     normalized = app.normalize(", ".join(map(str, SCORES_2)))
     assert [round(v, 4) for v in normalized["softmax_stable"]] == WEIGHTS_2 and normalized["notes"] == []
@@ -748,10 +794,10 @@ BREAKAGES = {
     "run_attention": ("panels.matrix", lambda run, tmp: run_of()),
     "run_extras": ("panels.trace", lambda run, tmp: app.run_extras(run, "")),
     "show_query": ("panels.bars", lambda run, tmp: app.show_query(run, 2)),
-    "follow_tau": ("panels.with_tau", lambda run, tmp: app.follow_tau(run, 2.0)),
+    "follow_tau": ("links.with_tau", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
     "tokenize": ("ac.tokenize", lambda run, tmp: app.tokenize("hi")),
-    "attend": ("ac.attend", lambda run, tmp: app.attend("hi")),
+    "attend": ("ac.attend", lambda run, tmp: app.attend_endpoint("hi")),
     "normalize": ("ac.compare_normalizations", lambda run, tmp: app.normalize("1, 2")),
 }
 
@@ -760,7 +806,7 @@ BREAKAGES = {
 def test_unexpected_errors_are_hidden_and_logged(monkeypatch, caplog, tmp_path, book_outputs, handler):
     target, call = BREAKAGES[handler]
     owner, _, name = target.rpartition(".")
-    monkeypatch.setattr({"ac": ac, "panels": app.panels}.get(owner, app), name, explode)
+    monkeypatch.setattr({"ac": ac, "panels": app.panels, "links": app.links}.get(owner, app), name, explode)
     upload = tmp_path / "table.csv"
     upload.write_text(LABELED_BOOK_CSV, encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="attention_app"):

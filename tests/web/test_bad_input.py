@@ -167,7 +167,7 @@ ATTEND_REFUSALS = [
 
 @pytest.mark.parametrize("case", ATTEND_REFUSALS)
 def test_attend_refuses(case: Bad):
-    assert_says(user_error(lambda: app.attend(*case.args)), case.says, case.never)
+    assert_says(user_error(lambda: app.attend_endpoint(*case.args)), case.says, case.never)
     if case.ui:
         text, dim, seed, table = case.args
         source = "table" if table.strip() else "random"
@@ -177,7 +177,7 @@ def test_attend_refuses(case: Bad):
 def test_the_ui_refuses_an_empty_table_but_the_api_reads_it_as_no_table():
     message = user_error(lambda: app.run_attention(SENTENCE, "table", 3, 123, " \n\t", False))
     assert_says(message, ("table is empty", "seeded random table"))
-    assert app.attend(SENTENCE, 3, 123, " \n\t") == app.attend(SENTENCE, 3, 123, "")
+    assert app.attend_endpoint(SENTENCE, 3, 123, " \n\t") == app.attend_endpoint(SENTENCE, 3, 123, "")
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def finite_rows_summing_to_one(weights: list[list[float]]) -> bool:
 
 @pytest.mark.parametrize(("text", "golden_ids"), WORKS)
 def test_odd_text_works(text, golden_ids):
-    result = app.attend(text, 4, 9, "")
+    result = app.attend_endpoint(text, 4, 9, "")
     encoding = ac.gpt2_encoding()
     if golden_ids is not None:
         assert result["ids"] == golden_ids
@@ -259,7 +259,7 @@ def test_odd_text_works(text, golden_ids):
     ids=["dim-string", "padded-strings", "integral-floats", "exponent"],
 )
 def test_numbers_in_other_forms_are_accepted(dim, seed, same_as):
-    assert app.attend(SENTENCE, dim, seed, "") == app.attend(SENTENCE, *same_as, "")
+    assert app.attend_endpoint(SENTENCE, dim, seed, "") == app.attend_endpoint(SENTENCE, *same_as, "")
 
 
 # --- issue 9: fast, specific refusals ----------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_a_1MB_table_is_refused_in_well_under_a_second(table):
     ids=["four-deep", "100000-deep", "objects", "object-after-a-row"],
 )
 def test_nesting_and_objects_get_their_own_message(table, says):
-    message = user_error(lambda: app.attend("", 3, 123, table))
+    message = user_error(lambda: app.attend_endpoint("", 3, 123, table))
     assert says in message and message != errors.GENERIC_ERROR
     assert len(message) <= MESSAGE_LIMIT
 
@@ -314,7 +314,7 @@ HUGE = 10**4000 - 1  # a JSON client can send it as a number
             lambda: ac.check_index(HUGE, "query", 6),
             "The query index is a 4000-digit number; it must be between 0 and 5",
         ),
-        (lambda: app.attend(SENTENCE, 3, HUGE, ""), "The seed is a 4000-digit number"),
+        (lambda: app.attend_endpoint(SENTENCE, 3, HUGE, ""), "The seed is a 4000-digit number"),
         (lambda: ac.check_seed("9" * 4000), "The seed must be a whole number, not '999999999999999999999999999999…'."),
         (
             lambda: app.run_attention(SENTENCE, "random", "9" * 4000, 123, "", False),
@@ -336,11 +336,11 @@ LONG = "<b>" + "x" * 5000 + "</b>"
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: app.attend(SENTENCE, LONG, 123, ""),
-        lambda: app.attend(SENTENCE, 3, LONG, ""),
+        lambda: app.attend_endpoint(SENTENCE, LONG, 123, ""),
+        lambda: app.attend_endpoint(SENTENCE, 3, LONG, ""),
         lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False, LONG),
-        lambda: app.attend(SENTENCE, 3, 123, f"0.1, {LONG}"),
-        lambda: app.attend(SENTENCE, 3, 123, f"[[0.1, {LONG}]]"),
+        lambda: app.attend_endpoint(SENTENCE, 3, 123, f"0.1, {LONG}"),
+        lambda: app.attend_endpoint(SENTENCE, 3, 123, f"[[0.1, {LONG}]]"),
         lambda: app.normalize(f"1, {LONG}"),
         lambda: app.normalize("1", LONG),
     ],
@@ -421,7 +421,7 @@ def test_an_unexpected_error_is_generic(monkeypatch, error):
     monkeypatch.setattr(pipeline, "self_attention", error)
     monkeypatch.setattr(normalization, "softmax_stable", error)
     for call in (
-        lambda: app.attend(SENTENCE),
+        lambda: app.attend_endpoint(SENTENCE),
         lambda: app.run_attention(SENTENCE, "random", 3, 123, "", False),
         lambda: app.normalize("1, 2"),
     ):

@@ -290,7 +290,7 @@ def test_a_function_that_is_no_event_is_refused():
     def not_wired() -> None: ...
 
     with pytest.raises(ValueError, match="not_wired run"):
-        guard.heavy_events(app.demo, [app.attend, not_wired])
+        guard.heavy_events(app.demo, [app.attend_endpoint, not_wired])
 
 
 # --- the middleware in front of a stand-in for Gradio's queue routes ----------------------------

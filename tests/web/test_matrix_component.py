@@ -16,8 +16,8 @@ from reference import unpacked
 
 import app
 import attention_core as ac
-from attention_core.views.serialize import matrix_value
 from web import matrix as web_matrix
+from web.matrix import matrix_value
 
 
 def viridis_in_the_js() -> list[str]:
@@ -90,14 +90,13 @@ def test_tau_input_redraws_in_the_browser_and_the_server_follows_the_settled_mat
     assert len(inputs) == 1 and inputs[0]["backend_fn"] is False and "setTau(value)" in inputs[0]["js"]
     assert dependencies_on(tau, "release") == []  # the keyboard sends no release: τ no longer hangs on it
     (follow,) = dependencies_on(heatmap, "tau_settled")  # the server follows the run's own inputs at the new τ
-    assert follow["api_name"].startswith("follow_tau") and follow["trigger_mode"] == "always_last"
-    assert follow["show_progress"] == "hidden"  # the matrix is already drawn: it must not fade
+    assert app.demo.fns[follow["id"]].fn is app.follow_tau
 
 
 def test_a_picked_cell_is_traced_and_the_view_switches_in_the_browser():
     heatmap = block_id("heatmap")
     (select,) = dependencies_on(heatmap, "select")
-    assert select["api_name"] == "trace_select"
+    assert app.demo.fns[select["id"]].fn is app.trace_select
     config = app.demo.get_config_file()
     raw = next(c["id"] for c in config["components"] if c["props"].get("label", "").startswith("Show raw scores"))
     views = [d for d in dependencies_on(raw, "input") if d["js"] and "setView" in d["js"]]

@@ -1,37 +1,38 @@
 """A run's panels, as the page shows them: each function turns an ``Attended`` run into one panel's value
-(Markdown, SVG markup, a table, a matrix value). app.py only puts them in their components.
+(Markdown, SVG markup, a table, a matrix value). web/page_model.py says which panel each one fills.
 
 Positions are 0-based here; the panels count tokens from 1, like the book.
 """
 
 from __future__ import annotations
 
-import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import attention_core as ac
 from attention_core import views
 
-from .. import limits
-from ..book import BOOK_TABLE
+from .matrix import matrix_value
 
 if TYPE_CHECKING:
-    from ..pipeline import Attended as Run
+    from attention_core import Attended, NormalizationComparison
+
+# The page's button that loads the book's 6 x 3 example (the parity panel asks for it by name).
+BOOK_BUTTON = "Load the book's example"
 
 
-def choices(run: Run) -> list[tuple[str, int]]:
+def choices(run: Attended) -> list[tuple[str, int]]:
     """The dropdowns' (label, index) for each token: ``2: ␣journey``."""
     return [(f"{i + 1}: {ac.visible_token(token)}", i) for i, token in enumerate(run.tokens)]
 
 
-def default_query(run: Run) -> int:
+def default_query(run: Attended) -> int:
     """The book walks through x^(2), "journey"; a one-token run has only x^(1)."""
     return 1 if len(run.tokens) > 1 else 0
 
 
-def kept(run: Run, index: Any, default: int) -> int:
+def index_in_run(run: Attended, index: Any, default: int) -> int:
     """The page's chosen token index when it still fits this run (τ moved), else ``default`` (a new run)."""
     ok = isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(run.tokens)
     return index if ok else default
@@ -45,33 +46,40 @@ class Table:
     label: str
 
 
-def tables(run: Run) -> dict[str, Table]:
-    """The input embeddings, the attention weights (with each row's sum) and the context vectors."""
-    attended, words = run.attention, run.tokens
-    count, dim = attended.inputs.shape
+def inputs_table(run: Attended) -> Table:
+    """The input embeddings x, (T, d)."""
+    inputs = run.attention.inputs
+    return Table(
+        views.tables.matrix_table(run.tokens, inputs), views.tables.table_label("Input embeddings x", inputs.shape[1])
+    )
+
+
+def weights_table(run: Attended) -> Table:
+    """The attention weights α, (T, T), with each row's sum."""
+    count = len(run.tokens)
     keys = [f"{j + 1}" for j in range(count)]
-    return {
-        "inputs": Table(
-            views.tables.matrix_table(words, attended.inputs), views.tables.table_label("Input embeddings x", dim)
+    return Table(
+        views.tables.matrix_table(run.tokens, run.attention.weights, columns=keys, row_sums=True),
+        views.tables.table_label(
+            "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
         ),
-        "weights": Table(
-            views.tables.matrix_table(words, attended.weights, columns=keys, row_sums=True),
-            views.tables.table_label(
-                "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
-            ),
-        ),
-        "context": Table(
-            views.tables.matrix_table(words, attended.context), views.tables.table_label("Context vectors z", dim)
-        ),
-    }
+    )
 
 
-def matrix(run: Run, raw_scores: bool = False) -> dict:
+def context_table(run: Attended) -> Table:
+    """The context vectors z, (T, d)."""
+    context = run.attention.context
+    return Table(
+        views.tables.matrix_table(run.tokens, context), views.tables.table_label("Context vectors z", context.shape[1])
+    )
+
+
+def matrix(run: Attended, raw_scores: bool = False) -> dict:
     """What the live matrix draws for this run."""
-    return views.serialize.matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
+    return matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
 
 
-def walk(run: Run, query: int) -> str:
+def walk(run: Attended, query: int) -> str:
     """The lecture for one query, then the book's own code for it."""
     steps = ac.row_steps(run.attention, query)
     return (
@@ -81,7 +89,7 @@ def walk(run: Run, query: int) -> str:
     )
 
 
-def bars(run: Run, query: int) -> str:
+def bars(run: Attended, query: int) -> str:
     """One query's weights as a named SVG chart with its description."""
     weights = run.attention.weights[query]
     return views.figures.figure_markup(
@@ -92,12 +100,12 @@ def bars(run: Run, query: int) -> str:
     )
 
 
-def trace(run: Run, query: Any, key: Any) -> str:
+def trace(run: Attended, query: Any, key: Any) -> str:
     """One cell's arithmetic."""
     return views.walkthrough.trace_markdown(run.tokens, ac.cell_of(run.attention, query, key), run.attention.inputs)
 
 
-def hull(run: Run) -> str:
+def hull(run: Attended) -> str:
     """Inputs and context vectors: a named SVG figure with its description."""
     inputs, context = run.attention.inputs, run.attention.context
     return views.figures.figure_markup(
@@ -108,12 +116,12 @@ def hull(run: Run) -> str:
     )
 
 
-def parity_panel(run: Run) -> str:
+def parity_panel(run: Attended) -> str:
     """The book's printed values beside this run's, for a 6 × 3 table; otherwise how to get there."""
     if run.source != "table" or tuple(run.attention.inputs.shape) != (6, 3):
         return (
-            "The book's printed values are for its 6 × 3 example. Press **Load the book's example** to compare "
-            "them with this app's numbers."
+            f"The book's printed values are for its 6 × 3 example. Press **{BOOK_BUTTON}** to compare them with this "
+            "app's numbers."
         )
     note = "" if run.temperature == 1.0 else " (the book uses τ = 1; the comparison below does too)"
     return f"Computed from this run's 6 × 3 inputs{note}.\n\n" + views.parity.parity_markdown(
@@ -121,7 +129,7 @@ def parity_panel(run: Run) -> str:
     )
 
 
-def recipe(run: Run, text: str) -> str:
+def recipe(run: Attended, text: str) -> str:
     """The notebook lines that give this run's inputs."""
     lines = (
         "# Your own table: paste it into torch.tensor([...]) in a notebook."
@@ -131,7 +139,7 @@ def recipe(run: Run, text: str) -> str:
     return views.markup.code_block(lines, label="The same inputs in a notebook")
 
 
-def snippet(run: Run, text: str) -> str:
+def snippet(run: Attended, text: str) -> str:
     """A notebook cell that reproduces the whole run with torch and tiktoken."""
     code = views.export.pytorch_snippet(
         run.tokens, run.ids, run.source, run.dim, run.seed, text, run.attention.inputs, temperature=run.temperature
@@ -139,25 +147,38 @@ def snippet(run: Run, text: str) -> str:
     return views.markup.code_block(code, label="Copy as PyTorch (torch and tiktoken only)")
 
 
-def repeats(run: Run) -> str:
+def repeats(run: Attended) -> str:
     return views.facts.repeats_markdown(run.tokens, ac.repeats(run.ids, run.attention), len(run.tokens))
 
 
-def self_match(run: Run) -> str:
+def self_match(run: Attended) -> str:
     return views.facts.self_match_markdown(run.tokens, ac.self_matches(run.attention.scores))
 
 
-def temperature(run: Run) -> str:
+def temperature(run: Attended) -> str:
     attended = run.attention
     return views.facts.temperature_markdown(attended.scores, run.temperature, attended.inputs.shape[1])
 
 
-def shuffled(run: Run, permutation: Sequence[int]) -> tuple[dict, str]:
+def next_shuffle(run: Attended, shuffles: Any) -> tuple[dict, str, tuple[int, list[int]]]:
+    """The next shuffle of the tokens, different from the last one: its matrix, its explanation, and the page's new
+    (clicks, permutation). ``shuffles`` is the page's (clicks, last permutation), or 0 before the first click."""
+    count = len(run.tokens)
+    if count < 2:
+        raise ac.InputError("There is only one token: type a sentence with at least two tokens to shuffle.")
+    clicks, previous = shuffles if isinstance(shuffles, tuple) else (0, None)
+    if previous is not None and len(previous) != count:
+        previous = None  # a new run since the last shuffle
+    permutation = ac.random_permutation(count, seed=clicks, avoid=previous)
+    return (*shuffled(run, permutation), (clicks + 1, permutation))
+
+
+def shuffled(run: Attended, permutation: Sequence[int]) -> tuple[dict, str]:
     """The matrix of the permuted tokens, and why it is the original's rows and columns, moved."""
     moved = ac.self_attention(ac.permute(run.attention.inputs, permutation), temperature=run.temperature)
     words = [run.tokens[i] for i in permutation]
     ids = None if run.ids is None else [run.ids[i] for i in permutation]
-    value = views.serialize.matrix_value(words, ids, moved, caption="Shuffled: the weights of the permuted tokens")
+    value = matrix_value(words, ids, moved, caption="Shuffled: the weights of the permuted tokens")
     return value, views.facts.shuffle_markdown(run.tokens, permutation, run.attention, moved)
 
 
@@ -175,7 +196,7 @@ def why_trainable(sentence: str, *, query: str, seed: int, dims: Sequence[int]) 
     )
 
 
-def lab(result) -> tuple[dict, str, str]:
+def lab(result: NormalizationComparison) -> tuple[dict, str, str]:
     """The lab's side-by-side table, its chart (named SVG) and its notes, for a NormalizationComparison."""
     lab_view = views.lab
     columns = dict(
@@ -192,71 +213,3 @@ def lab(result) -> tuple[dict, str, str]:
         description=views.figures.normalization_description(numbers, columns),
     )
     return lab_view.lab_table(result), chart, lab_view.notes_markdown(result)
-
-
-# --- the address bar -------------------------------------------------------------------------------
-
-
-def short(number: float) -> str:
-    """A float as JavaScript writes it: 2.0 as "2", 1.7320508075688772 in full, so a link restores it exactly.
-
-    >>> short(2.0), short(3 ** 0.5)
-    ('2', '1.7320508075688772')
-    """
-    return repr(float(number)).removesuffix(".0")
-
-
-def link_to(text: str, source: str, table: str, dim: int, seed: int | None, tau: float, raw_scores: bool) -> str:
-    """A run's settings as the query string of a shareable link (``settings_from_link`` reads it back).
-
-    >>> link_to("Hi there", "random", "", 3, 123, 1.0, False)
-    'text=Hi+there&dim=3&seed=123&tau=1&view=weights'
-    """
-    params: dict[str, Any] = {"text": text}
-    if source == "random":
-        params |= {"dim": dim, "seed": seed}
-    params |= {"tau": short(tau), "view": "scores" if raw_scores else "weights"}
-    if source == "table" and table == BOOK_TABLE:
-        params["table"] = "book"  # any other table is the user's own, which no link can carry
-    return urllib.parse.urlencode(params)
-
-
-def with_tau(link: str, tau: float) -> str:
-    """The same link at another τ."""
-    params = dict(urllib.parse.parse_qsl(link or "", keep_blank_values=True))
-    return urllib.parse.urlencode({**params, "tau": short(tau)}) if params else ""
-
-
-LINK_CHECKS: dict[str, tuple[Callable[[object], Any], str]] = {
-    "dim": (limits.check_dim, f"a whole number from {limits.MIN_DIM} to {limits.MAX_DIM}"),
-    "seed": (limits.check_seed, f"a whole number from 0 to {limits.MAX_SEED:,}"),
-    "tau": (limits.check_temperature, f"a number from {limits.MIN_TEMPERATURE:g} to {limits.MAX_TEMPERATURE:g}"),
-}
-
-
-def settings_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """The settings a link's query parameters restore, checked, and a fixed message for each one refused.
-
-    A message names the parameter and its valid range; it never quotes the link's own value.
-
-    >>> settings_from_link({"text": "Hi", "seed": "<b>", "view": "scores"})
-    ({'text': 'Hi', 'source': 'random', 'raw_scores': True}, ["The link's seed was ignored: it must be a whole number from 0 to 4,294,967,295."])
-    """
-    settings: dict[str, Any] = {}
-    refused = []
-    text = params.get("text")
-    if isinstance(text, str) and text and len(text) <= limits.MAX_TEXT_CHARS:
-        settings["text"] = text
-    for name, (check, allowed) in LINK_CHECKS.items():
-        if name in params:
-            try:
-                settings[name] = check(params[name])
-            except limits.InputError:
-                refused.append(f"The link's {name} was ignored: it must be {allowed}.")
-    if params.get("table") == "book":
-        settings |= {"source": "table", "table": BOOK_TABLE}
-    elif params:
-        settings["source"] = "random"
-    if params.get("view") in ("scores", "weights"):
-        settings["raw_scores"] = params["view"] == "scores"
-    return settings, refused
