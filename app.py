@@ -33,12 +33,14 @@ from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web import lab_tab, links, page_model, panels  # noqa: E402
+from web import first_screen, lab_tab, links, page_model, panels  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
 from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
 from web.lab_tab import LAB_START, run_lab  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
-from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
+from web.first_screen import DEFAULT_TAU  # noqa: E402
+from web.page import LINK_JS, LINK_OPENED_JS, PAGE_CSS, PAGE_HEAD, PAGE_JS, THEME, VIEW_JS  # noqa: E402
+from web.tau import temperature_control  # noqa: E402
 
 BOOK_SENTENCE = "Your journey starts with one step"
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
 else:  # Gradio evaluates handlers' type hints when the page is built: the class itself would import torch first
     Attended = Any
 ui = SimpleNamespace()  # the page's components, filled in by build_demo(); handlers key their results by them
+FIRST = first_screen.load()  # the default run's first view, shipped with the page (web/first_screen.py)
 
 
 # --- mapping inputs onto the core, and runs onto components ----------------------------------
@@ -186,15 +189,24 @@ def trace_select(run: Attended | None, event: gr.SelectData) -> Any:
 
 
 @user_errors
-def follow_tau(run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
+def follow_tau(
+    run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "", trace_query: Any = None, trace_key: Any = None
+) -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
-    redrawn in the browser); the tables, the walk-through and the rest follow in run_extras."""
+    redrawn in the browser), and the traced cell at it; the tables, the walk-through and the rest follow in
+    run_extras."""
     if run is None:
         return gr.skip()
     run = dataclasses.replace(
         run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau))
     )
-    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: links.with_tau(link, run.temperature)}
+    view = page_model.view_of(run, "", trace_query=trace_query, trace_key=trace_key)
+    return {
+        ui.state: run,
+        ui.heatmap: panels.matrix(run, raw_scores),
+        ui.link: links.with_tau(link, run.temperature),
+        ui.trace_md: panels.trace(run, view.trace_query, view.trace_key),
+    }
 
 
 @user_errors
@@ -238,17 +250,21 @@ def link_settings(request: gr.Request | None) -> dict:
 def open_page(
     text: str, source: str, dim: Any, seed: Any, table: str, raw_scores: bool, tau: Any, request: gr.Request
 ) -> dict:
-    """A page opens, in one round trip: a shared link's settings, then the first view of the run they describe, or
-    what a refused Run shows, with its reason as a warning."""
+    """A page opens, in one round trip: the default run's state (its first view came with the page), or a shared
+    link's settings and the first view of the run they describe, or what a refused Run shows, with its reason as a
+    warning."""
+    shown = {ui.below: gr.Column(visible=True)}  # the page has painted: what lies below may load now
     settings = link_settings(request)
     given = dict(zip(run_inputs(), (text, source, dim, seed, table, raw_scores, tau)))
     arguments = [settings.get(component, value) for component, value in given.items()]
+    if not settings:  # the default run, whose first view came with the page (web/first_screen.py)
+        return shown | {ui.state: run_from_inputs(text, source, dim, seed, table, tau)}
     try:
         view = run_attention(*arguments)
     except gr.Error as error:
         gr.Warning(error.message)
         view = refused_run(*arguments)
-    return settings | view
+    return shown | settings | view
 
 
 @user_errors
@@ -288,37 +304,41 @@ def toggle_source(source: str) -> dict:
 
 
 def intro_section() -> None:
-    gr.Markdown(lessons.INTRO, latex_delimiters=LATEX)
+    gr.Markdown(lessons.INTRO, latex_delimiters=LATEX, elem_id="intro")
 
 
 def inputs_section() -> None:
-    with gr.Row():
-        with gr.Column(scale=3, min_width=400):
-            ui.text = gr.Textbox(
-                value=BOOK_SENTENCE,
-                label="Text",
-                lines=2,
-                max_lines=8,
-                max_length=ac.MAX_TEXT_CHARS,
-                info=f"Up to {ac.MAX_TEXT_CHARS:,} characters and {ac.MAX_TOKENS} GPT-2 tokens.",
-            )
-            with gr.Row():
-                ui.run_button = gr.Button("Run", variant="primary", scale=2)
-                ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", scale=1)
+    """The form, compact: the text and its buttons, then examples and the embeddings folded, and what the
+    embeddings mean."""
+    with gr.Row(elem_id="run-form"):
+        ui.text = gr.Textbox(
+            value=BOOK_SENTENCE,
+            label=f"Text (up to {ac.MAX_TOKENS} GPT-2 tokens)",
+            lines=1,
+            max_lines=8,
+            max_length=ac.MAX_TEXT_CHARS,
+            scale=4,
+            min_width=260,
+        )
+        with gr.Row(elem_id="run-buttons"):
+            ui.run_button = gr.Button("Run", variant="primary", min_width=80)
+            ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", min_width=200)
+    with gr.Row(elem_id="run-options"):
+        with gr.Accordion("Examples", open=False, elem_id="examples-box"):
             ui.examples = gr.Examples(
                 [[text] for text in EXAMPLES],
                 inputs=[ui.text],
                 api_visibility="private",
-                label="Examples (click one to run it)",
+                label="Click one to run it",
             )
-        with gr.Column(scale=2, min_width=400):
+        with gr.Accordion(FIRST["embeddings_box"], open=False, elem_id="embeddings-box") as ui.embeddings_box:
             ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
                     ui.dim = gr.Number(value=DEFAULT_DIM, label=f"dim d ({ac.MIN_DIM}–{ac.MAX_DIM})")
                     ui.seed = gr.Number(value=DEFAULT_SEED, label=f"seed (0–{ac.MAX_SEED:,})")
-                ui.recipe = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
+                ui.recipe = gr.Markdown(FIRST["recipe"], latex_delimiters=[], elem_classes="code-md")
             with gr.Column(visible=False) as ui.table_box:
                 ui.table = gr.Textbox(
                     value=BOOK_TABLE,
@@ -334,30 +354,38 @@ def inputs_section() -> None:
                     height=120,
                     elem_id="upload",
                 )
+                ui.upload_note = gr.Markdown(elem_id="upload-note")
+    gr.Markdown(lessons.MEANING_NOTE, elem_id="meaning-note")
     ui.link = gr.Textbox(visible=False)  # the last run's settings as a query string, for the address bar
 
 
 def matrix_section() -> None:
-    ui.tokens_html = gr.HTML(label="Tokens", elem_id="tokens")
-    with gr.Row():
-        with gr.Column(scale=3, min_width=400):
-            with gr.Row(elem_id="tau-row"):
-                ui.tau = gr.Slider(
-                    ac.MIN_TEMPERATURE,
-                    ac.MAX_TEMPERATURE,
-                    value=1.0,
-                    step=0.01,
-                    scale=4,
-                    elem_id="tau",
-                    min_width=260,  # on a phone the √d button goes under the slider
-                    label="temperature τ in softmax(ω / τ)",
-                    info="1 is the book's case; √d is what scaled dot-product attention will use.",
-                )
+    """The first screen: the tokens and the matrix, beside τ and the trace of the matrix's selected cell."""
+    with gr.Row(elem_id="first-screen"):
+        with gr.Column(scale=3, min_width=330, elem_id="matrix-column"):
+            ui.tokens_html = gr.HTML(FIRST["tokens_html"], label="Tokens", elem_id="tokens")
+            ui.heatmap = attention_matrix(elem_id="heatmap", value=FIRST["heatmap"])
+            gr.Markdown(lessons.MATRIX_HINT, elem_classes="hint")
+        with gr.Column(scale=2, min_width=320, elem_id="trace-column"):
+            ui.tau = temperature_control(elem_id="tau", value=DEFAULT_TAU)
+            with gr.Row(elem_id="matrix-switches"):
                 ui.root_button = gr.Button("τ = √d", size="sm", scale=0, min_width=90, elem_id="root-button")
-            ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
-            ui.heatmap = attention_matrix(elem_id="heatmap")
-            gr.Markdown(lessons.MATRIX_HINT)
-        with gr.Column(scale=2, min_width=400):
+                ui.raw_scores = gr.Checkbox(value=False, label="Show raw scores ω instead of weights α")
+            gr.Markdown("## Trace one cell", elem_classes="section-heading")
+            with gr.Row():
+                ui.trace_query = dropdown("trace_query", label="query (row)")
+                ui.trace_key = dropdown("trace_key", label="key (column)")
+            ui.trace_md = gr.Markdown(FIRST["trace_md"], latex_delimiters=LATEX, elem_id="trace")
+
+
+def dropdown(name: str, *, label: str) -> gr.Dropdown:
+    """One of the page's token dropdowns, with the first screen's choices."""
+    return gr.Dropdown(label=label, type="value", interactive=True, **FIRST[name])
+
+
+def tables_section() -> None:
+    with gr.Accordion("Tables: the inputs x, the weights α and the context vectors z", open=False):
+        with gr.Row():
             ui.inputs_table = gr.Dataframe(
                 label="Input embeddings x", interactive=False, max_height=320, elem_id="inputs-table"
             )
@@ -370,13 +398,8 @@ def matrix_section() -> None:
 
 
 def details_section() -> None:
-    with gr.Accordion("Trace one cell", open=True):
-        with gr.Row():
-            ui.trace_query = gr.Dropdown(label="query (row)", choices=[], type="value", interactive=True)
-            ui.trace_key = gr.Dropdown(label="key (column)", choices=[], type="value", interactive=True)
-        ui.trace_md = gr.Markdown(latex_delimiters=LATEX, elem_id="trace")
     with gr.Accordion("Walk through one query", open=True):
-        ui.query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
+        ui.query = dropdown("query", label="Query token")
         ui.walk_text = gr.Markdown(latex_delimiters=LATEX, elem_id="walkthrough")
         ui.bars = gr.HTML(elem_id="bars")  # figures.figure_markup: an SVG with its description
     with gr.Accordion("The book's printed values, side by side", open=False):
@@ -459,9 +482,13 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    redrawn = [ui.state, ui.heatmap, ui.link]
+    redrawn = [ui.state, ui.heatmap, ui.link, ui.trace_md]
     follow = ui.heatmap.tau_settled(
-        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], redrawn, show_progress="hidden", **last
+        follow_tau,
+        [ui.state, ui.tau, ui.raw_scores, ui.link, ui.trace_query, ui.trace_key],
+        redrawn,
+        show_progress="hidden",
+        **last,
     )  # the matrix is already drawn: it must not fade
     fill_below(follow, keep_choices=True, **last)
 
@@ -513,7 +540,11 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("Self-attention"):
                 inputs_section()
                 matrix_section()
-                details_section()
+                # Below the first screen: hidden until the page has painted (its components then load no code
+                # before the first paint), shown by the load event.
+                with gr.Column(visible=False, elem_id="below") as ui.below:
+                    tables_section()
+                    details_section()
             lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
@@ -532,15 +563,15 @@ def build_demo() -> gr.Blocks:
         wire()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
-        fill_below(
-            blocks.load(
-                open_page,
-                run_inputs(),
-                run_inputs() + outputs(),
-                show_progress_on=progress_on("first view"),
-                api_visibility="private",
-            )
+        opened = blocks.load(
+            open_page,
+            run_inputs(),
+            run_inputs() + outputs() + [ui.below],
+            show_progress="hidden",  # the default run came with the page; a link's run is hidden until it is shown
+            api_visibility="private",
         )
+        opened.then(None, js=LINK_OPENED_JS, api_visibility="private")  # a shared link's run is on screen
+        fill_below(opened)
     # api_open=False: queued functions are reached through the queue only (as on a Space), never by /run/<api>.
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return blocks
@@ -562,6 +593,7 @@ def launch(**overrides: Any):
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
         "js": PAGE_JS,
+        "head": PAGE_HEAD,
         "theme": THEME,
         "show_error": False,
         "max_file_size": ac.MAX_UPLOAD_BYTES,

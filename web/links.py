@@ -1,7 +1,8 @@
 """The share link: a run's settings as the query string of the page's address, and back.
 
-``?text=…&dim=…&seed=…&tau=…&view=…`` (and ``table=book`` for the book's table: any other table is the user's own,
-which no link carries). Every parameter read back goes through the core's checks.
+``?text=…&dim=…&seed=…&tau=…&show=…`` (and ``table=book`` for the book's table: any other table is the user's own,
+which no link carries). Every parameter read back goes through the core's checks. ``show`` was once ``view``, which
+Gradio's own ``?view=api`` overwrites: an old link's ``view=weights|scores`` is still read.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def link_to(text: str, source: str, table: str, dim: int, seed: int | None, tau:
     """A run's settings as the query string of a shareable link (``settings_from_link`` reads it back).
 
     >>> link_to("Hi there", "random", "", 3, 123, 1.0, False)
-    'text=Hi+there&dim=3&seed=123&tau=1&view=weights'
+    'text=Hi+there&dim=3&seed=123&tau=1&show=weights'
     """
     params: dict[str, Any] = {"text": text}
     if source == "random":
         params |= {"dim": dim, "seed": seed}
-    params |= {"tau": js_float(tau), "view": "scores" if raw_scores else "weights"}
+    params |= {"tau": js_float(tau), "show": "scores" if raw_scores else "weights"}
     if source == "table" and table == BOOK_TABLE:
         params["table"] = "book"  # any other table is the user's own, which no link can carry
     return urllib.parse.urlencode(params)
@@ -44,6 +45,9 @@ def with_tau(link: str, tau: float) -> str:
     return urllib.parse.urlencode({**params, "tau": js_float(tau)}) if params else ""
 
 
+# The keys a share link sets. A page opened with none of them shows the default run. (An old link's view= always
+# came with text=; alone, ?view= is Gradio's own.)
+LINK_KEYS = ("text", "dim", "seed", "tau", "table", "show")
 LINK_CHECKS: dict[str, tuple[Callable[[object], Any], str]] = {
     "dim": (limits.check_dim, f"a whole number from {limits.MIN_DIM} to {limits.MAX_DIM}"),
     "seed": (limits.check_seed, f"a whole number from 0 to {limits.MAX_SEED:,}"),
@@ -56,14 +60,18 @@ def settings_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str
 
     A message names the parameter and its valid range; it never quotes the link's own value.
 
-    >>> settings, refused = settings_from_link({"text": "Hi", "seed": "<b>", "view": "scores"})
+    >>> settings, refused = settings_from_link({"text": "Hi", "seed": "<b>", "show": "scores"})
     >>> settings
     {'text': 'Hi', 'source': 'random', 'raw_scores': True}
     >>> refused
     ["The link's seed was ignored: it must be a whole number from 0 to 4,294,967,295."]
+    >>> settings_from_link({"__theme": "dark", "view": "api"})  # no setting of a run: the default run
+    ({}, [])
     """
     settings: dict[str, Any] = {}
-    refused = []
+    refused: list[str] = []
+    if not any(key in params for key in LINK_KEYS):
+        return settings, refused
     text = params.get("text")
     if isinstance(text, str) and text and len(text) <= limits.MAX_TEXT_CHARS:
         settings["text"] = text
@@ -77,6 +85,7 @@ def settings_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str
         settings |= {"source": "table", "table": BOOK_TABLE}
     elif params:
         settings["source"] = "random"
-    if params.get("view") in ("scores", "weights"):
-        settings["raw_scores"] = params["view"] == "scores"
+    shown = params.get("show", params.get("view"))  # an old link's view=, read once
+    if shown in ("scores", "weights"):
+        settings["raw_scores"] = shown == "scores"
     return settings, refused

@@ -3,11 +3,14 @@ listeners."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gradio as gr
 
 from attention_core.views.palette import css_variables
+
+from .links import LINK_KEYS
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,9 +19,19 @@ HERE = Path(__file__).resolve().parent
 LINK_JS = "(query) => { if (query) history.replaceState(null, '', '?' + query); }"
 VIEW_JS = """(raw) => {
     const params = new URLSearchParams(location.search);
-    params.set("view", raw ? "scores" : "weights");
+    params.delete("view");  // the old name of the key (web/links.py): Gradio's own ?view=api uses it
+    params.set("show", raw ? "scores" : "weights");
     history.replaceState(null, "", "?" + params.toString());
 }"""
+# A page opened from a shared link first paints the default run (web/first_screen.py) and then the link's own:
+# until then its numbers stay hidden (page.css), so no wrong number is ever on screen. PAGE_HEAD marks such a page
+# before the first paint; LINK_OPENED_JS, after the load event, unmarks it. The keys are web/links.LINK_KEYS.
+PAGE_HEAD = (
+    "<script>(() => { const keys = %s; const params = new URLSearchParams(location.search);"
+    " if (keys.some((key) => params.has(key))) document.documentElement.dataset.linkPending = ''; })();</script>"
+    % json.dumps(list(LINK_KEYS))
+)
+LINK_OPENED_JS = "() => { delete document.documentElement.dataset.linkPending; }"
 # The page's CSS: its own rules, then the figures' colours for the light and the dark theme.
 PAGE_CSS = (HERE / "page.css").read_text(encoding="utf-8") + "\n" + css_variables()
 # Runs once on load: gives a tab stop to whatever scrolls sideways (wide tables, figures and formulas on a phone).

@@ -95,6 +95,13 @@ def _link(view: RunView) -> str:
     return links.link_to(view.text, run.source, view.table, run.dim, run.seed, run.temperature, view.raw_scores)
 
 
+def embeddings_label(run: Attended) -> str:
+    """The folded embeddings' header: where this run's vectors come from."""
+    if run.source == "random":
+        return f"Embeddings: seeded random vectors, d = {run.dim}, seed = {run.seed}"
+    return f"Embeddings: your table, {len(run.tokens)} × {run.dim}"
+
+
 def _token_chips(view: RunView) -> str:
     from attention_core.views.tokens import token_chips_html
 
@@ -116,15 +123,16 @@ PANELS: tuple[Panel, ...] = (
     Panel("heatmap", lambda v: panels.matrix(v.run, v.raw_scores), None, "first view", progress=True, cost="heavy"),
     Panel("query", lambda v: _tokens(v.run, v.query), NO_CHOICES, "first view"),
     Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "first view"),
+    Panel("embeddings_box", lambda v: gr.update(label=embeddings_label(v.run)), gr.update(label="Embeddings"), "first view"),
     Panel("link", _link, "", "first view"),  # "": the address bar stays as it was
+    Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "first view"),  # beside the matrix
+    Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "first view"),
+    Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "first view"),
     Panel("inputs_table", lambda v: _table(panels.inputs_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("weights_table", lambda v: _table(panels.weights_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("context_table", lambda v: _table(panels.context_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("walk_text", lambda v: panels.walk(v.run, v.query), "", "below", progress=True),
     Panel("bars", lambda v: panels.bars(v.run, v.query), "", "below"),
-    Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "below"),
-    Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "below"),
-    Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "below"),
     Panel("parity_md", lambda v: panels.parity_panel(v.run), "", "below"),
     Panel("facts_md", lambda v: panels.repeats(v.run), "", "below"),
     Panel("self_match", lambda v: panels.self_match(v.run), "", "below"),

@@ -12,16 +12,18 @@ CORE = Path(__file__).resolve().parents[1]
 
 INTRO = (
     "# Self-attention without trainable weights\n"
-    "Chapter 3.3 of *Build a Large Language Model (From Scratch)*, live. Type a sentence: each GPT-2 token gets "
-    "an embedding vector \\(x^{(i)}\\), and every token attends to every token.\n\n"
-    # Three formulas in a row that wraps on a phone (one display formula would have to scroll).
-    '<p class="intro-formulas">\\(\\omega = X X^\\top\\) &ensp; '
-    "\\(\\alpha = \\operatorname{softmax}(\\omega)\\ \\text{row by row}\\) &ensp; \\(Z = \\alpha X\\)</p>"
+    "Chapter 3.3 of *Build a Large Language Model (From Scratch)*, live: scores \\(\\omega = X X^\\top\\), "
+    "weights \\(\\alpha = \\operatorname{softmax}(\\omega)\\) row by row, context vectors \\(Z = \\alpha X\\)."
 )
 
 MATRIX_HINT = (
     "Hover over a cell, or focus the matrix and use the arrow keys, to read its numbers; click it or press Enter to "
-    "trace it below."
+    "trace it beside the matrix."
+)
+
+MEANING_NOTE = (
+    "ⓘ The seeded vectors are random: they carry no meaning, so which token attends to which says nothing about "
+    "the words. Trained GPT-2 embeddings would."
 )
 
 CONVEX_HULL = (

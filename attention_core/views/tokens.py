@@ -53,11 +53,13 @@ def token_chips_html(tokens: Sequence[str], ids: Sequence[int] | None) -> str:
         title = f"token {index + 1}" + (f", id {ids[index]}" if ids is not None else "")
         if fragment:
             title += ": part of a UTF-8 character split across tokens (bytes shown as \\xNN)"
-        token_id = f"<span class='tok-id'>{ids[index]}</span>" if ids is not None else ""
-        chips.append(f"<span class='{classes}' title='{html.escape(title, quote=True)}'>{shown}{token_id}</span>")
+        # A screen reader hears "Your, id 7120": the id is labelled, not run into the token.
+        token_id = f"<span class='tok-id'><span class='sr-only'>, id </span>{ids[index]}</span>" if ids is not None else ""
+        chips.append(f"<li class='{classes}' title='{html.escape(title, quote=True)}'>{shown}{token_id}</li>")
     count = len(tokens)
+    counted = f"{count} token{'s' if count != 1 else ''}"
     return (
-        f"<div class='tok-row'><span class='tok-count'>{count} token{'s' if count != 1 else ''}:</span> "
-        + "".join(chips)
-        + f"</div><p class='tok-legend'>{html.escape(CHIPS_LEGEND)}</p>"
+        f"<div class='tok-row'><span class='tok-count' aria-hidden='true'>{counted}:</span> "
+        f"<ol class='tok-list' aria-label='{counted}'>" + "".join(chips) + "</ol>"
+        f"</div><p class='tok-legend'>{html.escape(CHIPS_LEGEND)}</p>"
     )

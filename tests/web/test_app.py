@@ -168,7 +168,7 @@ def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     run = random_outputs[ui.state]
     # No figure, no KaTeX, no table: Gradio's tables cost the browser more than the matrix, so they follow.
     assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link}
-    assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&view=weights"
+    assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&show=weights"
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
     matrix = random_outputs[ui.heatmap]  # the numbers the browser draws, bit for bit the run's float32
@@ -604,7 +604,7 @@ def test_opening_a_link_restores_its_settings_and_shows_that_run_in_one_answer(w
     assert {opened[c] for c in (ui.text, ui.dim, ui.seed, ui.tau, ui.raw_scores)} >= {"Your journey", 5, 7, 2.5, True}
     run = opened[ui.state]
     assert (run.tokens, run.dim, run.seed, run.temperature) == (["Your", " journey"], 5, 7, 2.5)
-    assert opened[ui.heatmap]["view"] == "scores" and opened[ui.link].endswith("tau=2.5&view=scores")
+    assert opened[ui.heatmap]["view"] == "scores" and opened[ui.link].endswith("tau=2.5&show=scores")
     assert warnings_shown == []
 
 

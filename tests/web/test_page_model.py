@@ -50,5 +50,5 @@ def test_the_first_view_holds_the_run_its_matrix_and_its_link(run):
     filled = page_model.filled("first view", page_model.view_of(run, "the cat and the hat", raw_scores=True))
     assert filled["state"] is run
     assert filled["heatmap"]["view"] == "scores" and len(filled["heatmap"]["scores"].split()) == 25
-    assert filled["link"] == "text=the+cat+and+the+hat&dim=4&seed=7&tau=1&view=scores"
+    assert filled["link"] == "text=the+cat+and+the+hat&dim=4&seed=7&tau=1&show=scores"
     assert page_model.with_progress("first view") == ("heatmap",)
