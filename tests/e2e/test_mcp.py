@@ -1,14 +1,15 @@
-"""The three endpoints as MCP tools, through the official ``mcp`` client against a launched server.
+"""The named endpoints as MCP tools, through the official ``mcp`` client against a launched server.
 
-Gradio 6.31's MCP server names each tool after its Python function, reads each parameter's description from
-the docstring's Args section, and writes a tool's result as ``str()`` of the endpoint's value (a Python
-literal: ``None`` for JSON null). These tests pin all three.
+Gradio 6.31's MCP server names each tool after its Python function and reads each parameter's description from
+the docstring's Args section. Left alone, it writes a tool's result as ``str()`` of the endpoint's value (a
+Python literal: ``None`` for null); ``web.api.endpoint`` makes it JSON text instead, which these tests parse
+strictly (``NaN`` or ``None`` in the text fails), over both transports: streamable HTTP and SSE.
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
+import json
 
 import pytest
 import torch
@@ -16,14 +17,30 @@ from golden import CONTEXT_2, INPUTS, PIECES
 
 pytestmark = pytest.mark.slow
 
+TRANSPORTS = ("streamable-http", "sse")
+BOOK_SENTENCE = "Your journey starts with one step"
+BOOK_CSV = "\n".join(",".join(str(v) for v in row) for row in INPUTS)
 
-def mcp_session(server_url: str, work):
-    """Run ``work(session)`` in an initialized MCP client session on the app's streamable-HTTP endpoint."""
+# One valid call per tool. A new tool needs a line here: test_every_tool_has_an_example says so.
+EXAMPLES = {
+    "tokenize": {"text": BOOK_SENTENCE},
+    "attend": {"text": BOOK_SENTENCE, "table": BOOK_CSV},
+    "normalize": {"values": "1, 2, 3, 400", "dtype": "float32"},
+}
+
+
+def mcp_session(server_url: str, work, transport: str = "streamable-http"):
+    """Run ``work(session)`` in an initialized MCP client session on one of the app's two MCP transports."""
     from mcp import ClientSession
+    from mcp.client.sse import sse_client
     from mcp.client.streamable_http import streamable_http_client
 
     async def main():
-        async with streamable_http_client(server_url + "gradio_api/mcp/") as (read, write, _):
+        if transport == "sse":
+            connection = sse_client(server_url + "gradio_api/mcp/sse")
+        else:
+            connection = streamable_http_client(server_url + "gradio_api/mcp/")
+        async with connection as (read, write, *_):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return await work(session)
@@ -39,15 +56,42 @@ def tools(server_url):
     return mcp_session(server_url, listed)
 
 
-def call(server_url: str, name: str, arguments: dict):
+def call(server_url: str, name: str, arguments: dict, transport: str = "streamable-http"):
     async def called(session):
         return await session.call_tool(name, arguments)
 
-    return mcp_session(server_url, called)
+    return mcp_session(server_url, called, transport)
+
+
+def strict_json(text: str) -> object:
+    """``text`` parsed as JSON, refusing what Python's json module would let through (NaN, Infinity)."""
+
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} is not JSON: {text[:200]}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def result_of(response) -> object:
+    assert not response.isError, response.content
+    (content,) = response.content
+    return strict_json(content.text)
 
 
 def test_the_tools_are_named_after_the_endpoints(tools):
-    assert set(tools) == {"tokenize", "attend", "normalize"}
+    assert {"tokenize", "attend", "normalize"} <= set(tools)
+
+
+def test_every_tool_has_an_example(tools):
+    assert set(tools) == set(EXAMPLES), "add one valid call of each new tool to EXAMPLES"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("tool", EXAMPLES)
+def test_every_tool_answers_a_json_object(server_url, tool, transport):
+    response = call(server_url, tool, EXAMPLES[tool], transport)
+    answer = result_of(response)
+    assert isinstance(answer, dict) and answer
 
 
 @pytest.mark.parametrize(
@@ -66,6 +110,11 @@ def test_every_parameter_states_its_limits(tools, tool, parameter, fragment):
     assert fragment in tools[tool].inputSchema["properties"][parameter]["description"]
 
 
+def test_the_request_parameter_stays_out_of_the_schema(tools):
+    for tool in tools.values():
+        assert "request" not in tool.inputSchema["properties"], tool.name
+
+
 def test_dtype_is_an_enum_and_attend_states_its_size(tools):
     dtype = tools["normalize"].inputSchema["properties"]["dtype"]
     assert dtype["enum"] == ["float16", "float32", "float64"] and dtype["default"] == "float32"
@@ -73,26 +122,25 @@ def test_dtype_is_an_enum_and_attend_states_its_size(tools):
     assert tools["attend"].inputSchema["properties"]["dim"]["default"] == 3
 
 
-def result_of(response) -> object:
-    assert not response.isError, response.content
-    (content,) = response.content
-    return ast.literal_eval(content.text)
-
-
 def test_tokenize(server_url):
-    result = result_of(call(server_url, "tokenize", {"text": "Your journey starts with one step"}))
+    result = result_of(call(server_url, "tokenize", {"text": BOOK_SENTENCE}))
     assert result == {"ids": [7120, 7002, 4940, 351, 530, 2239], "tokens": PIECES}
 
 
-def test_attend_with_the_books_table(server_url):
-    table = "\n".join(",".join(str(v) for v in row) for row in INPUTS)
-    result = result_of(call(server_url, "attend", {"text": "Your journey starts with one step", "table": table}))
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_attend_with_the_books_table(server_url, transport):
+    result = result_of(call(server_url, "attend", EXAMPLES["attend"], transport))
     assert result["tokens"] == PIECES
+    assert result["inputs"] == INPUTS  # shortest float32 decimals survive: exactly what was typed
     assert result["context"][1] == pytest.approx(CONTEXT_2, abs=5e-5)
 
 
-def test_normalize_overflow_is_none_with_a_note(server_url):
-    result = result_of(call(server_url, "normalize", {"values": "1, 2, 3, 400", "dtype": "float32"}))
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_normalize_overflow_is_null_with_a_note(server_url, transport):
+    response = call(server_url, "normalize", EXAMPLES["normalize"], transport)
+    text = response.content[0].text
+    assert "None" not in text  # a Python repr would say None; the notes may say NaN, a JSON number cannot
+    result = result_of(response)
     assert result["softmax_naive"][3] is None
     assert result["softmax_stable"] == pytest.approx(torch.softmax(torch.tensor([1.0, 2, 3, 400]), 0).tolist())
     assert any("overflows float32" in note for note in result["notes"])
@@ -109,3 +157,7 @@ def test_normalize_overflow_is_none_with_a_note(server_url):
 def test_bad_input_is_an_error_that_says_what_to_fix(server_url, tool, arguments, fragment):
     response = call(server_url, tool, arguments)
     assert response.isError and fragment in response.content[0].text
+
+
+def test_gradio_client_still_receives_dicts(client):
+    assert client.predict(text="Hi", api_name="/tokenize") == {"ids": [17250], "tokens": ["Hi"]}
