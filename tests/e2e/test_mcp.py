@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 import torch
 from golden import CONTEXT_2, INPUTS, PIECES
@@ -161,3 +170,69 @@ def test_bad_input_is_an_error_that_says_what_to_fix(server_url, tool, arguments
 
 def test_gradio_client_still_receives_dicts(client):
     assert client.predict(text="Hi", api_name="/tokenize") == {"ids": [17250], "tokens": ["Hi"]}
+
+
+# --- on a Space: SYSTEM=spaces prefixes every tool with the Space's name ---------------------------------------
+
+SPACE_ID = "someone/Self_Attention_Without_Weights"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def spaces_url(tmp_path_factory) -> Iterator[str]:
+    """The app launched in a subprocess as on a Space (SYSTEM=spaces, SPACE_ID), on a free loopback port.
+
+    A subprocess, because Gradio reads SYSTEM when the Blocks are built (at ``import app``) and the session's
+    server has them built already.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "GRADIO_SERVER_PORT"}}
+    environment |= {"SYSTEM": "spaces", "SPACE_ID": SPACE_ID, "GRADIO_ANALYTICS_ENABLED": "False"}
+    launch = f"import app; app.launch(server_name='127.0.0.1', server_port={port}, quiet=True)"
+    log = (tmp_path_factory.mktemp("spaces") / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-c", launch], cwd=REPO_ROOT, env=environment, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):  # the app's start-up: up to two minutes on a busy machine
+            if server.poll() is not None:
+                pytest.fail(f"the app exited with {server.returncode}: see {log.name}")
+            try:
+                if httpx.get(url + "gradio_api/mcp/schema", timeout=2, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"the app did not start: see {log.name}")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_on_a_space_the_tools_are_prefixed_with_its_name(spaces_url):
+    tools = httpx.get(spaces_url + "gradio_api/mcp/schema", timeout=30, trust_env=False).json()
+    prefix = SPACE_ID.split("/")[1] + "_"
+    assert sorted(tool["name"] for tool in tools) == sorted(prefix + name for name in EXAMPLES)
+
+
+def readme_mcp_example() -> str:
+    """The README's MCP example: its Python block that opens a streamable-HTTP session."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    (example,) = [block for block in blocks if "streamable_http_client" in block]
+    return example
+
+
+@pytest.mark.parametrize("where", ["local", "space"])
+def test_the_readmes_mcp_example_works_locally_and_on_a_space(request, where):
+    url = request.getfixturevalue("server_url" if where == "local" else "spaces_url")
+    example = readme_mcp_example()
+    assert 'URL = "http://127.0.0.1:7860/gradio_api/mcp/"' in example
+    example = example.replace("http://127.0.0.1:7860/", url)
+    result = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines()[-1].startswith("[0.0, 0.0, 0.0, None]")
