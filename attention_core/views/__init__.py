@@ -14,6 +14,7 @@ _SUBMODULES = {
     "export",
     "facts",
     "figures",
+    "heatmap",
     "lab",
     "lessons",
     "loops",
