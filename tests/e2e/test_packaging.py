@@ -6,6 +6,8 @@ The fast tests read the files. The slow ones run pip in subprocesses with this m
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
 import platform
@@ -115,6 +117,92 @@ def test_library_admits_the_space_pins(name):
             assert requirement.specifier.contains(pin, prereleases=True), f"{requirement} refuses {pin}"
             checked += 1
     assert checked >= 3  # torch, tiktoken, matplotlib
+
+
+def _imported_packages() -> dict[str, set[str]]:
+    """The top-level names every module of attention_core imports, absolute imports only, with the files."""
+    found: dict[str, set[str]] = {}
+    for path in (REPO_ROOT / "attention_core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(REPO_ROOT)))
+    return found
+
+
+def test_the_library_declares_every_package_it_imports():
+    """Each third-party import of attention_core, views included, is a dependency or in an extra."""
+    project = _pyproject()["project"]
+    lines = project["dependencies"] + [line for extra in project["optional-dependencies"].values() for line in extra]
+    declared = {canonicalize_name(Requirement(line).name) for line in lines}
+    distributions = importlib.metadata.packages_distributions()  # top-level name -> its distributions
+    imported = _imported_packages()
+    third_party = {name for name in imported if name not in sys.stdlib_module_names and name != "attention_core"}
+    assert {"torch", "tiktoken", "numpy", "orjson", "matplotlib"} <= third_party  # the scan sees them
+    for name in sorted(third_party):
+        owners = {canonicalize_name(owner) for owner in distributions.get(name, [])}
+        assert owners & declared, f"{name} (imported by {sorted(imported[name])}) is not declared in pyproject.toml"
+
+
+def test_the_version_is_single_sourced():
+    """pyproject.toml reads the version from attention_core.__version__ (a literal, read without importing)."""
+    pyproject = _pyproject()
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "attention_core.__version__"}
+    import attention_core
+
+    assert Version(attention_core.__version__) >= Version("0.1.0")
+    assert (REPO_ROOT / "attention_core" / "py.typed").is_file()
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["attention_core"]
+
+
+# The keys a Space's README may set (huggingface.co/docs/hub/spaces-config-reference), and their limits.
+HUB_KEYS = {
+    "title", "emoji", "colorFrom", "colorTo", "sdk", "python_version", "sdk_version", "suggested_hardware",
+    "suggested_storage", "app_file", "app_port", "base_path", "fullWidth", "header", "short_description", "models",
+    "datasets", "tags", "thumbnail", "pinned", "hf_oauth", "hf_oauth_scopes", "hf_oauth_expiration_minutes",
+    "disable_embedding", "startup_duration_timeout", "custom_headers", "preload_from_hub", "license",
+}  # fmt: skip
+HUB_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
+SHORT_DESCRIPTION_MAX = 60  # the Hub refuses a longer one when the README is pushed
+
+
+def _card() -> dict:
+    import yaml
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return yaml.safe_load(text[4 : text.index("\n---\n", 4)])
+
+
+def test_the_space_card_uses_the_hubs_keys_within_its_limits():
+    card = _card()
+    assert set(card) <= HUB_KEYS, f"not a Space key: {sorted(set(card) - HUB_KEYS)}"
+    assert card["sdk"] == "gradio" and (REPO_ROOT / card["app_file"]).is_file()
+    assert isinstance(card["python_version"], str) and card["python_version"] == "3.11"  # a string: 3.10 != 3.1
+    assert {card["colorFrom"], card["colorTo"]} <= HUB_COLORS
+    assert card["license"] == "mit"
+    assert 0 < len(card["short_description"]) <= SHORT_DESCRIPTION_MAX, len(card["short_description"])
+
+
+def test_the_space_card_is_discoverable():
+    """Tags to find it by, GPT-2 (its tokenizer) so GPT-2's model page lists it, and a social thumbnail."""
+    card = _card()
+    tags = card["tags"]
+    assert len(tags) >= 3 and len(set(tags)) == len(tags)
+    assert all(isinstance(tag, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", tag) for tag in tags), tags
+    assert {"self-attention", "education"} <= set(tags)
+    assert card["models"] == ["openai-community/gpt2"]
+    thumbnail = card["thumbnail"]
+    if not thumbnail.startswith("https://"):  # a file of this repository, until the Space's own address is known
+        from PIL import Image
+
+        with Image.open(REPO_ROOT / thumbnail) as image:
+            assert (image.format, image.size) == ("PNG", (1200, 630))  # the size social sites show
 
 
 # --- slow: pip in subprocesses -------------------------------------------------------------------------------
