@@ -6,8 +6,8 @@
 >>> figure.axes[0].get_title(), figure.axes[0].get_xlabel()
 ('Attention weights α = softmax(ω)', 'key j (attended to)')
 
-A matplotlib ``Figure`` built with the object API (no pyplot state): Jupyter shows it inline, and
-``figure.savefig("weights.png")`` writes it. Needs the ``[figures]`` extra (matplotlib).
+A matplotlib ``Figure`` built with the object API (no pyplot state): Jupyter shows it inline (it carries its own
+``_repr_png_``), and ``figure.savefig("weights.png")`` writes it. Needs the ``[figures]`` extra (matplotlib).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def plot(
     if len(labels) != count:
         raise InputError(f"tokens has {len(labels)} labels but the run has {count} tokens; give one per token.")
 
-    from .figures import heatmap_figure
+    from .figures import figure_to_png, heatmap_figure
 
     tau = attention.temperature
     if show == "scores":
@@ -59,4 +59,8 @@ def plot(
         )
         colorbar = "weight α (each row sums to 1)"
     matrix = attention.scores if show == "scores" else attention.weights
-    return heatmap_figure(matrix, labels, title=title, colorbar_label=colorbar)
+    figure = heatmap_figure(matrix, labels, title=title, colorbar_label=colorbar)
+    # Jupyter draws a Figure inline only once pyplot has set up its inline backend; a figure built with the object
+    # API may come first, so this one carries its own PNG (IPython's display looks for _repr_png_ on the object).
+    figure._repr_png_ = lambda: figure_to_png(figure)  # type: ignore[attr-defined]
+    return figure

@@ -272,7 +272,7 @@ _INSTALLED_CHECK = textwrap.dedent(
     socket.create_connection = refuse
     socket.getaddrinfo = refuse
 
-    import importlib.metadata, importlib.resources, importlib.util
+    import importlib, importlib.metadata, importlib.resources, importlib.util, pkgutil
     import torch
     import attention_core
 
@@ -292,7 +292,43 @@ _INSTALLED_CHECK = textwrap.dedent(
         "files": sorted(str(f) for f in importlib.metadata.files("attention-core")),
         "requires": importlib.metadata.requires("attention-core"),
     }}
+    modules = sorted(m.name for m in pkgutil.walk_packages(attention_core.__path__, "attention_core."))
+    result["modules"], result["import_errors"] = modules, {{}}
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            result["import_errors"][name] = repr(error)
+    try:
+        from attention_core.views import heatmap
+        heatmap.plot(attention_core.attend("Hi"))
+        result["figure_without_matplotlib"] = "drawn"
+    except ModuleNotFoundError as error:
+        result["figure_without_matplotlib"] = str(error)
+    metadata = importlib.metadata.metadata("attention-core")
+    result["version"] = [attention_core.__version__, metadata["Version"]]
+    result["metadata"] = {{
+        "Summary": metadata["Summary"],
+        "Description-Content-Type": metadata["Description-Content-Type"],
+        "Project-URL": metadata.get_all("Project-URL"),
+        "Classifier": metadata.get_all("Classifier"),
+        "long_description": (metadata.get_payload() or metadata["Description"] or "")[:2000],
+    }}
     print(json.dumps(result))
+    """
+)
+
+# Run by the fresh venv's Python after `pip install <project>[figures]`: the notebook's one-call heatmap.
+_FIGURES_CHECK = textwrap.dedent(
+    """
+    import json
+    import attention_core as ac
+    from attention_core.views import heatmap
+    from attention_core.views.figures import figure_to_png
+
+    figure = heatmap.plot(ac.attend("Your journey starts with one step"))
+    png = figure_to_png(figure)
+    print(json.dumps({"title": figure.axes[0].get_title(), "png": png[:8].hex(), "bytes": len(png)}))
     """
 )
 
@@ -335,6 +371,10 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     torch is constrained to the Space's pin (requirements.txt's torch lines and index), which here is the
     2.13.0+cpu wheel on the local disk; otherwise pip would fetch the newest torch. A probe subpackage is added
     to the copy, so the test shows that subpackages (such as attention_core.views) are found automatically.
+
+    Then, with only the declared dependencies: every module imports, a figure says which extra it needs, the
+    metadata is complete (version, py.typed, README, URLs, classifiers) and ``python -m attention_core`` runs;
+    and after ``pip install <project>[figures]`` the notebook's heatmap draws.
     """
     project = _copy_project(tmp_path / "project")
     probe = project / "attention_core" / "_packaging_probe"
@@ -367,3 +407,36 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     outside = [name for name in installed["files"] if not name.startswith(("attention_core/", "attention_core-"))]
     assert outside == [], "only attention_core is installed: not app.py, tests/, benchmarks/, docs/ or web/"
     assert not [line for line in installed["requires"] if "gradio" in line]
+
+    # Every module imports with only the declared dependencies: the views too (matplotlib is imported lazily).
+    sources = sorted((project / "attention_core").rglob("*.py"))
+    expected = {".".join(path.relative_to(project).with_suffix("").parts).removesuffix(".__init__") for path in sources}
+    assert expected <= {"attention_core", *installed["modules"]}, sorted(expected - set(installed["modules"]))
+    assert installed["import_errors"] == {}
+    assert installed["figure_without_matplotlib"].startswith(
+        'The figures need matplotlib: pip install "attention-core[figures]"'
+    )
+
+    # Metadata: one version, the type marker, the README as description, links and classifiers.
+    version, metadata_version = installed["version"]
+    assert version == metadata_version
+    assert "attention_core/py.typed" in installed["files"]
+    metadata = installed["metadata"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "# Self-attention without trainable weights" in metadata["long_description"]
+    assert any(url.startswith("Book, https://") for url in metadata["Project-URL"])
+    assert "Typing :: Typed" in metadata["Classifier"]
+
+    # The command line, as a program of the installed package.
+    cli = [python, "-m", "attention_core", "--book"]
+    out = _run(cli, timeout=300, cwd=tmp_path, env=_pip_env(TIKTOKEN_CACHE_DIR=str(cache))).stdout
+    assert out.startswith("6 tokens, your table (d = 3), τ = 1\n")
+    assert re.search(r"\n  ␣journey +0\.1385 +0\.2379 +0\.2333 +0\.1240 +0\.1082 +0\.1581\n", out)  # the book's α row 2
+
+    # With the [figures] extra, the notebook's one-call heatmap draws.
+    extra = [python, "-m", "pip", "install", "--quiet", "-c", str(constraints), f"{project}[figures]"]
+    _run(extra, timeout=900, cwd=tmp_path, env=_pip_env())
+    figures = _run([python, "-c", _FIGURES_CHECK], timeout=300, cwd=tmp_path, env=_pip_env())
+    drawn = json.loads(figures.stdout.strip().splitlines()[-1])
+    assert drawn["title"] == "Attention weights α = softmax(ω)"
+    assert drawn["png"] == "89504e470d0a1a0a" and drawn["bytes"] > 1000  # a PNG

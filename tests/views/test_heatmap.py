@@ -3,7 +3,9 @@ is missing."""
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +80,26 @@ def test_without_matplotlib_a_figure_says_which_extra_to_install(monkeypatch):
     with pytest.raises(ModuleNotFoundError, match=r'pip install "attention-core\[figures\]"') as raised:
         heatmap.plot(ac.attend("Hi"))
     assert raised.value.name == "matplotlib"
+
+
+def test_the_readmes_five_notebook_lines_run_as_documented():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme.split("## Use the library", 1)[1], flags=re.DOTALL)
+    (lines,) = [block for block in blocks if "heatmap.plot(run)" in block]
+    assert len([line for line in lines.splitlines() if line.strip()]) == 5
+    shown: list = []
+    namespace = {"display": shown.append}  # Jupyter's display(), recorded
+    exec(compile(lines, "README.md", "exec"), namespace)
+    (run,) = shown
+    assert run.tokens == ["Your", " journey", " starts", " with", " one", " step"]
+    assert "<table>" in run._repr_html_()
+    figure = namespace["figure"]
+    assert figure.axes[0].get_title() == "Attention weights α = softmax(ω)"
+    assert figure._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")  # what Jupyter shows inline
+    np.testing.assert_array_equal(image_values(figure), run.attention.weights.double().numpy())
+
+
+def test_the_readmes_book_table_claims_hold():
+    torch.testing.assert_close(
+        ac.self_attention(ac.BOOK_INPUTS).context[1], torch.tensor([0.4419, 0.6515, 0.5683]), atol=5e-5, rtol=0
+    )
