@@ -109,7 +109,7 @@ def self_attention(inputs: InputsLike, *, temperature: float = 1.0) -> SelfAtten
     return SelfAttention(inputs=inputs, scores=scores, weights=weights, context=context, temperature=temperature)
 
 
-def self_attention_loops(inputs: InputsLike) -> SelfAttention:
+def self_attention_loops(inputs: torch.Tensor) -> SelfAttention:
     """The same computation (τ = 1) with the chapter's own loops: ``torch.dot`` for every pair of tokens,
     ``torch.softmax`` one row at a time, and each context vector summed term by term.
 
