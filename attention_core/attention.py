@@ -23,7 +23,7 @@ from .limits import InputError, check_index, positive_temperature
 InputsLike = torch.Tensor | Sequence[Sequence[float]]
 
 
-def attention_scores(inputs: InputsLike) -> torch.Tensor:
+def attention_scores(inputs: torch.Tensor) -> torch.Tensor:
     """Every token's dot product with every token: ``inputs @ inputs.T``.
 
     inputs: (T, d), a float tensor or rows of numbers (see ``check_inputs``). Returns (T, T); entry [i, j] is

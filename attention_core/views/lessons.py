@@ -42,7 +42,7 @@ def function_source(module: str, name: str) -> str:
     """The source of top-level function ``name`` in ``attention_core/<module>.py``, read without importing it.
 
     >>> function_source("attention", "attention_scores").splitlines()[0]
-    'def attention_scores(inputs: InputsLike) -> torch.Tensor:'
+    'def attention_scores(inputs: torch.Tensor) -> torch.Tensor:'
     """
     path = CORE / f"{module}.py"
     text = path.read_text(encoding="utf-8")
