@@ -328,7 +328,9 @@ _FIGURES_CHECK = textwrap.dedent(
 
     figure = heatmap.plot(ac.attend("Your journey starts with one step"))
     png = figure_to_png(figure)
-    print(json.dumps({"title": figure.axes[0].get_title(), "png": png[:8].hex(), "bytes": len(png)}))
+    shown = figure._repr_png_()  # what Jupyter shows inline
+    print(json.dumps({"title": figure.axes[0].get_title(), "png": png[:8].hex(), "bytes": len(png),
+                      "shown": shown == png}))
     """
 )
 
@@ -440,3 +442,4 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     drawn = json.loads(figures.stdout.strip().splitlines()[-1])
     assert drawn["title"] == "Attention weights α = softmax(ω)"
     assert drawn["png"] == "89504e470d0a1a0a" and drawn["bytes"] > 1000  # a PNG
+    assert drawn["shown"]
