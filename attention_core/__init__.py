@@ -18,6 +18,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# The one version number: pyproject.toml reads it from here (setuptools' dynamic version).
+__version__ = "0.1.0"
+
 # The public names, each with the module that defines it: the one list (tests check that every name resolves there).
 _EXPORTS = {
     "attention": (

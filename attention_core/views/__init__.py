@@ -15,6 +15,7 @@ _SUBMODULES = {
     "export",
     "facts",
     "figures",
+    "heatmap",
     "lab",
     "lessons",
     "loops",

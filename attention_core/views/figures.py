@@ -44,6 +44,8 @@ DPI = 100
 FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Symbola")
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What a figure says when matplotlib is missing: the library installs it only with the [figures] extra.
+MATPLOTLIB_MISSING = 'The figures need matplotlib: pip install "attention-core[figures]" (or pip install matplotlib).'
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,7 +120,10 @@ def _drawn_with(*, themed: bool) -> Callable[[F], F]:
     def decorate(build: F) -> F:
         @functools.wraps(build)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from matplotlib import rc_context
+            try:
+                from matplotlib import rc_context
+            except ModuleNotFoundError as error:
+                raise ModuleNotFoundError(MATPLOTLIB_MISSING, name="matplotlib") from error
 
             with rc_context(_style(themed=themed)):
                 return build(*args, **kwargs)

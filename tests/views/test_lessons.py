@@ -35,7 +35,7 @@ def test_the_loop_code_shown_is_the_function_that_runs():
     namespace = {
         "torch": torch,
         "SelfAttention": type(self_attention(torch.ones(1, 1))),
-        "check_inputs": lambda inputs: None,
+        "check_inputs": lambda inputs: inputs,
     }
     exec(compile("from __future__ import annotations\n" + loops_code, "<loops>", "exec"), namespace)
     inputs = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
