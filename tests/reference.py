@@ -118,7 +118,7 @@ def significant_digits(number: str) -> int:
 
 
 def unpacked(packed: str) -> list[list[float | None]]:
-    """A matrix sent as views.serialize.packed_floats (one string of T² numbers, row by row) back as T rows; null is None."""
+    """A matrix sent as packed_floats (one string of T² numbers, row by row) back as T rows; null is None."""
     values = json.loads("[" + packed.replace(" ", ",") + "]")
     count = math.isqrt(len(values))
     assert count * count == len(values), len(values)

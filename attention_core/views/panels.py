@@ -239,8 +239,11 @@ def settings_from_link(params: dict[str, str]) -> tuple[dict[str, Any], list[str
 
     A message names the parameter and its valid range; it never quotes the link's own value.
 
-    >>> settings_from_link({"text": "Hi", "seed": "<b>", "view": "scores"})
-    ({'text': 'Hi', 'source': 'random', 'raw_scores': True}, ["The link's seed was ignored: it must be a whole number from 0 to 4,294,967,295."])
+    >>> settings, refused = settings_from_link({"text": "Hi", "seed": "<b>", "view": "scores"})
+    >>> settings
+    {'text': 'Hi', 'source': 'random', 'raw_scores': True}
+    >>> refused
+    ["The link's seed was ignored: it must be a whole number from 0 to 4,294,967,295."]
     """
     settings: dict[str, Any] = {}
     refused = []

@@ -75,7 +75,7 @@ def error_of(call) -> str:
 
 
 def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=123, table: str = "", tau=1.0):
-    """What a Run shows: the first view (run_attention), then everything below it (run_extras), as the chain runs them."""
+    """What a Run shows: the first view (run_attention), then all below it (run_extras), as the chain runs them."""
     outputs = dict(app.run_attention(text, source, dim, seed, table, False, tau))
     first_view = set(outputs)
     outputs.update(app.run_extras(outputs[ui.state], text))
