@@ -734,3 +734,59 @@ def test_a_click_or_tap_traces_the_cell_under_it_and_the_page_stays(browser: Bro
         assert errors == []
     finally:
         context.close()
+
+
+# Every element of the matrix with text of its own, visible: its font size in CSS pixels.
+TEXT_SIZES_JS = """root => Array.from(root.querySelectorAll('*'))
+    .filter(e => e.getClientRects().length && !e.closest('.am-sr, [hidden]')
+                 && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
+    .map(e => [e.className || e.tagName, e.textContent.slice(0, 20), parseFloat(getComputedStyle(e).fontSize)])"""
+
+# With the matrix scrolled sideways: what lies under points just left of, on and just right of a row header, and
+# under the corner; and the frozen parts' backgrounds.
+FROZEN_JS = """root => {
+    root.querySelector('[role=grid]').scrollIntoView({block: 'start'});
+    const scroller = root.querySelector('.am-scroll');
+    scroller.scrollLeft = 150;
+    const header = root.querySelectorAll('[role=rowheader]')[4].getBoundingClientRect();
+    const corner = root.querySelector('.am-corner');
+    const box = corner.getBoundingClientRect();
+    const scrollerBox = scroller.getBoundingClientRect();
+    const y = header.top + header.height / 2;
+    const at = (x, y) => document.elementFromPoint(x, y);
+    const what = e => (e.closest('.am-corner') ? 'corner' : e.closest('.am-ch') ? 'column label'
+                       : e.closest('[role=rowheader], [role=gridcell]')?.getAttribute('role') ?? e.className);
+    return {
+        scrolled: scroller.scrollLeft,
+        padding: what(at(scrollerBox.left + 2, y)),
+        corner: [0.1, 0.5, 0.9].map(f => what(at(box.left + f * box.width, box.top + f * box.height))),
+        backgrounds: [getComputedStyle(root.querySelector('[role=rowheader]')).backgroundColor,
+                      getComputedStyle(corner).backgroundColor],
+        names: Array.from(root.querySelectorAll('[role=rowheader]'), e => e.textContent).slice(0, 2),
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["1280px", "390px"])
+def test_matrix_text_is_at_least_12px_and_frozen_labels_hide_what_scrolls_under_them(
+    open_app: Callable[..., Page], tmp_path: Path, width
+):
+    page = open_app(viewport={"width": width, "height": 900})
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
+    text = text_of(24)
+    run_text(page, text)
+    matrix = expect_matrix(page, text)
+    sizes = matrix.evaluate(TEXT_SIZES_JS)
+    assert {name for name, _, _ in sizes} >= {"am-cell", "am-pos", "am-tok", "am-title"}, sizes
+    assert [entry for entry in sizes if entry[2] < 12] == [], sizes
+
+    frozen = matrix.evaluate(FROZEN_JS)
+    assert frozen["scrolled"] > 0, frozen
+    # Nothing scrolled shows through left of the frozen labels (the scroller's padding); the 1px gap right of them
+    # is painted over by their shadow (the screenshot shows it: hit-testing ignores shadows).
+    assert frozen["padding"] == "rowheader", frozen
+    assert frozen["corner"] == ["corner"] * 3, frozen  # column labels pass under the corner, not over it
+    assert all(re.fullmatch(r"rgb\(\d+, \d+, \d+\)", colour) for colour in frozen["backgrounds"]), frozen  # opaque
+    tokens = visible_tokens(text)
+    assert frozen["names"] == [f"1 {tokens[0]}", f"2 {tokens[1]}"]  # read "1 The", not "1The"
+    screenshot(page, tmp_path, f"matrix-scrolled-{width}px.png", region=[page.locator("#heatmap")])
