@@ -1,4 +1,4 @@
-// node --test web/: the matrix's pure JavaScript (web/matrix-core.js), with no browser and no packages.
+// node --test web/*.test.mjs: the matrix's pure JavaScript (web/matrix-core.js), with no browser and no packages.
 // Expected values are computed by hand (float64) or taken from the book's chapter 3.3.
 
 import assert from "node:assert/strict";
