@@ -1,8 +1,8 @@
 // The attention matrix's view: the DOM it builds, its listeners and what it offers the page (issue 11).
 //
 // web/matrix.py joins web/matrix-core.js (the pure part: colour tables, colourIndex, colourRange, softmaxRows,
-// toRows, parseValue and the digits of every number, tested by `node --test web/*.test.mjs`) and this file, in that
-// order, into the body of the gr.HTML component's js_on_load, read once at import. Gradio runs it once per
+// toRows, parseValue and the digits of every number, tested by `node --test web/*.test.mjs`) and this file, in
+// that order, into the body of the gr.HTML component's js_on_load, read once at import. Gradio runs it once per
 // component instance, with:
 //   element  this instance's own <div>, holding the html_template <div class="am" data-attention-matrix>;
 //   props    the component's props: props.value (below) and props.selectable (false: Enter and clicks do nothing);
