@@ -128,10 +128,10 @@ def attend_endpoint(text: str, dim: int = DEFAULT_DIM, seed: int = DEFAULT_SEED,
     small dim: 10 tokens at d = 3 is about 3.5 kB.
 
     Args:
-        text: The sentence: 1 to 10,000 characters, at most 256 GPT-2 tokens. May be "" when the table has a label column.
+        text: The sentence: 1 to 10,000 characters, at most 256 GPT-2 tokens ("" if the table has a label column).
         dim: Embedding dimension d of the seeded random table, 1 to 768 (ignored when a table is given).
         seed: Seed of the random table, 0 to 4294967295, as in torch.manual_seed(seed); torch.nn.Embedding(50257, dim).
-        table: Optional embedding table replacing the random one, one row per token (CSV, TSV, JSON [[...]] or torch.tensor([...])): at most 256 rows, 768 columns and 1 MB.
+        table: Optional embeddings, a row per token (CSV, JSON, torch.tensor): at most 256 rows, 768 columns and 1 MB.
 
     Returns:
         {"tokens", "ids", "inputs" (T×d), "scores" (T×T), "weights" (T×T), "context" (T×d)}: shortest float32 decimals.

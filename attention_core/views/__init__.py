@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the same modules, for type checkers and go-to-definition
         export,
         facts,
         figures,
+        heatmap,
         lab,
         lessons,
         loops,

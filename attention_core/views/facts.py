@@ -121,8 +121,9 @@ def self_match_markdown(tokens: Sequence[str], match: SelfMatch) -> str:
     lines = [
         f"**Here, {match.count} of {count} tokens** have their largest score with themselves{ties} "
         r"(\(\omega_{ii} = \lVert x^{(i)} \rVert^2\), the matrix's diagonal). A dot product "
-        r"\(x^{(i)} \cdot x^{(j)} \le \lVert x^{(i)} \rVert \, \lVert x^{(j)} \rVert\), so the diagonal wins over every "
-        "token no longer than the query, but a longer vector pointing roughly the same way can beat it.",
+        r"\(x^{(i)} \cdot x^{(j)} \le \lVert x^{(i)} \rVert \, \lVert x^{(j)} \rVert\), "
+        "so the diagonal wins over every token no longer than the query, "
+        "but a longer vector pointing roughly the same way can beat it.",
         "",
         r"| i | token | \(\omega_{ii}\) (self) | largest other score | with | self wins? |",
         "|---:|---|---:|---:|---|:---:|",
@@ -190,9 +191,10 @@ def temperature_markdown(scores: torch.Tensor, temperature: float, dim: int) -> 
     one_hot_root = measured[root][2]
     lines += [
         "",
-        rf"Section 3.4 divides by \(\sqrt{{d}}\) (here \(\sqrt{{{dim}}} = {num(root, dtype='float64')}\)) because the dot "
-        r"product of two unrelated random vectors grows like \(\sqrt{d}\): dividing keeps those scores near 1 whatever "
-        r"d is. It does not tame a vector's score with itself, \(\lVert x \rVert^2\), which grows like d. "
+        rf"Section 3.4 divides by \(\sqrt{{d}}\) (here \(\sqrt{{{dim}}} = {num(root, dtype='float64')}\)) "
+        r"because the dot product of two unrelated random vectors grows like \(\sqrt{d}\): "
+        r"dividing keeps those scores near 1 whatever d is. "
+        r"It does not tame a vector's score with itself, \(\lVert x \rVert^2\), which grows like d. "
         f"In this run the self-scores average {num(float(own.mean()))} and the other scores have a typical size "
         f"(root mean square) of {num(float(others.pow(2).mean().sqrt()))}; at τ = √d, {one_hot_root} of {count} rows "
         "are still one-hot.",

@@ -58,7 +58,8 @@ def code_of_both() -> tuple[str, str]:
 
 
 WHY_TRAINABLE = r"""
-Without trainable weights, a token's score with itself is \(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\),
+Without trainable weights, a token's score with itself is
+\(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\),
 and every score depends only on the two vectors. So attention here can only follow how similar the embeddings
 already are: nothing can be learned. In *The cat sat on the mat because it is warm*, the lecture asks where
 `warm` should look; below, it looks wherever its random embedding happens to point.

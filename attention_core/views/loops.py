@@ -40,8 +40,10 @@ def timings_markdown(inputs: torch.Tensor) -> str:
         else f"the largest absolute difference is **{difference:.2e}**, float32 rounding only"
     )
     text = (
-        f"On this input (T = {count} tokens, d = {dim}), the loop version took **{loops_seconds * 1e3:.2f} ms** and the "
-        f"matrix version **{matrix_seconds * 1e3:.3f} ms** ({speed}). Their context vectors agree: {agreement}."
+        f"On this input (T = {count} tokens, d = {dim}), "
+        f"the loop version took **{loops_seconds * 1e3:.2f} ms** "
+        f"and the matrix version **{matrix_seconds * 1e3:.3f} ms** ({speed}). "
+        f"Their context vectors agree: {agreement}."
     )
     if inputs.shape[0] > MAX_TOKENS:
         text += f"\n\n(Timed on the first {MAX_TOKENS} tokens: the loops make T² Python calls.)"

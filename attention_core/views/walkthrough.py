@@ -100,7 +100,8 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         rf"The query is the input vector \(x^{{({n})}} = {latex_vector(inputs[q])}\) (d = {dim}).",
         "",
         "**1. Attention scores.** Each score is the dot product of the query with one input:",
-        rf"$$\omega_{{{note.ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{i=1}}^{{{dim}}} x^{{({n})}}_i \, x^{{(j)}}_i$$",
+        rf"$$\omega_{{{note.ij('j')}}} = x^{{({n})}} \cdot x^{{(j)}} = "
+        rf"\sum_{{i=1}}^{{{dim}}} x^{{({n})}}_i \, x^{{(j)}}_i$$",
         "",
         "**2. Sum normalization**, the lecture's first attempt, divides each score by their sum: the weights sum "
         rf"to 1 (here {num(float(steps.sum_normalized.double().sum()))}), but nothing keeps them between 0 and 1.",
@@ -232,10 +233,9 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     ]
     exponent = tex(trace.score)
     if steps.temperature != 1.0:
-        exponent += rf" / {tex(steps.temperature, 'float64')}"
-        lines.append(
-            rf"**Exponential.** The score is first divided by the temperature \(\tau = {tex(steps.temperature, 'float64')}\)."
-        )
+        temperature = tex(steps.temperature, "float64")
+        exponent += rf" / {temperature}"
+        lines.append(rf"**Exponential.** The score is first divided by the temperature \(\tau = {temperature}\).")
     else:
         lines.append("**Exponential** (in float64, so every digit shown is exact):")
     if note.shifted:
@@ -249,7 +249,7 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
         "",
         rf"$$\exp({note.exponent(m)}) = \exp({exponent}) = {tex(trace.exp_value, 'float64')}$$",
         "",
-        f"**Row sum.** The exponentials of {'all ' + str(count) + ' keys' if count > 1 else 'the only key'} of row {n}:",
+        f"**Row sum.** The exponentials of {f'all {count} keys' if count > 1 else 'the only key'} of row {n}:",
         "",
         rf"$$\sum_{{j=1}}^{{{count}}} \exp({note.exponent('j')}) = "
         + (f"{_sum_expansion(steps.exps.tolist(), 'float64')} = " if count > 1 else "")
@@ -257,7 +257,8 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
         "",
         f"**Weight.** Key {m}'s share of the row sum, the softmax:",
         "",
-        rf"$$\alpha_{{{note.ij(m)}}} = \frac{{\exp({note.exponent(m)})}}{{\sum_{{j=1}}^{{{count}}} \exp({note.exponent('j')})}}"
+        rf"$$\alpha_{{{note.ij(m)}}} = "
+        rf"\frac{{\exp({note.exponent(m)})}}{{\sum_{{j=1}}^{{{count}}} \exp({note.exponent('j')})}}"
         rf" = \frac{{{tex(trace.exp_value, 'float64')}}}{{{tex(steps.exp_sum, 'float64')}}} = {tex(trace.weight)}$$",
         "",
         rf"This is entry ({n}, {m}) of the attention-weight matrix: token {n} {token_code(tokens[q])} gives "

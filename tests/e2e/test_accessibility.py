@@ -180,8 +180,10 @@ RING_TARGET_JS = """() => {
 
 def page_box(element: Locator) -> dict:
     """The element's box in page coordinates (what a full-page screenshot's clip expects)."""
-    return element.evaluate("""e => { const b = e.getBoundingClientRect();
-                                      return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }""")
+    return element.evaluate(
+        """e => { const b = e.getBoundingClientRect();
+                  return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }"""
+    )
 
 
 def tab_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 250) -> None:

@@ -1,4 +1,4 @@
-"""The normalization lab in words: every note is true of the result it describes, and the formulas claim nothing false."""
+"""The normalization lab in words: each note is true of the result it describes; the formulas claim nothing false."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def _figures_without_pixels(monkeypatch):
     draws them): here a figure becomes an empty SVG. Its title and description stay the run's."""
     from attention_core.views import figures
 
-    monkeypatch.setattr(figures, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
+    monkeypatch.setattr(figures.render, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
 
 
 def code_in(markdown: str) -> str:
