@@ -77,7 +77,7 @@ def walk(run: Run, query: int) -> str:
     return (
         views.walkthrough.query_walkthrough(run.tokens, run.attention.inputs, steps)
         + "\n\n**The same steps in the book's code:**\n\n"
-        + views.walkthrough.book_cells(query)
+        + views.walkthrough.book_cells(query, temperature=run.temperature)
     )
 
 

@@ -24,11 +24,11 @@ def walk(inputs: torch.Tensor, tokens, query: int, tau: float = 1.0) -> str:
 
 
 def table_rows(markdown: str) -> list[list[str]]:
-    """The cells of the walk-through's table rows (j, token, ω expansion, sum-normalized, exp, α)."""
+    """The cells of the walk-through's table rows (j, token, ω expansion, sum-normalized, naive softmax, exp, α)."""
     rows = []
     for line in markdown.split("<details>")[0].splitlines():
         cells = [cell.strip() for cell in line.strip("|").split(" | ")]
-        if len(cells) == 6 and cells[0].isdigit():
+        if len(cells) == 7 and cells[0].isdigit():
             rows.append(cells)
     return rows
 
@@ -59,10 +59,11 @@ def test_the_books_numbers_for_journey(journey):
     assert [row[2] for row in rows] == [book_dot_line(1, key) for key in range(6)]
     assert [row[2].rpartition(" = ")[2] for row in rows] == [f"{v:.4f}" for v in SCORES_2]
     assert [row[3] for row in rows] == [f"{v:.4f}" for v in SUM_NORMALIZED_2]
-    assert [row[5] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]
+    assert [row[4] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]  # the book prints the naive softmax too
+    assert [row[6] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]
     exps = [math.exp(s) for s in fsum_scores(INPUTS)[1]]
-    assert [row[4] for row in rows] == [f"{e:.4f}" for e in exps]
-    assert f"= {math.fsum(exps):.4f}$$" in journey
+    assert [row[5] for row in rows] == [f"{e:.4f}" for e in exps]
+    assert f"= {math.fsum(exps):.4f}$$" in journey  # 6 digits: 18.7453
     assert context_of(journey) == [f"{v:.4f}" for v in CONTEXT_2]
     assert "## Query 2: <code>␣journey</code>" in journey
 
@@ -72,10 +73,9 @@ def test_the_steps_come_in_the_lectures_order(journey):
     marks = [
         "**1. Attention scores",
         "**2. Sum normalization",
-        "**3. Softmax",
-        "naive softmax",
-        "`torch.softmax`",
-        "**4. Context vector",
+        "**3. Naive softmax",
+        "**4. `torch.softmax`",
+        "**5. Context vector",
     ]
     positions = [journey.index(mark) for mark in marks]
     assert positions == sorted(positions)
@@ -83,7 +83,7 @@ def test_the_steps_come_in_the_lectures_order(journey):
 
 def test_no_overflow_no_shift(journey):
     assert "Here the largest exponent is 1.4950, below float32's limit ≈ 88.72" in journey
-    assert "- m" not in journey and r"\tau" not in journey
+    assert r"\omega_{2j} - m" not in journey and r"\tau" not in journey
 
 
 def test_coordinates_are_i_and_tokens_are_j_and_k():
@@ -114,7 +114,7 @@ def test_temperature_is_named_in_the_exponent():
     assert r"divided by the temperature \(\tau = 0.5000\)" in text
     assert r"\exp(\omega_{2j} / \tau)" in text
     exps = [math.exp(s / 0.5) for s in fsum_scores(INPUTS)[1]]
-    assert [row[4] for row in table_rows(text)] == [f"{e:.4f}" for e in exps]
+    assert [row[5] for row in table_rows(text)] == [f"{e:.4f}" for e in exps]
 
 
 def test_more_than_16_keys_fold_into_show_all():
@@ -148,9 +148,10 @@ def test_the_books_cell_2_1():
     exps = [math.exp(s) for s in fsum_scores(INPUTS)[1]]
     assert text.startswith("## Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
     assert f"\n{book_dot_line(1, 0)}\n" in text
-    assert rf"$$\exp(\omega_{{21}}) = \exp({SCORES_2[0]:.4f}) = {exps[0]:.4f}$$" in text
+    # The numerator and the row sum carry the digits that make the division reproduce (6 here).
+    assert rf"$$\exp(\omega_{{21}}) = \exp({SCORES_2[0]:.4f}) = {exps[0]:.5f}$$" in text
     assert " + ".join(f"{e:.4f}" for e in exps) + f" = {math.fsum(exps):.4f}$$" in text
-    assert rf"= \frac{{{exps[0]:.4f}}}{{{math.fsum(exps):.4f}}} = {WEIGHTS_2[0]:.4f}$$" in text
+    assert rf"= \frac{{{exps[0]:.5f}}}{{{math.fsum(exps):.4f}}} = {WEIGHTS_2[0]:.4f}$$" in text
     assert f"gives {100 * WEIGHTS_2[0]:.2f}% of its attention to token 1 <code>Your</code>" in text
 
 
@@ -166,9 +167,10 @@ def test_a_shifted_cell_shows_the_shift():
     inputs = X * 100
     trace = trace_cell(inputs, 1, 1)
     text = trace_markdown(PIECES, trace, inputs)
-    assert "would overflow float32, so every exponent is shifted by the row's largest" in text
+    assert "every exponential overflows to inf, and so does their sum" in text
+    assert "here it gives NaN for all 6 weights. So every exponent is shifted by the row's largest" in text
     # m is the row's largest score: printed with the score's own (float32) digits, the same text both times.
-    assert rf"= \exp({num(trace.score)} - {num(trace.steps.shift)}) = 1.0000$$" in text
+    assert rf"= \exp({num(trace.score)} - {num(trace.steps.shift)}) = 1.00000$$" in text
     assert num(trace.score) == num(trace.steps.shift) == "14950.0"
 
 
@@ -186,7 +188,7 @@ def test_walkthrough_trace_and_matrix_show_the_same_numbers_for_a_cell_at_d_768(
             trace_score = re.search(r"\n(.*) = (\S+) \(768 products\)\n", trace).group(2)
             trace_weight = re.search(r"\\alpha_\{[^}]*\} = .* = (\S+)\$\$", trace).group(1)
             assert walk_score == trace_score, (query, key)
-            assert rows[key][5] == trace_weight == weights_table[query][key + 2], (query, key)
+            assert rows[key][6] == trace_weight == weights_table[query][key + 2], (query, key)
             assert float(walk_score) == pytest.approx(float(attention.scores[query, key]), rel=1e-5, abs=1e-4)
 
 
@@ -225,8 +227,9 @@ def test_every_printed_number_has_at_most_its_dtypes_digits_on_the_book(tau):
     _check_digits(text, _float64_numbers(steps))
 
 
-def test_book_cells_are_written_for_the_query():
+def test_book_cells_are_written_for_the_query_with_the_books_names():
     code = book_cells(4)
     assert "query = inputs[4]  # token 5 is the query" in code
-    assert "attn_scores / attn_scores.sum()" in code and "torch.softmax(attn_scores, dim=0)" in code
+    assert "attn_scores_5 / attn_scores_5.sum()" in code and "torch.softmax(attn_scores_5, dim=0)" in code
+    assert "attn_scores =" not in code and "attn_weights =" not in code and "tau" not in code
     compile(code.strip("`").removeprefix("python\n"), "<book cells>", "exec")
