@@ -156,27 +156,26 @@ def exact_sum(texts: Iterable[str]) -> Decimal:
         return sum((to_decimal(text) for text in texts), Decimal(0))
 
 
-def division(numerator: float, denominator: float, result: str) -> tuple[str, str, str]:
-    """A numerator and a denominator printed so that dividing them, as shown, gives ``result`` to its last digit.
+def division(numerator: float, denominator: float, like: str) -> tuple[str, str, str]:
+    """``numerator / denominator = result``, printed so that a calculator reproduces it from the shown numbers.
 
-    Each operand gets the fewest significant digits (at least 6) that do it. When ``result`` (from another
-    computation, such as the float32 matrix) lies on the other side of a rounding boundary than the exact
-    quotient of ``numerator`` and ``denominator``, no digits can; then the result becomes that exact quotient,
-    rounded like ``result``, and the operands get the digits that give it.
+    The result is the exact quotient rounded to the last place of ``like`` (a number printed the way the result
+    should be, such as the float32 matrix's entry), and written the same way; each operand gets the fewest
+    significant digits (at least 6) at which dividing the shown operands gives that result to its last digit.
 
     >>> division(0.035172, 751.18503, "4.6822e-05")
     ('0.0351720', '751.185', '4.6822e-05')
     """
-    place = Decimal(1).scaleb(to_decimal(result).as_tuple().exponent)
+    place = Decimal(1).scaleb(to_decimal(like).as_tuple().exponent)
     with localcontext() as context:
         context.prec = 60
         exact = (Decimal(numerator) / Decimal(denominator)).quantize(place, rounding=ROUND_HALF_EVEN)
-    for shown in dict.fromkeys([result, _like(exact, result)]):
-        for digits in range(6, MAX_OPERAND_DIGITS + 1):
-            top, bottom = significant(numerator, digits), significant(denominator, digits)
-            if agrees(quotient(top, bottom), shown):
-                return top, bottom, shown
-    return top, bottom, _like(exact, result)  # not reached for finite operands: 17 digits are exact
+    result = _like(exact, like)
+    for digits in range(6, MAX_OPERAND_DIGITS + 1):
+        top, bottom = significant(numerator, digits), significant(denominator, digits)
+        if agrees(quotient(top, bottom), result):
+            break  # 17 digits write a float64 exactly, so the loop always ends here
+    return top, bottom, result
 
 
 def quotient(top: str, bottom: str) -> Decimal:

@@ -198,12 +198,14 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         "",
     ]
     # The row sum is printed once, with the digits that make the division below reproduce.
-    top, bottom, first = division(float(steps.exps[0]), steps.exp_sum, num(float(steps.weights[0])))
+    weight = num(float(steps.weights[0]))
+    top, bottom, first = division(float(steps.exps[0]), steps.exp_sum, weight)
+    float32_note = "" if first == weight else f" (the table's α, computed in float32, is {weight})"
     lines += [
         rf"$$\sum_{{k=1}}^{{{count}}} \exp({note.exponent('k')}) = {_sum_expansion(steps.exps.tolist(), bottom)}$$",
         rf"$$\text{{e.g. }}\alpha_{{{note.ij(1)}}} = \frac{{{as_latex(top)}}}{{{as_latex(bottom)}}} "
         rf"= {as_latex(first)}$$",
-        f"Every weight is between 0 and 1, and they sum to {num(float(steps.weights.double().sum()))}.",
+        f"Every weight is between 0 and 1{float32_note}, and they sum to {num(float(steps.weights.double().sum()))}.",
         "",
         "**5. Context vector**, the weighted average of all inputs:",
         _context_formula(inputs, steps, note),
@@ -362,8 +364,8 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     ]
     if quotient != weight:
         lines += [
-            f"(The matrix, computed in float32, holds {weight}: the exact quotient lies so close to the middle of two "
-            "last digits that float32 rounding tipped it the other way.)",
+            f"(The matrix, computed in float32, holds {weight}: float32's rounding of the scores and exponentials "
+            "moves that last digit; the division above is exact arithmetic on the float64 exponentials.)",
             "",
         ]
     lines.append(
