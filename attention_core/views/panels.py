@@ -169,7 +169,14 @@ def why_trainable(sentence: str, *, query: str, seed: int, dims: Sequence[int]) 
     projected = ac.projected_weights(first.attention.inputs)
     rows = [(dim, ac.self_matches(run.attention.scores).count, len(run.tokens)) for dim, run in zip(dims, runs)]
     return (
-        views.facts.projections_markdown(first.tokens, first.attention.weights, projected, first.tokens.index(query))
+        views.facts.projections_markdown(
+            first.tokens,
+            first.attention.weights,
+            projected,
+            first.tokens.index(query),
+            scores=first.attention.scores,
+            projected_scores=ac.projected_scores(first.attention.inputs),
+        )
         + "\n\n**Does a token attend mostly to itself?**\n\n"
         + views.facts.self_match_by_dim_markdown(sentence, seed, rows)
     )
