@@ -18,21 +18,24 @@ def matrix_table(
 ) -> dict:
     """``{"headers", "data"}`` for a (T, n) matrix: ``#``, ``token``, then at most MAX_COLUMNS columns.
 
-    columns: the column labels (default d1, d2, …). row_sums: add a last column with each whole row's sum
-    (the weights' rows sum to 1, as the chapter checks with ``attn_weights.sum(dim=-1)``).
+    columns: the column labels (default d1, d2, …). row_sums: add a column with each whole row's sum (the weights'
+    rows sum to 1, as the chapter checks with ``attn_weights.sum(dim=-1)``), right after the token, so that it stays
+    in view however many columns follow.
 
     >>> matrix_table(["a"], torch.tensor([[0.5, 0.25]]))
     {'headers': ['#', 'token', 'd1', 'd2'], 'data': [['1', 'a', '0.5000', '0.2500']]}
+    >>> matrix_table(["a"], torch.tensor([[0.75, 0.25]]), columns=["1", "2"], row_sums=True)["data"]
+    [['1', 'a', '1.0000', '0.7500', '0.2500']]
     """
     shown = min(matrix.shape[1], MAX_COLUMNS)
     labels = list(columns)[:shown] if columns is not None else [f"d{k + 1}" for k in range(shown)]
     values = matrix[:, :shown].tolist()
-    rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
-    if row_sums:
-        labels.append("row sum")
-        for row, total in zip(rows, matrix.sum(dim=-1).tolist()):
-            row.append(num(total))
-    return {"headers": ["#", "token", *labels], "data": rows}
+    sums = matrix.double().sum(dim=-1).tolist() if row_sums else None  # (T,) the whole rows, in float64
+    rows = [
+        [str(i + 1), visible_token(tokens[i]), *([num(sums[i])] if sums else []), *(num(v) for v in row)]
+        for i, row in enumerate(values)
+    ]
+    return {"headers": ["#", "token", *(["row sum"] if row_sums else []), *labels], "data": rows}
 
 
 def table_label(what: str, columns: int, noun: str = "dimensions") -> str:
