@@ -501,7 +501,7 @@ def lab_section() -> None:
         ui.values = gr.Textbox(value=LAB_START, label=f"Values (up to {ac.MAX_LAB_VALUES:,})", scale=3, min_width=240)
         ui.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
     ui.lab_button = gr.Button("Compare", variant="primary")
-    gr.Examples(
+    ui.lab_examples = gr.Examples(
         [[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]],
         inputs=[ui.values],
         api_visibility="private",
@@ -653,6 +653,8 @@ def wire() -> None:
     gr.on(
         [ui.lab_button.click, ui.values.submit, ui.dtype.change], run_lab, [ui.values, ui.dtype], lab_outputs, **private
     )
+    # An example fills the box; the comparison follows, so the previous example's result never stays on screen.
+    ui.lab_examples.load_input_event.then(run_lab, [ui.values, ui.dtype], lab_outputs, **private)
 
 
 def build_demo() -> gr.Blocks:
