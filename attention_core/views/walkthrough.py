@@ -229,16 +229,16 @@ def _steps_table(tokens: Sequence[str], inputs: torch.Tensor, steps: QuerySteps,
     count = inputs.shape[0]
     q = steps.query
     header = [
-        rf"| j | token | \(\omega_{{{note.ij('j')}}}\) | sum-normalized | naive softmax "
-        rf"| \(\exp({note.exponent('j')})\) | \(\alpha_{{{note.ij('j')}}}\) (`torch.softmax`) |",
+        rf"| j | token | \(\omega_{{{note.ij('j')}}}\) | sum-normalized | \(\exp({note.exponent('j')})\) "
+        rf"| naive softmax | \(\alpha_{{{note.ij('j')}}}\) (`torch.softmax`) |",
         "|---:|---|---|---:|---:|---:|---:|",
     ]
 
     def row(j: int) -> str:
         return (
             f"| {j + 1} | {token_code(tokens[j])} | {dot_expansion(inputs[q], inputs[j], float(steps.scores[j]))} "
-            f"| {num(float(steps.sum_normalized[j]))} | {num(float(steps.naive[j]))} "
-            f"| {num(float(steps.exps[j]), dtype='float64')} | {num(float(steps.weights[j]))} |"
+            f"| {num(float(steps.sum_normalized[j]))} | {num(float(steps.exps[j]), dtype='float64')} "
+            f"| {num(float(steps.naive[j]))} | {num(float(steps.weights[j]))} |"
         )
 
     lines = header + [row(j) for j in range(min(count, TABLE_MAX_KEYS))]
@@ -336,6 +336,7 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
     else:
         lines.append("**Exponential** (in float64, so every digit shown is correct):")
     if note.shifted:
+        lines.append("")
         lines.append(
             overflow_words(steps) + " So every exponent is shifted by the row's largest, \\(m\\); the factor "
             r"\(e^{-m}\) cancels in the fraction below, so the weight is unchanged."

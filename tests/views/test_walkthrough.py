@@ -25,7 +25,7 @@ def walk(inputs: torch.Tensor, tokens, query: int, tau: float = 1.0) -> str:
 
 
 def table_rows(markdown: str) -> list[list[str]]:
-    """The cells of the walk-through's table rows (j, token, ω expansion, sum-normalized, naive softmax, exp, α)."""
+    """The cells of the walk-through's table rows (j, token, ω expansion, sum-normalized, exp, naive softmax, α)."""
     rows = []
     for line in markdown.split("<details>")[0].splitlines():
         cells = [cell.strip() for cell in line.strip("|").split(" | ")]
@@ -60,10 +60,10 @@ def test_the_books_numbers_for_journey(journey):
     assert [row[2] for row in rows] == [book_dot_line(1, key) for key in range(6)]
     assert [row[2].rpartition(" = ")[2] for row in rows] == [f"{v:.4f}" for v in SCORES_2]
     assert [row[3] for row in rows] == [f"{v:.4f}" for v in SUM_NORMALIZED_2]
-    assert [row[4] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]  # the book prints the naive softmax too
+    assert [row[5] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]  # the book prints the naive softmax too
     assert [row[6] for row in rows] == [f"{v:.4f}" for v in WEIGHTS_2]
     exps = [math.exp(s) for s in fsum_scores(INPUTS)[1]]
-    assert [row[5] for row in rows] == [f"{e:.4f}" for e in exps]
+    assert [row[4] for row in rows] == [f"{e:.4f}" for e in exps]
     assert f"= {math.fsum(exps):.4f}$$" in journey  # 6 digits: 18.7453
     assert context_of(journey) == [f"{v:.4f}" for v in CONTEXT_2]
     assert "## Query 2: <code>␣journey</code>" in journey
@@ -115,7 +115,7 @@ def test_temperature_is_named_in_the_exponent():
     assert r"divided by the temperature \(\tau = 0.5000\)" in text
     assert r"\exp(\omega_{2j} / \tau)" in text
     exps = [math.exp(s / 0.5) for s in fsum_scores(INPUTS)[1]]
-    assert [row[5] for row in table_rows(text)] == [f"{e:.4f}" for e in exps]
+    assert [row[4] for row in table_rows(text)] == [f"{e:.4f}" for e in exps]
 
 
 def test_more_than_16_keys_fold_into_show_all():
@@ -263,7 +263,7 @@ def test_hello_three_times_at_d_86_says_the_sum_overflows_not_an_exponential():
     assert "is below that, so no exponential overflows; but their sum" in text
     assert "here it gives 0 for all 3 weights (not NaN), and they sum to 0, not 1" in text
     assert "inf / inf" not in text and "NaN for" not in text
-    assert [row[4] for row in table_rows(text)] == ["0.0000"] * 3
+    assert [row[5] for row in table_rows(text)] == ["0.0000"] * 3
     total = re.search(r"but their sum, \\\((.*?)\\\)", text).group(1)
     assert _rounds_to(Decimal(math.fsum(math.exp(s) for s in scores.double().tolist())), total)
     trace = trace_markdown(run.tokens, cell_of(run.attention, 1, 0), run.attention.inputs)
@@ -290,7 +290,7 @@ def test_the_books_cells_run_at_the_runs_tau_give_the_tables_weights(tau):
     exec(compile(code.strip("`").removeprefix("python\n"), "<book cells>", "exec"), namespace)
     rows = table_rows(text)
     assert [f"{v:.4f}" for v in namespace["attn_weights_2"].tolist()] == [row[6] for row in rows]
-    assert [f"{v:.4f}" for v in namespace["attn_weights_2_naive"].tolist()] == [row[4] for row in rows]
+    assert [f"{v:.4f}" for v in namespace["attn_weights_2_naive"].tolist()] == [row[5] for row in rows]
     assert [f"{v:.4f}" for v in namespace["attn_weights_2_tmp"].tolist()] == [row[3] for row in rows]
     assert [f"{v:.4f}" for v in namespace["context_vec_2"].tolist()] == context_of(text)
     assert ("tau = " in code) == (tau != 1.0)
@@ -298,7 +298,7 @@ def test_the_books_cells_run_at_the_runs_tau_give_the_tables_weights(tau):
 
 def test_the_naive_softmax_is_shown_beside_torch_softmax_with_their_measured_difference(journey):
     naive = torch.exp(torch.tensor(SCORES_2)) / torch.exp(torch.tensor(SCORES_2)).sum()
-    assert [row[4] for row in table_rows(journey)] == [f"{v:.4f}" for v in naive.tolist()]
+    assert [row[5] for row in table_rows(journey)] == [f"{v:.4f}" for v in naive.tolist()]
     steps = row_steps(self_attention(X), 1)
     difference = float((steps.naive.double() - steps.weights.double()).abs().max())
     expected = "equal, bit for bit" if difference == 0 else f"differ by at most {difference:.1e}"
@@ -401,7 +401,7 @@ def test_a_subnormal_exponential_prints_only_the_digits_it_holds():
     text = walk(inputs, PIECES, 1)
     subnormal = 0
     for j, row in enumerate(table_rows(text)):
-        shown = row[5]
+        shown = row[4]
         with localcontext() as context:
             context.prec = 50
             exact = (Decimal(float(steps.scores[j])) - Decimal(steps.shift)).exp()
