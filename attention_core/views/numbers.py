@@ -41,8 +41,16 @@ def carried_digits(value: float, dtype: str = "float32") -> int:
     return significant
 
 
-def num(value: float, *, dtype: str = "float32", decimals: int = DECIMALS, latex: bool = False) -> str:
-    """``value`` at ``decimals`` decimals, with at most the significant digits ``dtype`` carries.
+def num(
+    value: float,
+    *,
+    dtype: str = "float32",
+    decimals: int = DECIMALS,
+    latex: bool = False,
+    supported: int | None = None,
+) -> str:
+    """``value`` at ``decimals`` decimals, with at most the significant digits ``dtype`` carries, and at most
+    ``supported`` when its computation supports fewer (``softmax_digits``).
 
     >>> num(0.95441), num(373123.3125), num(373123.5562, dtype="float64"), num(5.5e34), num(0.0)
     ('0.9544', '373123', '373123.5562', '5.5000e+34', '0.0000')
@@ -50,9 +58,11 @@ def num(value: float, *, dtype: str = "float32", decimals: int = DECIMALS, latex
     ('2.6881 \\\\times 10^{43}', '-\\\\infty')
     >>> num(1.3764e-320, dtype="float64")  # a subnormal holds 3 digits
     '1.38e-320'
+    >>> num(6.645007e-11, supported=4), num(0.2046, supported=3)
+    ('6.645e-11', '0.205')
     """
     value = float(value)
-    if decimals == DECIMALS and dtype != "float16" and 5e-5 <= abs(value) < 99.9999:
+    if decimals == DECIMALS and dtype != "float16" and 5e-5 <= abs(value) < 99.9999 and supported is None:
         # The common case, and a fast one (tables call this for every cell): here 4 decimals need at most
         # 6 significant digits, which float32 and float64 both carry, and rounding cannot carry into a new digit.
         return f"{value:.4f}"
@@ -64,6 +74,8 @@ def num(value: float, *, dtype: str = "float32", decimals: int = DECIMALS, latex
     if value == 0:
         return f"{0.0:.{decimals}f}"
     significant = carried_digits(value, dtype)
+    if supported is not None:
+        significant = max(1, min(significant, supported))
     exponent = math.floor(math.log10(abs(value)))
     if abs(value) >= 0.5 * 10.0**-decimals:
         for _ in range(2):  # a second pass when rounding carries into a new digit (0.99999 -> 1.0000)
@@ -78,6 +90,23 @@ def num(value: float, *, dtype: str = "float32", decimals: int = DECIMALS, latex
     if latex:
         return rf"{mantissa} \times 10^{{{int(power)}}}"
     return f"{mantissa}e{power}"
+
+
+def softmax_digits(largest: float, count: int, dtype: str = "float32") -> int:
+    """The significant digits a softmax weight computed in ``dtype`` supports, for a row of ``count`` scores whose
+    largest magnitude (after dividing by τ) is ``largest``.
+
+    Rounding ω/τ and then ω/τ − max each moves an exponent by up to |ω/τ| units of the dtype's last place, which
+    moves the weight by that much relatively; exp, the row's sum and the division add a few units more. So a
+    weight's relative error is at most ε (3·largest + 2·log2(count) + 6), with ε half the dtype's last-place unit,
+    and it carries the digits whose half unit exceeds that: all 6 for the book, about 4 when scores reach 800.
+
+    >>> softmax_digits(1.4950, 6), softmax_digits(800.0, 10), softmax_digits(14950.0, 6)
+    (6, 4, 3)
+    """
+    epsilon = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}[dtype]
+    error = epsilon * (3 * abs(float(largest)) + 2 * math.log2(max(count, 1)) + 6)
+    return max(1, min(SIGNIFICANT[dtype], math.floor(1 + math.log10(0.5 / error))))
 
 
 def significant_digits(text: str) -> int:

@@ -55,7 +55,13 @@ def tables(run: Run) -> dict[str, Table]:
             views.tables.matrix_table(words, attended.inputs), views.tables.table_label("Input embeddings x", dim)
         ),
         "weights": Table(
-            views.tables.matrix_table(words, attended.weights, columns=keys, row_sums=True),
+            views.tables.matrix_table(
+                words,
+                attended.weights,
+                columns=keys,
+                row_sums=True,
+                supported=views.tables.weight_digits(attended.scores, attended.temperature),
+            ),
             views.tables.table_label(
                 "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
             ),

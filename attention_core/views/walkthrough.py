@@ -23,7 +23,7 @@ from ..attention import QuerySteps
 from ..limits import FLOAT_MAX, exp_overflow_threshold
 from ..trace import CellTrace
 from .markup import scroll_tables
-from .numbers import as_latex, division, exact_sum, num, percent, relation, to_decimal
+from .numbers import as_latex, division, exact_sum, num, percent, relation, softmax_digits, to_decimal
 from .tokens import token_code
 
 # Dot products and sums longer than this are summarised: the first terms, "…", the last one.
@@ -106,6 +106,12 @@ def overflow_words(steps: QuerySteps, dtype: str = "float32") -> str:
         f"The naive softmax divides each finite exponential by inf: here it gives {naive} (not NaN), and they sum "
         "to 0, not 1."
     )
+
+
+def weight_digits(steps: QuerySteps) -> int:
+    """The significant digits this row's float32 weights support (``numbers.softmax_digits``)."""
+    largest = float(steps.scores.abs().max()) / steps.temperature
+    return softmax_digits(largest, steps.scores.shape[0])
 
 
 def _naive_result(naive: torch.Tensor) -> str:
@@ -198,14 +204,15 @@ def query_walkthrough(tokens: Sequence[str], inputs: torch.Tensor, steps: QueryS
         "",
     ]
     # The row sum is printed once, with the digits that make the division below reproduce.
-    weight = num(float(steps.weights[0]))
+    weight = num(float(steps.weights[0]), supported=weight_digits(steps))
     top, bottom, first = division(float(steps.exps[0]), steps.exp_sum, weight)
     float32_note = "" if first == weight else f" (the table's α, computed in float32, is {weight})"
     lines += [
         rf"$$\sum_{{k=1}}^{{{count}}} \exp({note.exponent('k')}) = {_sum_expansion(steps.exps.tolist(), bottom)}$$",
         rf"$$\text{{e.g. }}\alpha_{{{note.ij(1)}}} = \frac{{{as_latex(top)}}}{{{as_latex(bottom)}}} "
         rf"= {as_latex(first)}$$",
-        f"Every weight is between 0 and 1{float32_note}, and they sum to {num(float(steps.weights.double().sum()))}.",
+        f"Every weight is between 0 and 1{float32_note}, and they sum to "
+        f"{num(float(steps.weights.double().sum()), supported=weight_digits(steps))}.",
         "",
         "**5. Context vector**, the weighted average of all inputs:",
         _context_formula(inputs, steps, note),
@@ -228,6 +235,7 @@ def _agreement(steps: QuerySteps) -> str:
 def _steps_table(tokens: Sequence[str], inputs: torch.Tensor, steps: QuerySteps, note: _Notation) -> list[str]:
     count = inputs.shape[0]
     q = steps.query
+    digits = weight_digits(steps)
     header = [
         rf"| j | token | \(\omega_{{{note.ij('j')}}}\) | sum-normalized | \(\exp({note.exponent('j')})\) "
         rf"| naive softmax | \(\alpha_{{{note.ij('j')}}}\) (`torch.softmax`) |",
@@ -238,7 +246,7 @@ def _steps_table(tokens: Sequence[str], inputs: torch.Tensor, steps: QuerySteps,
         return (
             f"| {j + 1} | {token_code(tokens[j])} | {dot_expansion(inputs[q], inputs[j], float(steps.scores[j]))} "
             f"| {num(float(steps.sum_normalized[j]))} | {num(float(steps.exps[j]), dtype='float64')} "
-            f"| {num(float(steps.naive[j]))} | {num(float(steps.weights[j]))} |"
+            f"| {num(float(steps.naive[j]), supported=digits)} | {num(float(steps.weights[j]), supported=digits)} |"
         )
 
     lines = header + [row(j) for j in range(min(count, TABLE_MAX_KEYS))]
@@ -321,7 +329,7 @@ def trace_markdown(tokens: Sequence[str], trace: CellTrace, inputs: torch.Tensor
         dot_expansion(inputs[q], inputs[k], trace.score),
         "",
     ]
-    weight = num(trace.weight)
+    weight = num(trace.weight, supported=weight_digits(steps))
     # Numerator and row sum get the digits that make the division reproduce with a calculator.
     top, bottom, quotient = division(trace.exp_value, steps.exp_sum, weight)
     score, tau_text, shift = num(trace.score), num(steps.temperature, dtype="float64"), num(steps.shift)
