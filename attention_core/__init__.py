@@ -42,6 +42,9 @@ _EXPORTS = {
         "permute",
         "project_2d",
         "projected_weights",
+        "projected_scores",
+        "row_entropy",
+        "same_vector_pairs",
         "random_permutation",
         "repeated_tokens",
         "repeats",
@@ -115,10 +118,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         SelfMatch,
         permute,
         project_2d,
+        projected_scores,
         projected_weights,
         random_permutation,
         repeated_tokens,
         repeats,
+        row_entropy,
+        same_vector_pairs,
         self_matches,
     )
     from .limits import (

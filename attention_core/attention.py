@@ -141,8 +141,9 @@ class QuerySteps:
     query: the query's index q (0-based); temperature: τ.
     scores: (T,) ω_qj, row q of X Xᵀ (the matrix's own numbers).
     sum_normalized: (T,) ω_qj / Σ_j ω_qj, the lecture's first attempt (not a softmax).
-    naive: (T,) exp(ω_qj/τ) / Σ_k exp(ω_qk/τ) in the inputs' dtype, nothing subtracted: NaN where it overflows.
-    overflows: whether an exponential, or their sum, is not finite in the inputs' dtype (then naive has NaN).
+    naive: (T,) exp(ω_qj/τ) / Σ_k exp(ω_qk/τ) in the inputs' dtype, nothing subtracted: NaN where an exponential
+        overflows (inf / inf), 0 where only their sum does (a finite number / inf).
+    overflows: whether an exponential, or only their sum, is not finite in the inputs' dtype.
     shift: m, the number subtracted before exp in ``exps``: 0, or max_j ω_qj/τ when ``overflows``.
     exps: (T,) exp(ω_qj/τ - m) in float64: the arithmetic the walk-through shows.
     exp_sum: Σ_j exps, in float64.

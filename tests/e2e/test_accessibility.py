@@ -85,7 +85,7 @@ def everything_open(page: Page) -> None:
     expect(page.locator("#fig-hull svg")).to_be_visible()
     expect(page.locator("#fig-bars svg")).to_be_visible()
     expect(page.get_by_text("Does a token attend mostly to itself?")).to_be_visible()
-    expect(page.get_by_text("the loop version took")).to_be_visible()
+    expect(page.get_by_text("times, interleaved")).to_be_visible()
     page.evaluate("() => document.querySelectorAll('details').forEach(details => { details.open = true; })")
     settled(page)
 

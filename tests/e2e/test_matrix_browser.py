@@ -142,7 +142,7 @@ def test_hover_shows_the_cells_score_and_weight(page: Page):
     table = grid(page, "weights-table")
     for i, row in enumerate(weights):
         cells = table.locator(f'[role=gridcell][data-testid^="cell-{i}-"]')
-        expect(cells).to_have_text([str(i + 1), BOOK_TOKENS[i]] + [f"{w:.4f}" for w in row] + ["1.0000"])
+        expect(cells).to_have_text([str(i + 1), BOOK_TOKENS[i], "1.0000"] + [f"{w:.4f}" for w in row])
 
 
 def test_arrow_keys_move_the_cursor_and_the_live_region_names_the_cell(page: Page):
@@ -284,7 +284,7 @@ def test_the_server_follows_tau_with_the_runs_own_inputs_and_keeps_the_chosen_ce
     for value in (sharp @ x)[4].tolist():  # z^(5) at τ = 0.05 ends the walk-through's step 4
         expect(walk).to_contain_text(f"{value:.4f}")
     weights_row_5 = page.locator('#weights-table [role=gridcell][data-testid^="cell-4-"]')
-    expect(weights_row_5).to_contain_text(["5", "␣one"] + [f"{w:.4f}" for w in sharp[4].tolist()[:4]])
+    expect(weights_row_5).to_contain_text(["5", "␣one", "1.0000"] + [f"{w:.4f}" for w in sharp[4].tolist()[:4]])
 
 
 def test_the_raw_scores_switch_and_the_fixed_scale_redraw_in_the_browser(page: Page):
