@@ -18,6 +18,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# The one version number: pyproject.toml reads it from here (setuptools' dynamic version).
+__version__ = "0.1.0"
+
 # The public names, each with the module that defines it: the one list (tests check that every name resolves there).
 _EXPORTS = {
     "attention": (
@@ -39,6 +42,9 @@ _EXPORTS = {
         "permute",
         "project_2d",
         "projected_weights",
+        "projected_scores",
+        "row_entropy",
+        "same_vector_pairs",
         "random_permutation",
         "repeated_tokens",
         "repeats",
@@ -112,10 +118,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         SelfMatch,
         permute,
         project_2d,
+        projected_scores,
         projected_weights,
         random_permutation,
         repeated_tokens,
         repeats,
+        row_entropy,
+        same_vector_pairs,
         self_matches,
     )
     from .limits import (

@@ -170,15 +170,54 @@ def self_matches(scores: torch.Tensor) -> SelfMatch:
     return SelfMatch(own=own, best_other=best_other, partner=partner, wins=own >= best_other, tie=own == best_other)
 
 
+# --- sharpness and typical sizes ------------------------------------------------------------------
+
+
+def row_entropy(scores: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+    """The entropy (nats) of each row of softmax(scores / τ), in float64 and without cancellation.
+
+    With s_j = ω_j / τ − max and the row's largest at s = 0: Z = 1 + r with r = Σ_{others} e^{s_j}, and
+    H = log1p(r) − (Σ_{others} e^{s_j} s_j) / Z, a sum of two non-negative terms. Computing −Σ α log α from
+    weights instead loses every term of a nearly one-hot row (a weight of exactly 1.0 has log 0).
+    scores: (T, T). Returns (T,) float64.
+
+    >>> row_entropy(torch.tensor([[0.0, 0.0], [0.0, -40.0]])).tolist()
+    [0.6931471805599453, 1.7418252446695514e-16]
+    """
+    scaled = scores.double() / float(temperature)  # (T, T)
+    shifted = scaled - scaled.amax(dim=-1, keepdim=True)  # (T, T), ≤ 0
+    top = shifted.argmax(dim=-1, keepdim=True)  # (T, 1): one largest entry per row
+    others = torch.ones_like(shifted, dtype=torch.bool).scatter(-1, top, False)  # (T, T)
+    exps = torch.where(others, torch.exp(shifted), torch.zeros_like(shifted))  # (T, T)
+    rest = exps.sum(dim=-1)  # (T,) r
+    weighted = torch.where(others, exps * shifted, torch.zeros_like(shifted)).sum(dim=-1)  # (T,) ≤ 0
+    return torch.log1p(rest) - weighted / (1.0 + rest)
+
+
+def same_vector_pairs(scores: torch.Tensor) -> torch.Tensor:
+    """Which pairs (i, k), i ≠ k, hold the same input vector, read from the scores alone.
+
+    x^(i) = x^(k) exactly when ω_ik = ω_ii = ω_kk, because ‖x^(i) − x^(k)‖² = ω_ii − 2ω_ik + ω_kk. Copies of a
+    token compute those three dot products from the same numbers, so they are equal in float32 too.
+    scores: (T, T). Returns (T, T) bool.
+
+    >>> same_vector_pairs(torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])).tolist()
+    [[False, True, False], [True, False, False], [False, False, False]]
+    """
+    own = scores.diagonal()  # (T,)
+    same = (scores == own[:, None]) & (scores == own[None, :])  # (T, T)
+    return same & ~torch.eye(scores.shape[0], dtype=torch.bool)
+
+
 # --- a hint of trainable projections --------------------------------------------------------------
 
 
-def projected_weights(inputs: torch.Tensor, *, dim_out: int = 2, seed: int = 123) -> torch.Tensor:
-    """Attention weights with query and key projections, as section 3.4 adds them, but random, not trained.
+def projected_scores(inputs: torch.Tensor, *, dim_out: int = 2, seed: int = 123) -> torch.Tensor:
+    """Scores with query and key projections, as section 3.4 adds them, but random, not trained.
 
     W_q and W_k are drawn as the book's ``torch.manual_seed(seed); torch.rand(d_in, d_out)`` (W_query, then
-    W_key), from a local generator. Scores are q^(i) · k^(j) with q = x W_q, k = x W_k, scaled by √d_out.
-    inputs: (T, d_in). Returns (T, T), each row summing to 1, and no longer symmetric in its scores.
+    W_key), from a local generator. Entry (i, j) is q^(i) · k^(j) with q = x W_q, k = x W_k: no longer symmetric.
+    inputs: (T, d_in). Returns (T, T), unscaled.
     """
     check_inputs(inputs, finite=True)
     generator = torch.Generator().manual_seed(int(seed))
@@ -186,7 +225,13 @@ def projected_weights(inputs: torch.Tensor, *, dim_out: int = 2, seed: int = 123
     w_key = torch.rand(inputs.shape[1], dim_out, generator=generator)  # (d_in, d_out)
     queries = inputs @ w_query  # (T, d_in) @ (d_in, d_out) -> (T, d_out)
     keys = inputs @ w_key  # (T, d_in) @ (d_in, d_out) -> (T, d_out)
-    scores = queries @ keys.T  # (T, d_out) @ (d_out, T) -> (T, T)
+    return queries @ keys.T  # (T, d_out) @ (d_out, T) -> (T, T)
+
+
+def projected_weights(inputs: torch.Tensor, *, dim_out: int = 2, seed: int = 123) -> torch.Tensor:
+    """softmax(``projected_scores`` / √d_out), row by row: the book's scaled dot-product attention weights with
+    random (untrained) W_q and W_k. inputs: (T, d_in). Returns (T, T), each row summing to 1."""
+    scores = projected_scores(inputs, dim_out=dim_out, seed=seed)  # (T, T)
     return torch.softmax(scores / dim_out**0.5, dim=-1)
 
 

@@ -92,7 +92,8 @@ def parse_values(text: str) -> list[float]:
         raise InputError(f"The values must be text, not {type(text).__name__}.")
     if len(text) > MAX_LAB_CHARS:
         raise InputError(
-            f"The values box has {len(text):,} characters; the limit is {MAX_LAB_CHARS:,}. Use at most {MAX_LAB_VALUES:,} values."
+            f"The values box has {len(text):,} characters; the limit is {MAX_LAB_CHARS:,}. "
+            f"Use at most {MAX_LAB_VALUES:,} values."
         )
     check_encodable(text, "values box")
     body = re.sub(r"^\s*(torch\.)?tensor\s*\(|\)\s*$", "", text.strip())
@@ -126,7 +127,8 @@ def check_values(values: Sequence[float] | np.ndarray) -> list[float]:
         position = int(bad[0]) + 1
         if math.isnan(array[bad[0]]):
             raise InputError(
-                f"Value {position} is nan. NaN is not a score; type a number (very large ones are fine, that is the lesson)."
+                f"Value {position} is nan. NaN is not a score; "
+                "type a number (very large ones are fine, that is the lesson)."
             )
         raise InputError(
             f"Value {position} is inf. Type a large finite number instead, such as 1e308, to watch exp overflow."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,6 +13,9 @@ from .embeddings import random_embeddings
 from .limits import InputError, check_dim, check_seed, check_temperature, check_text, check_token_count
 from .tables import parse_embedding_table
 from .tokens import tokenize, visible_token
+
+# A run's rich display (Attended._repr_html_) shows at most this many tokens' rows and columns.
+REPR_MAX_TOKENS = 24
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,39 @@ class Attended:
     def temperature(self) -> float:
         """τ in softmax(ω / τ); 1 is the book's weight-free attention."""
         return self.attention.temperature
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the weights as a table, rows are queries, columns keys, shaded by weight.
+
+        Weights lie in [0, 1], so 4 decimals (the book's) never claim more digits than float32 holds. Tokens are
+        escaped: a token is user text, never markup. Past ``REPR_MAX_TOKENS`` tokens, the first ones are shown.
+        """
+        count = len(self.tokens)
+        shown = min(count, REPR_MAX_TOKENS)
+        labels = [html.escape(visible_token(token)) for token in self.tokens[:shown]]
+        weights = self.attention.weights[:shown, :shown].tolist()
+        source = (
+            f"seeded random embeddings, d = {self.dim}, seed = {self.seed}"
+            if self.source == "random"
+            else (f"your table, d = {self.dim}")
+        )
+        tau = "softmax(ω)" if self.temperature == 1.0 else f"softmax(ω / τ), τ = {self.temperature:g}"
+        caption = f"Attention weights α = {tau} of {count} token{'s' if count != 1 else ''} ({source})"
+        if shown < count:
+            caption += f"; the first {shown} rows and columns"
+        cell = "padding:2px 6px;text-align:right;font-variant-numeric:tabular-nums;color:#000"
+        head = "".join(f'<th scope="col" style="padding:2px 6px">{label}</th>' for label in labels)
+        rows = []
+        for label, row in zip(labels, weights):
+            # From white (0) to a mid blue (1): black text keeps a contrast above 4.5 everywhere.
+            cells = "".join(
+                f'<td style="{cell};background:hsl(210,80%,{100 - 45 * value:.0f}%)">{value:.4f}</td>' for value in row
+            )
+            rows.append(f'<tr><th scope="row" style="padding:2px 6px;text-align:left">{label}</th>{cells}</tr>')
+        return (
+            f'<table><caption style="caption-side:top;text-align:left">{html.escape(caption)}</caption>'
+            f"<thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
 
 
 def attend(text: str, *, dim: object = 3, seed: object = 123, table: str = "", temperature: object = 1.0) -> Attended:

@@ -118,7 +118,8 @@ def _finish(labels: list[str] | None, rows: list[list[float]]) -> EmbeddingTable
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
             raise TableError(
-                f"Row {number} has {_numbers(len(row))} but row 1 has {width}. Every row needs the same number of columns."
+                f"Row {number} has {_numbers(len(row))} but row 1 has {width}. "
+                "Every row needs the same number of columns."
             )
         for column, value in enumerate(row, start=1):
             if not math.isfinite(value):
@@ -229,7 +230,8 @@ def _refuse_decimal_commas(lines: list[tuple[int, str]]) -> None:
         if len(marked) >= 2 or (marked and ";" in line):
             raise TableError(
                 f"Row {row_number} uses a comma as the decimal mark ({marked[0]!r}). "
-                f"Write numbers with a point ({marked[0].replace(',', '.')}) and separate them with commas, tabs or spaces."
+                f"Write numbers with a point ({marked[0].replace(',', '.')}) "
+                "and separate them with commas, tabs or spaces."
             )
 
 
@@ -243,7 +245,10 @@ def _not_a_number(row: int, column: int, cell: str) -> str:
     if not shown:
         return f"Row {row}, column {column} is empty. Every entry must be a number."
     shown = excerpt(shown)
-    return f"Row {row}, column {column} is {shown!r}, which is not a number. Every entry after the optional label must be a number."
+    return (
+        f"Row {row}, column {column} is {shown!r}, which is not a number. "
+        "Every entry after the optional label must be a number."
+    )
 
 
 # --- JSON and torch.tensor literals --------------------------------------------------------
@@ -295,9 +300,9 @@ def _parse_literal(text: str) -> tuple[list[str] | None, list[list[float]]]:
         rows = _scan_rows(inner)  # slow, but names the row that is wrong
 
     labels = None
-    if rows and len(row_lines) == len(rows) and all(line in comments for line in row_lines):
-        if len(set(row_lines)) == len(row_lines):
-            labels = [_comment_label(comments[line]) for line in row_lines]
+    one_per_row = rows and len(row_lines) == len(rows) == len(set(row_lines))
+    if one_per_row and all(line in comments for line in row_lines):
+        labels = [_comment_label(comments[line]) for line in row_lines]
     return labels, rows
 
 

@@ -39,6 +39,7 @@ def decode_upload(data: bytes, filename: str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(
-            f"{name!r} is not UTF-8 text (byte {error.start + 1} is invalid). Save it as a UTF-8 CSV and upload it again."
+            f"{name!r} is not UTF-8 text (byte {error.start + 1} is invalid). "
+            "Save it as a UTF-8 CSV and upload it again."
         ) from None
     return text

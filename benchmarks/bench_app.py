@@ -87,7 +87,7 @@ class Samples:
 
 
 def call_api(http: httpx.Client, base: str, name: str, data: list[Any]) -> Call:
-    """POST /gradio_api/call/<name>, then read its SSE stream; the clock stops when the complete event's data arrives."""
+    """POST /gradio_api/call/<name>, then read its SSE stream; the clock stops when the complete event's data is in."""
     start = time.perf_counter()
     posted = http.post(f"{base}gradio_api/call/{name}", json={"data": data})
     if posted.status_code != 200:
@@ -340,7 +340,8 @@ def bench_ui_over_http(ours: Server, text_256: str) -> None:
                 f"run_attention {ms(statistics.median(first_times))} (p95 {ms(p95(first_times))}, output JSON "
                 f"{sizes[f'{size} first json'] / 1e3:.1f} kB); then run_extras {ms(statistics.median(below_times))} "
                 f"(p95 {ms(p95(below_times))}, output JSON {sizes[f'{size} below json'] / 1e3:.1f} kB); fetching its "
-                f"{sizes[f'{size} nfiles']} image(s) {ms(statistics.median(fetch))} ({sizes[f'{size} files'] / 1e3:.1f} kB); "
+                f"{sizes[f'{size} nfiles']} image(s) {ms(statistics.median(fetch))} "
+                f"({sizes[f'{size} files'] / 1e3:.1f} kB); "
                 f"n={len(first_times)}",
             )
 

@@ -8,6 +8,7 @@ they live.
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 import sys
@@ -250,8 +251,9 @@ def bench(report: Report) -> None:
     cold_times, warm_times = [], []
     for seed in range(3):
         clear_embedding_cache()
-        cold_times.append(_seconds(lambda: random_embeddings(ids, dim=768, seed=seed)))
-        warm_times.append(min(_seconds(lambda: random_embeddings(ids, dim=768, seed=seed)) for _ in range(5)))
+        embed = functools.partial(random_embeddings, ids, dim=768, seed=seed)
+        cold_times.append(_seconds(embed))
+        warm_times.append(min(_seconds(embed) for _ in range(5)))
     clear_embedding_cache()
     cold, warm = statistics.median(cold_times), statistics.median(warm_times)
     info(

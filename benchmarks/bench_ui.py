@@ -85,13 +85,7 @@ window.benchNext = (old, timeoutMs) => new Promise((resolve, reject) => {
 """
 
 # Installed before any page script: the first matrix's time, on the page's own clock (0 = navigation start).
-COLD_JS = (
-    SIGNATURE_JS
-    + """
-window.benchFirstMatrix = window.benchNext(null, %d);
-"""
-    % EVENT_TIMEOUT_MS
-)
+COLD_JS = SIGNATURE_JS + f"\nwindow.benchFirstMatrix = window.benchNext(null, {EVENT_TIMEOUT_MS});\n"
 
 RUN_JS = """async timeoutMs => {
     const old = window.benchSignature();
@@ -338,7 +332,8 @@ RESOURCES_JS = """() => {
     const navigation = performance.getEntriesByType('navigation')[0];
     return {html: navigation.responseEnd, dom: navigation.domContentLoadedEventEnd, load: navigation.loadEventEnd,
             resources: performance.getEntriesByType('resource').map(
-                entry => [entry.name, entry.startTime, entry.responseEnd, entry.transferSize || entry.encodedBodySize])};
+                entry => [entry.name, entry.startTime, entry.responseEnd,
+                          entry.transferSize || entry.encodedBodySize])};
 }"""
 
 
@@ -404,7 +399,7 @@ def explain(server: Server, traces: list[Trace], origin: str) -> None:
             rows.append((t, f"{what.removeprefix('process_')} {handler.get(detail, '?')}"))
         elif what in ("matrix drawn", "image loaded"):
             rows.append((t, what))
-    for name, started, ended, _ in trace.resources["resources"]:
+    for name, _started, ended, _ in trace.resources["resources"]:
         if "/queue/data" in name:
             rows.append((ended, "[network] answer complete"))
     rows.append((trace.frame, "frame shown"))

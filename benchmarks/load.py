@@ -360,7 +360,8 @@ def never_read_scenario(report: Report, process: subprocess.Popen, base: str, ar
     rss_before = status_kb(process.pid, "VmRSS")
     print(
         f"never read the answers: {NEVER_READ_BURSTS} bursts of {NEVER_READ_PER_BURST} POST /call/attend "
-        f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); warm-up {sum(o.ok for o in warm)}/2 ok"
+        f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); "
+        f"warm-up {sum(o.ok for o in warm)}/2 ok"
     )
     print(f"  RSS before: {mb(rss_before):.1f} MB", flush=True)
     totals: Counter[int] = Counter()

@@ -744,12 +744,11 @@ class Guard:
             ended_cleanly = not send_failed
         finally:
             settle(delivered)
-            if ended_cleanly:
-                # Gradio ended this stream itself: the session has nothing pending (a natural close), or the
-                # client left, and Gradio then drops the session's messages and cancels its events. Either
-                # way, calls accepted before the last message are settled.
-                if self.ledger.release_session(session, accepted_before=last_sent):
-                    self._notify()
+            # Gradio ended this stream itself: the session has nothing pending (a natural close), or the
+            # client left, and Gradio then drops the session's messages and cancels its events. Either
+            # way, calls accepted before the last message are settled.
+            if ended_cleanly and self.ledger.release_session(session, accepted_before=last_sent):
+                self._notify()
             self.readers[session] -= 1
             if self.readers[session] <= 0:
                 del self.readers[session]

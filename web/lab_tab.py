@@ -47,7 +47,7 @@ def build(*, latex: list[dict]) -> gr.Tab:
             )
             lab.dtype = gr.Radio(list(ac.DTYPES), value="float32", label="dtype", scale=2)
         lab.button = gr.Button("Compare", variant="primary")
-        gr.Examples(
+        lab.examples = gr.Examples(
             [[BOOK_SCORES_2], ["1000, 1001, 1002"], ["-1, 1"], ["0, 0, 0"], [LAB_START]],
             inputs=[lab.values],
             api_visibility="private",
@@ -64,4 +64,6 @@ def build(*, latex: list[dict]) -> gr.Tab:
     gr.on([lab.button.click, lab.values.submit, lab.dtype.change], run_lab, [lab.values, lab.dtype], shown, **private)
     # The lab fills when its tab is first opened, not with every page: its chart is the page's costliest figure.
     lab.tab.select(first_lab, [lab.values, lab.dtype, lab.notes], shown, **private)
+    # An example fills the box; the comparison follows, so the previous example's result never stays on screen.
+    lab.examples.load_input_event.then(run_lab, [lab.values, lab.dtype], shown, **private)
     return lab.tab

@@ -1,14 +1,16 @@
-// The attention matrix, drawn in the browser from the run's numbers (issue 11; app.attention_matrix).
+// The attention matrix's view: the DOM it builds, its listeners and what it offers the page (issue 11).
 //
-// This file is the body of the gr.HTML component's js_on_load; app.py reads it once at import. Gradio runs it
-// once per component instance, with:
+// web/matrix.py joins web/matrix-core.js (the pure part: colour tables, colourIndex, colourRange, softmaxRows,
+// toRows, parseValue and the digits of every number, tested by `node --test web/*.test.mjs`) and this file, in
+// that order, into the body of the gr.HTML component's js_on_load, read once at import. Gradio runs it once per
+// component instance, with:
 //   element  this instance's own <div>, holding the html_template <div class="am" data-attention-matrix>;
 //   props    the component's props: props.value (below) and props.selectable (false: Enter and clicks do nothing);
 //   trigger  trigger(name, data) fires a Gradio event on this component;
 //   watch    watch("value", fn) runs fn after the server sends a new value.
 // It reads and writes nothing outside `element`.
 //
-// props.value, built by app.matrix_value from one run (anything else, e.g. "", shows the empty state):
+// props.value, built by matrix_value from one run (anything else, e.g. "", shows the empty state):
 //   tokens   T visible token strings, such as "␣journey". User text: only ever set with textContent.
 //   ids      T GPT-2 token ids, or null when the tokens are a table's labels.
 //   scores   T × T scores ω = X Xᵀ, row by row, as one string of T² float32 values in their shortest decimal
@@ -20,7 +22,7 @@
 //   caption  optional line under the title (the facts panel's shuffled matrix says what it shows).
 //
 // Events it fires for Python:
-//   select       Enter, Space or a click on a cell: {index: [row, col], value: weight} (0-based; gr.SelectData).
+//   select       Enter, Space, a click or a tap on a cell: {index: [row, col], value: weight} (0-based; gr.SelectData).
 //   tau_settled  TAU_SETTLE_MS after the last setTau: {tau}. The server's follow-up (context vectors...) hangs on it.
 //
 // What it offers the page, as `attentionMatrix` on the [data-attention-matrix] element:
@@ -28,106 +30,13 @@
 //   setView(view)   "weights" or "scores".
 //   weightsAt(tau)  the T × T weights it shows at τ (arrays of numbers), for tests.
 // data-version on that element counts the values drawn; data-tau and data-view say what is shown.
-
-"use strict";
+//
+// The tooltip, the live region and the list of strongest keys print each number with the digits its float32
+// computation supports (formatScore, formatWeight), from weights recomputed in float64 from the scores.
 
 const TAU_SETTLE_MS = 250;
 const CELLS_MAX_TOKENS = 32; // up to this many tokens, one element per cell with its value; above, a canvas
 const LABEL_SPACING_PX = 14; // canvas: at least this many pixels between two axis labels
-
-// viridis, 256 colours as rrggbb: matplotlib 3.11's colormaps["viridis"].colors (the _viridis_data table of
-// matplotlib/_cm_listed.py) times 255, rounded. The PNG export draws with the same colormap, and
-// tests/test_matrix_component.py checks this copy against matplotlib's.
-const VIRIDIS =
-    "44015444025645045745055946075a46085c460a5d460b5e470d60470e61471063471164471365481467481668481769" +
-    "48186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a" +
-    "472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f85" +
-    "4240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b" +
-    "3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d" +
-    "33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e" +
-    "2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e" +
-    "26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d" +
-    "21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f88" +
-    "1fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad81" +
-    "28ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc74" +
-    "3fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc863" +
-    "5ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d" +
-    "84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32" +
-    "addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21a" +
-    "d8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725";
-
-const LUT_RGB = new Uint8ClampedArray(256 * 3);
-const LUT_CSS = [];
-const LUT_INK = []; // black or white, whichever contrasts more with the colour (WCAG relative luminance)
-for (let i = 0; i < 256; i++) {
-  const hex = VIRIDIS.slice(6 * i, 6 * i + 6);
-  const rgb = [0, 2, 4].map((k) => parseInt(hex.slice(k, k + 2), 16));
-  LUT_RGB.set(rgb, 3 * i);
-  LUT_CSS.push("#" + hex);
-  const [r, g, b] = rgb.map((c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4));
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  LUT_INK.push((luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "#000" : "#fff");
-}
-
-// matplotlib's mapping: normalize to [0, 1] (0 when the range is empty), then colour floor(x · 256), clamped.
-function colourIndex(value, low, high) {
-  if (!Number.isFinite(value)) return -1;
-  const x = high > low ? (value - low) / (high - low) : 0;
-  return Math.min(255, Math.max(0, Math.floor(x * 256)));
-}
-
-// Softmax of each row of scores / τ, in float64: exp((ω_ij − max_j ω_ij) / τ) / Σ_j. A row with a non-finite
-// score is all NaN, as torch gives.
-function softmaxRows(scores, tau) {
-  return scores.map((row) => {
-    const count = row.length;
-    const out = new Float64Array(count);
-    let max = -Infinity;
-    for (let j = 0; j < count; j++) {
-      if (!Number.isFinite(row[j])) return out.fill(NaN);
-      if (row[j] > max) max = row[j];
-    }
-    let sum = 0;
-    for (let j = 0; j < count; j++) {
-      out[j] = Math.exp((row[j] - max) / tau);
-      sum += out[j];
-    }
-    for (let j = 0; j < count; j++) out[j] /= sum;
-    return out;
-  });
-}
-
-function toRows(packed, count) {
-  if (typeof packed !== "string") return null;
-  const values = packed.split(" ");
-  if (values.length !== count * count) return null;
-  const rows = [];
-  for (let i = 0; i < count; i++) {
-    rows.push(Float64Array.from(values.slice(i * count, (i + 1) * count), Number));
-  }
-  return rows;
-}
-
-function parseValue(value) {
-  if (!value || typeof value !== "object" || !Array.isArray(value.tokens) || value.tokens.length === 0) return null;
-  const count = value.tokens.length;
-  const scores = toRows(value.scores, count);
-  if (!scores) return null;
-  const tau = Number(value.tau);
-  return {
-    count,
-    tokens: value.tokens.map(String),
-    scores,
-    serverWeights: toRows(value.weights, count),
-    serverTau: tau > 0 && Number.isFinite(tau) ? tau : 1,
-    view: value.view === "scores" ? "scores" : "weights",
-    caption: typeof value.caption === "string" ? value.caption : "",
-  };
-}
-
-const four = (v) => (Number.isFinite(v) ? v.toFixed(4) : "not a number");
-const two = (v) => (Number.isFinite(v) ? v.toFixed(2) : "–");
-const tauText = (t) => String(Number(t.toPrecision(4)));
 
 function make(tag, className, attributes) {
   const node = document.createElement(tag);
@@ -177,13 +86,17 @@ root.replaceChildren(head, caption, body, bar, help, live, details, empty);
 let data = null; // parseValue's result
 let tau = 1;
 let view = "weights";
-let weights = null; // T rows of Float64Array at τ
+let weights = null; // T rows of Float64Array at τ: the server's float32 weights at its τ, else float64
+let precise = null; // the same weights, always in float64 from the scores: what the texts print
+let delta = 0; // the error bound of every score (scoreError): it sets the digits printed
 let localTau = null; // a τ from the slider that the server has not been told yet (it wins over a value's)
 let pageView = null; // the last view set by the page (it wins over a value's, which may be older)
 let fixedScale = false;
 let cursor = [0, 0];
 let hovered = null;
 let focused = false;
+let pressed = null; // the cell a pointer went down on, until its click
+let pointing = false; // a pointer went down on the grid: the focus it brings must not scroll
 let version = 0;
 let mode = null; // "cells" or "canvas"
 let cells = []; // cells mode: the T · T gridcells, row by row
@@ -195,27 +108,21 @@ function weightsAt(t) {
   return softmaxRows(data.scores, t);
 }
 
+function setWeights(t) {
+  tau = t;
+  precise = softmaxRows(data.scores, t);
+  weights = data.serverWeights && t === data.serverTau ? data.serverWeights : precise;
+}
+
 const shown = () => (view === "scores" ? data.scores : weights);
 const selectable = () => props.selectable !== false;
 
-function colourRange(matrix) {
-  if (fixedScale && view === "weights") return [0, 1];
-  let low = Infinity;
-  let high = -Infinity;
-  for (let i = 0; i < matrix.length; i++) {
-    const row = matrix[i];
-    for (let j = 0; j < row.length; j++) {
-      const v = row[j];
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
-  }
-  return low <= high ? [low, high] : [0, 1];
-}
+const scoreText = (r, c) => formatScore(data.scores[r][c], delta);
+const weightText = (r, c) => formatWeight(precise[r][c], delta, tau);
 
 function describe(r, c) {
   const t = data.tokens;
-  return `query ${t[r]} (${r + 1}), key ${t[c]} (${c + 1}): score ${four(data.scores[r][c])}, weight ${four(weights[r][c])}`;
+  return `query ${t[r]} (${r + 1}), key ${t[c]} (${c + 1}): score ${scoreText(r, c)}, weight ${weightText(r, c)}`;
 }
 
 // --- building the grid for a new value -----------------------------------------------------------------
@@ -226,13 +133,17 @@ function tokenLabel(i) {
   position.textContent = String(i + 1);
   const token = make("span", "am-tok");
   token.textContent = data.tokens[i];
-  label.append(position, token);
+  label.append(position, " ", token); // the space: a screen reader says "1 Your", not "1Your"
   return label;
 }
 
 function corner(role) {
   const node = make("div", "am-corner", role ? { role } : {});
-  node.textContent = "query ↓ key →";
+  const query = make("span");
+  query.textContent = "query ↓";
+  const key = make("span");
+  key.textContent = "key →";
+  node.append(query, " ", key); // two lines where the label column is narrow
   return node;
 }
 
@@ -347,16 +258,17 @@ function build() {
 function paint() {
   const T = data.count;
   const matrix = shown();
-  const [low, high] = colourRange(matrix);
+  const [low, high] = colourRange(matrix, fixedScale && view === "weights");
   if (mode === "cells") {
     for (let i = 0; i < T; i++) {
       for (let j = 0; j < T; j++) {
         const v = matrix[i][j];
+        const error = view === "scores" ? delta : weightError(precise[i][j], delta, tau);
         const k = colourIndex(v, low, high);
         const style = cells[i * T + j].style;
         style.backgroundColor = k < 0 ? "" : LUT_CSS[k];
         style.color = k < 0 ? "" : LUT_INK[k];
-        cells[i * T + j].textContent = two(v);
+        cells[i * T + j].textContent = cellText(v, error);
       }
     }
   } else {
@@ -415,7 +327,7 @@ function summarize() {
     let best = 0;
     for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
     const item = make("li");
-    item.textContent = `${token} (${i + 1}) → ${data.tokens[best]} (${best + 1}): weight ${four(weights[i][best])}`;
+    item.textContent = `${token} (${i + 1}) → ${data.tokens[best]} (${best + 1}): weight ${weightText(i, best)}`;
     return item;
   });
   strongest.replaceChildren(...items);
@@ -430,14 +342,16 @@ function placeBox(box, r, c) {
   box.style.width = box.style.height = `calc(${100 / T}% + 4px)`;
 }
 
-function placeCursor(announce) {
+// announce: say the cell in the live region; reveal: scroll it into view (the keyboard moved it; never for a
+// pointer, whose cell is already under it).
+function placeCursor(announce, reveal = announce) {
   const [r, c] = cursor;
   if (mode === "cells") {
     grid.querySelector(".am-cursor")?.classList.remove("am-cursor");
     const cell = cells[r * data.count + c];
     cell.classList.add("am-cursor");
     grid.setAttribute("aria-activedescendant", cell.id);
-    if (announce) cell.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (reveal) cell.scrollIntoView({ block: "nearest", inline: "nearest" });
   } else {
     const parts = canvasParts;
     placeBox(parts.cursorBox, r, c);
@@ -446,7 +360,7 @@ function placeCursor(announce) {
     parts.cursorRow.setAttribute("aria-rowindex", String(r + 2));
     parts.rowHeader.textContent = `query ${data.tokens[r]} (${r + 1})`;
     parts.cell.setAttribute("aria-colindex", String(c + 2));
-    parts.cell.textContent = four(shown()[r][c]);
+    parts.cell.textContent = view === "scores" ? scoreText(r, c) : weightText(r, c);
     grid.setAttribute("aria-activedescendant", parts.cell.id);
   }
   if (announce) live.textContent = describe(r, c);
@@ -462,10 +376,7 @@ function cellAt(event) {
     return index < 0 ? null : [Math.floor(index / data.count), index % data.count];
   }
   const box = canvasParts.wrap.getBoundingClientRect();
-  const x = (event.clientX - box.left) / box.width;
-  const y = (event.clientY - box.top) / box.height;
-  if (!(x >= 0 && x < 1 && y >= 0 && y < 1)) return null;
-  return [Math.floor(y * data.count), Math.floor(x * data.count)];
+  return cellAtFraction((event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height, data.count);
 }
 
 function cellBox(r, c) {
@@ -490,11 +401,11 @@ function refreshTip() {
     return row;
   };
   const numbers = make("dl");
-  for (const [name, value] of [["score ω", data.scores[r][c]], [`weight α at τ = ${tauText(tau)}`, weights[r][c]]]) {
+  for (const [name, text] of [["score ω", scoreText(r, c)], [`weight α at τ = ${tauText(tau)}`, weightText(r, c)]]) {
     const term = make("dt");
     term.textContent = name;
     const number = make("dd");
-    number.textContent = four(value);
+    number.textContent = text;
     numbers.append(term, number);
   }
   tip.replaceChildren(line("query", r), line("key", c), numbers);
@@ -533,24 +444,41 @@ function select() {
 
 grid.addEventListener("pointermove", (event) => setHover(cellAt(event)));
 grid.addEventListener("pointerleave", () => setHover(null));
+// A press (mouse, pen or touch) sets the cursor at once: the focus that follows it must neither show nor scroll to
+// the old cursor, and the click then traces the cell the press was on, wherever the page is.
+grid.addEventListener("pointerdown", (event) => {
+  pointing = true;
+  pressed = cellAt(event);
+  if (!pressed) return;
+  cursor = pressed;
+  placeCursor(false, false);
+});
+grid.addEventListener("pointercancel", () => {
+  pressed = null; // a touch that became a scroll: no click follows
+});
 grid.addEventListener("click", (event) => {
-  const target = cellAt(event);
+  const target = cellAt(event) ?? pressed;
+  pressed = null;
   if (!target) return;
   cursor = target;
   grid.focus({ preventScroll: true });
-  placeCursor(true);
+  placeCursor(true, false);
   select();
 });
 grid.addEventListener("focus", () => {
   focused = true;
-  if (data) placeCursor(true);
+  if (data) placeCursor(true, !pointing);
+  pointing = false;
 });
 grid.addEventListener("blur", () => {
   focused = false;
+  pointing = false;
   refreshTip();
 });
 grid.addEventListener("keydown", (event) => {
   if (!data || event.altKey || event.metaKey) return;
+  pressed = null;
+  pointing = false;
   const last = data.count - 1;
   let [r, c] = cursor;
   switch (event.key) {
@@ -603,9 +531,9 @@ function show(value) {
   }
   const sameTokens = previous && previous.count === data.count && previous.tokens.every((t, i) => t === data.tokens[i]);
   if (!sameTokens) cursor = [Math.min(1, data.count - 1), 0]; // where "Trace one cell" starts: query 2, key 1
-  tau = localTau ?? data.serverTau;
+  delta = scoreError(data.scores);
   view = pageView ?? data.view;
-  weights = weightsAt(tau);
+  setWeights(localTau ?? data.serverTau);
   build();
   paint();
   version += 1;
@@ -617,8 +545,7 @@ function setTau(value) {
   if (!(next > 0) || !Number.isFinite(next) || next === (localTau ?? tau)) return;
   localTau = next;
   if (data) {
-    tau = next;
-    weights = weightsAt(tau);
+    setWeights(next);
     paint();
   }
   clearTimeout(settleTimer);

@@ -1,5 +1,6 @@
-"""The attention matrix, drawn in the browser from a run's numbers: a gr.HTML of web/matrix.js and web/matrix.css
-(read once, here), and the listener code that talks to it. web/matrix.js documents the value it draws."""
+"""The attention matrix, drawn in the browser from a run's numbers: a gr.HTML of web/matrix-core.js and
+web/matrix.js joined into one script, and web/matrix.css (read once, here), and the listener code that talks to it.
+web/matrix.js documents the value it draws."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ if TYPE_CHECKING:  # annotations only: the app imports this before torch
     from attention_core import SelfAttention
 
 HERE = Path(__file__).resolve().parent
-MATRIX_JS = (HERE / "matrix.js").read_text(encoding="utf-8")
+# One script: the pure core (tested by node: web/matrix-core.test.mjs) first, then the view that uses it.
+MATRIX_JS = "\n".join((HERE / name).read_text(encoding="utf-8") for name in ("matrix-core.js", "matrix.js"))
 MATRIX_CSS = (HERE / "matrix.css").read_text(encoding="utf-8")
 
 

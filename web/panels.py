@@ -59,7 +59,13 @@ def weights_table(run: Attended) -> Table:
     count = len(run.tokens)
     keys = [f"{j + 1}" for j in range(count)]
     return Table(
-        views.tables.matrix_table(run.tokens, run.attention.weights, columns=keys, row_sums=True),
+        views.tables.matrix_table(
+            run.tokens,
+            run.attention.weights,
+            columns=keys,
+            row_sums=True,
+            supported=views.tables.weight_digits(run.attention.scores, run.attention.temperature),
+        ),
         views.tables.table_label(
             "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
         ),
@@ -85,7 +91,7 @@ def walk(run: Attended, query: int) -> str:
     return (
         views.walkthrough.query_walkthrough(run.tokens, run.attention.inputs, steps)
         + "\n\n**The same steps in the book's code:**\n\n"
-        + views.walkthrough.book_cells(query)
+        + views.walkthrough.book_cells(query, temperature=run.temperature)
     )
 
 
@@ -190,7 +196,14 @@ def why_trainable(sentence: str, *, query: str, seed: int, dims: Sequence[int]) 
     projected = ac.projected_weights(first.attention.inputs)
     rows = [(dim, ac.self_matches(run.attention.scores).count, len(run.tokens)) for dim, run in zip(dims, runs)]
     return (
-        views.facts.projections_markdown(first.tokens, first.attention.weights, projected, first.tokens.index(query))
+        views.facts.projections_markdown(
+            first.tokens,
+            first.attention.weights,
+            projected,
+            first.tokens.index(query),
+            scores=first.attention.scores,
+            projected_scores=ac.projected_scores(first.attention.inputs),
+        )
         + "\n\n**Does a token attend mostly to itself?**\n\n"
         + views.facts.self_match_by_dim_markdown(sentence, seed, rows)
     )

@@ -132,7 +132,8 @@ def pytorch_snippet(
             f"assert ids == {[int(token_id) for token_id in ids]!r}, ids  # the explorer's {count} token ids",
             "",
             f"torch.manual_seed({int(seed)})",
-            f"inputs = torch.nn.Embedding({VOCAB_SIZE}, {int(dim)}).weight[ids].detach()  # (T, d) = ({count}, {int(dim)})",
+            f"inputs = torch.nn.Embedding({VOCAB_SIZE}, {int(dim)}).weight[ids].detach()"
+            f"  # (T, d) = ({count}, {int(dim)})",
         ]
     elif source == "table":
         if not isinstance(inputs, torch.Tensor) or inputs.ndim != 2 or inputs.shape[0] != count:

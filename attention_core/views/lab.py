@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..limits import FLOAT_MAX, exp_overflow_threshold
-from .numbers import num
+from .numbers import num, stored
 from .serialize import shortest_floats
 
 if TYPE_CHECKING:  # the page shows formulas() before torch is imported
@@ -109,10 +109,10 @@ def _conversion_notes(result: NormalizationComparison) -> list[str]:
     """What happened to typed values beyond the dtype's largest finite value: rounded to it, or inf."""
     largest = FLOAT_MAX[result.dtype]
     found = []
-    for typed, stored in zip(result.typed, result.values.tolist()):
+    for typed, kept in zip(result.typed, result.values.tolist()):
         if abs(typed) <= largest or abs(typed) == float("inf"):
             continue
-        if abs(stored) == float("inf"):
+        if abs(kept) == float("inf"):
             found.append(
                 f"{typed:.6g} is beyond {result.dtype}'s range, so it becomes "
                 f"{'-' if typed < 0 else ''}inf before anything is computed."
@@ -127,10 +127,18 @@ def _conversion_notes(result: NormalizationComparison) -> list[str]:
 
 
 def lab_table(result: NormalizationComparison) -> dict:
-    """The side-by-side table (values in ``result.dtype``'s digits), with the column sums as the last row."""
+    """The side-by-side table, with the column sums as the last row.
+
+    Each value is written as the shortest decimal that reads back as the stored ``dtype`` value, so values the
+    dtype tells apart print apart (float16 holds 1000, 1001 and 1002 exactly); the computed columns carry
+    ``dtype``'s significant digits.
+    """
     dtype = result.dtype
-    columns = [result.values, result.sum_normalized, result.softmax_naive, result.softmax_stable]
-    rows = [[num(value, dtype=dtype) for value in row] for row in zip(*(column.tolist() for column in columns))]
+    columns = [result.sum_normalized, result.softmax_naive, result.softmax_stable]
+    rows = [
+        [stored(value, dtype), *(num(number, dtype=dtype) for number in computed)]
+        for value, *computed in zip(result.values.tolist(), *(column.tolist() for column in columns))
+    ]
     sums = result.sums()
     rows.append(
         ["sum: " + num(sums["values"], dtype=dtype)]
@@ -174,7 +182,8 @@ $$\alpha_i = \frac{{\omega_i}}{{\sum_{{j=1}}^{{n}} \omega_j}}$$
 The weights sum to 1, but it fails when the scores sum to 0; with scores of mixed signs some weights fall below 0
 or above 1; and when every score is negative, the weights are positive but in reverse order.
 
-**Naive softmax** exponentiates first, so every weight is positive and the weights sum to 1:
+**Naive softmax** exponentiates first, so no weight is negative (a very negative score's exponential underflows
+to exactly 0) and the weights sum to 1:
 $$\alpha_i = \frac{{\exp(\omega_i)}}{{\sum_{{j=1}}^{{n}} \exp(\omega_j)}}$$
 But \(\exp\) overflows: the largest finite input is ≈ {limits["float16"]:.2f} in float16,
 {limits["float32"]:.2f} in float32 and {limits["float64"]:.2f} in float64. Past it, \(\exp(\omega_i)\) is inf and
@@ -187,7 +196,8 @@ This is the same function, because \(e^{{-m}}\) multiplies the top and the botto
 exponential is \(\exp(0) = 1\), so nothing overflows, and the sum is at least 1, so nothing divides by 0.
 `torch.softmax` does exactly this.
 
-**Why softmax?** It keeps every weight positive and keeps the order of the scores. It turns differences into
+**Why softmax?** It keeps every weight at 0 or above (above 0 unless its exponential underflows) and never
+reverses the order of the scores. It turns differences into
 ratios: \(\alpha_i / \alpha_j = \exp(\omega_i - \omega_j)\), so a score larger by 1 always gets e ≈ 2.72 times
 the weight, whatever the scores' size. Whether that sharpens or flattens the weights compared with sum
 normalization depends on the scale of the scores.

@@ -28,7 +28,7 @@ MEANING_NOTE = (
 
 CONVEX_HULL = (
     "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it lies "
-    "inside the convex hull of the inputs. For d = 3 the figure is 3-D, like the book's, with a line from each input "
+    "inside the convex hull of the inputs. For d = 3 the figure is 3-D, with a line from each input "
     "to its context vector; otherwise it is a 2-D projection with the inputs' hull outlined and an arrow from each "
     "input to its context vector, which never leaves the outline."
 )
@@ -60,15 +60,18 @@ def code_of_both() -> tuple[str, str]:
 
 
 WHY_TRAINABLE = r"""
-Without trainable weights, a token's score with itself is \(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\),
-and every score depends only on the two vectors. So attention here can only follow how similar the embeddings
-already are: nothing can be learned. In *The cat sat on the mat because it is warm*, the lecture asks where
-`warm` should look; below, it looks wherever its random embedding happens to point.
+Without trainable weights, a token's score with itself is
+\(\omega_{ii} = x^{(i)} \cdot x^{(i)} = \lVert x^{(i)} \rVert^2\), and every score depends only on the two vectors.
+So attention here can only follow how similar the embeddings already are: nothing can be learned. In *The cat sat
+on the mat because it is warm*, the lecture asks where `warm` should look; below, it looks wherever its random
+embedding happens to point.
 
 The next step in chapter 3 projects each input into a **query** \(q = x W_q\), a **key** \(k = x W_k\) and a
 **value** \(v = x W_v\) with trainable matrices, and scores \(\omega_{ij} = q^{(i)} \cdot k^{(j)}\). The scores are
-then no longer symmetric (`warm` can look at `mat` without `mat` looking back), and training decides where each
-token looks. What projections cannot do is tell two copies of a token apart or see word order: identical inputs
-give identical queries, keys and values, so that takes positional embeddings (chapter 2) or, for the future
-tokens, a mask (section 3.5).
+then no longer symmetric: \(q^{(i)} \cdot k^{(j)}\) need not equal \(q^{(j)} \cdot k^{(i)}\). (The weights are not
+symmetric even without projections, because each row is normalized on its own; below, this run shows both.)
+Training decides where each token looks. What projections cannot do is tell two copies of a token apart or see
+word order: identical inputs give identical queries, keys and values. That takes where the tokens stand:
+positional embeddings (chapter 2), or the causal mask of section 3.5, which lets each token see only the tokens
+before it.
 """

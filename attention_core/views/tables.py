@@ -7,32 +7,60 @@ from collections.abc import Sequence
 import torch
 
 from ..tokens import visible_token
-from .numbers import num
+from .numbers import num, softmax_digits
 
 # The page's tables show this many columns; the API and the exports carry all of them.
 MAX_COLUMNS = 16
 
 
 def matrix_table(
-    tokens: Sequence[str], matrix: torch.Tensor, *, columns: Sequence[str] | None = None, row_sums: bool = False
+    tokens: Sequence[str],
+    matrix: torch.Tensor,
+    *,
+    columns: Sequence[str] | None = None,
+    row_sums: bool = False,
+    supported: Sequence[int] | None = None,
 ) -> dict:
     """``{"headers", "data"}`` for a (T, n) matrix: ``#``, ``token``, then at most MAX_COLUMNS columns.
 
-    columns: the column labels (default d1, d2, …). row_sums: add a last column with each whole row's sum
-    (the weights' rows sum to 1, as the chapter checks with ``attn_weights.sum(dim=-1)``).
+    columns: the column labels (default d1, d2, …). row_sums: add a column with each whole row's sum (the weights'
+    rows sum to 1, as the chapter checks with ``attn_weights.sum(dim=-1)``), right after the token, so that it stays
+    in view however many columns follow. supported: each row's significant digits, when its computation supports
+    fewer than the dtype carries (``weight_digits``).
 
     >>> matrix_table(["a"], torch.tensor([[0.5, 0.25]]))
     {'headers': ['#', 'token', 'd1', 'd2'], 'data': [['1', 'a', '0.5000', '0.2500']]}
+    >>> matrix_table(["a"], torch.tensor([[0.75, 0.25]]), columns=["1", "2"], row_sums=True)["data"]
+    [['1', 'a', '1.0000', '0.7500', '0.2500']]
     """
     shown = min(matrix.shape[1], MAX_COLUMNS)
     labels = list(columns)[:shown] if columns is not None else [f"d{k + 1}" for k in range(shown)]
     values = matrix[:, :shown].tolist()
-    rows = [[str(i + 1), visible_token(tokens[i])] + [num(v) for v in row] for i, row in enumerate(values)]
-    if row_sums:
-        labels.append("row sum")
-        for row, total in zip(rows, matrix.sum(dim=-1).tolist()):
-            row.append(num(total))
-    return {"headers": ["#", "token", *labels], "data": rows}
+    sums = matrix.double().sum(dim=-1).tolist() if row_sums else None  # (T,) the whole rows, in float64
+    digits = list(supported) if supported is not None else [None] * len(values)
+    rows = [
+        [
+            str(i + 1),
+            visible_token(tokens[i]),
+            *([num(sums[i], supported=digits[i])] if sums else []),
+            *(num(v, supported=digits[i]) for v in row),
+        ]
+        for i, row in enumerate(values)
+    ]
+    return {"headers": ["#", "token", *(["row sum"] if row_sums else []), *labels], "data": rows}
+
+
+def weight_digits(scores: torch.Tensor, temperature: float = 1.0) -> list[int]:
+    """The significant digits each row of float32 softmax(ω / τ) supports (``numbers.softmax_digits``).
+
+    scores: (T, T). 6 for the book's rows; fewer when scores are large (d = 768 at τ = 1: about 4).
+
+    >>> weight_digits(torch.tensor([[1.0, 0.5], [800.0, 2.0]]))
+    [6, 4]
+    """
+    largest = scores.abs().amax(dim=-1).double() / float(temperature)  # (T,)
+    count = scores.shape[-1]
+    return [softmax_digits(value, count) for value in largest.tolist()]
 
 
 def table_label(what: str, columns: int, noun: str = "dimensions") -> str:

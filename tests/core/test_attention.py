@@ -161,13 +161,14 @@ def test_steps_refuse_a_query_outside_the_tokens(query):
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        (torch.tensor([1.0, 2.0]), r"\(T, d\) tensor, got \(2,\)"),
-        (torch.ones(2, 2, 2), r"\(T, d\) tensor, got \(2, 2, 2\)"),
+        (torch.tensor([1.0, 2.0]), r"\(T, d\) table, one row per token, but its shape is \(2,\)\. .*unsqueeze"),
+        (torch.ones(2, 2, 2), r"\(T, d\) table, one row per token, but its shape is \(2, 2, 2\)\.$"),
         (torch.ones(0, 3), r"at least one token and one dimension"),
         (torch.ones(3, 0), r"at least one token and one dimension"),
-        ([[1.0, 2.0]], r"\(T, d\) tensor, got list"),
+        ([1.0, 2.0], r"inputs\[0\] is float: wrap a single row as \[\[\.\.\.\]\]"),
+        ("0.43 0.15", r"not str\. Parse a pasted table with parse_embedding_table"),
     ],
-    ids=["vector", "3d", "no_tokens", "no_dims", "list"],
+    ids=["vector", "3d", "no_tokens", "no_dims", "flat_list", "text"],
 )
 @pytest.mark.parametrize(
     "function", [attention_scores, self_attention, self_attention_loops], ids=["scores", "matrix", "loops"]

@@ -1,4 +1,4 @@
-"""The book's printed values in the library (book.py) against tests/golden.py, and their comparison with ours (parity.py)."""
+"""The book's printed values in the library (book.py) against tests/golden.py, and how ours compare (parity.py)."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def everything_open(page: Page) -> None:
     expect(page.locator("#fig-hull svg")).to_be_visible()
     expect(page.locator("#fig-bars svg")).to_be_visible()
     expect(page.get_by_text("Does a token attend mostly to itself?")).to_be_visible()
-    expect(page.get_by_text("the loop version took")).to_be_visible()
+    expect(page.get_by_text("times, interleaved")).to_be_visible()
     page.evaluate("() => document.querySelectorAll('details').forEach(details => { details.open = true; })")
     settled(page)
 
@@ -180,8 +180,10 @@ RING_TARGET_JS = """() => {
 
 def page_box(element: Locator) -> dict:
     """The element's box in page coordinates (what a full-page screenshot's clip expects)."""
-    return element.evaluate("""e => { const b = e.getBoundingClientRect();
-                                      return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }""")
+    return element.evaluate(
+        """e => { const b = e.getBoundingClientRect();
+                  return {x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height}; }"""
+    )
 
 
 def tab_to(page: Page, target: Locator, *, key: str = "Tab", limit: int = 250) -> None:

@@ -106,3 +106,26 @@ def test_view_api_shows_each_parameters_description_and_limits(client):
         "dtype: The floating-point type to compute in: float16, float32 or float64."
         in endpoints["/normalize"]["description"]
     )
+
+
+def test_view_api_shows_a_typed_answer_for_every_endpoint(client):
+    """The endpoints' TypedDict returns reach view_api(): no endpoint answers ``Any``."""
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    returns = {name: [r["python_type"]["type"] for r in endpoint["returns"]] for name, endpoint in endpoints.items()}
+    for name, types in returns.items():
+        assert len(types) == 1 and types[0].startswith("dict("), (name, types)
+    assert returns["/tokenize"] == ["dict(ids: list[int], tokens: list[str])"]
+    assert returns["/attend"] == [
+        "dict(tokens: list[str], ids: None | list[int], inputs: list[list[float]], scores: list[list[float]], "
+        "weights: list[list[float]], context: list[list[float]])"
+    ]
+    assert returns["/normalize"] == [
+        "dict(values: list[None | float], sum_normalized: list[None | float], softmax_naive: list[None | float], "
+        "softmax_stable: list[None | float], notes: list[str])"
+    ]
+
+
+def test_no_endpoint_shows_its_request_parameter(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name, endpoint in endpoints.items():
+        assert "request" not in [p["parameter_name"] for p in endpoint["parameters"]], name

@@ -6,6 +6,8 @@ The fast tests read the files. The slow ones run pip in subprocesses with this m
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
 import platform
@@ -117,6 +119,92 @@ def test_library_admits_the_space_pins(name):
     assert checked >= 3  # torch, tiktoken, matplotlib
 
 
+def _imported_packages() -> dict[str, set[str]]:
+    """The top-level names every module of attention_core imports, absolute imports only, with the files."""
+    found: dict[str, set[str]] = {}
+    for path in (REPO_ROOT / "attention_core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(REPO_ROOT)))
+    return found
+
+
+def test_the_library_declares_every_package_it_imports():
+    """Each third-party import of attention_core, views included, is a dependency or in an extra."""
+    project = _pyproject()["project"]
+    lines = project["dependencies"] + [line for extra in project["optional-dependencies"].values() for line in extra]
+    declared = {canonicalize_name(Requirement(line).name) for line in lines}
+    distributions = importlib.metadata.packages_distributions()  # top-level name -> its distributions
+    imported = _imported_packages()
+    third_party = {name for name in imported if name not in sys.stdlib_module_names and name != "attention_core"}
+    assert {"torch", "tiktoken", "numpy", "orjson", "matplotlib"} <= third_party  # the scan sees them
+    for name in sorted(third_party):
+        owners = {canonicalize_name(owner) for owner in distributions.get(name, [])}
+        assert owners & declared, f"{name} (imported by {sorted(imported[name])}) is not declared in pyproject.toml"
+
+
+def test_the_version_is_single_sourced():
+    """pyproject.toml reads the version from attention_core.__version__ (a literal, read without importing)."""
+    pyproject = _pyproject()
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "attention_core.__version__"}
+    import attention_core
+
+    assert Version(attention_core.__version__) >= Version("0.1.0")
+    assert (REPO_ROOT / "attention_core" / "py.typed").is_file()
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["attention_core"]
+
+
+# The keys a Space's README may set (huggingface.co/docs/hub/spaces-config-reference), and their limits.
+HUB_KEYS = {
+    "title", "emoji", "colorFrom", "colorTo", "sdk", "python_version", "sdk_version", "suggested_hardware",
+    "suggested_storage", "app_file", "app_port", "base_path", "fullWidth", "header", "short_description", "models",
+    "datasets", "tags", "thumbnail", "pinned", "hf_oauth", "hf_oauth_scopes", "hf_oauth_expiration_minutes",
+    "disable_embedding", "startup_duration_timeout", "custom_headers", "preload_from_hub", "license",
+}  # fmt: skip
+HUB_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
+SHORT_DESCRIPTION_MAX = 60  # the Hub refuses a longer one when the README is pushed
+
+
+def _card() -> dict:
+    import yaml
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return yaml.safe_load(text[4 : text.index("\n---\n", 4)])
+
+
+def test_the_space_card_uses_the_hubs_keys_within_its_limits():
+    card = _card()
+    assert set(card) <= HUB_KEYS, f"not a Space key: {sorted(set(card) - HUB_KEYS)}"
+    assert card["sdk"] == "gradio" and (REPO_ROOT / card["app_file"]).is_file()
+    assert isinstance(card["python_version"], str) and card["python_version"] == "3.11"  # a string: 3.10 != 3.1
+    assert {card["colorFrom"], card["colorTo"]} <= HUB_COLORS
+    assert card["license"] == "mit"
+    assert 0 < len(card["short_description"]) <= SHORT_DESCRIPTION_MAX, len(card["short_description"])
+
+
+def test_the_space_card_is_discoverable():
+    """Tags to find it by, GPT-2 (its tokenizer) so GPT-2's model page lists it, and a social thumbnail."""
+    card = _card()
+    tags = card["tags"]
+    assert len(tags) >= 3 and len(set(tags)) == len(tags)
+    assert all(isinstance(tag, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", tag) for tag in tags), tags
+    assert {"self-attention", "education"} <= set(tags)
+    assert card["models"] == ["openai-community/gpt2"]
+    thumbnail = card["thumbnail"]
+    if not thumbnail.startswith("https://"):  # a file of this repository, until the Space's own address is known
+        from PIL import Image
+
+        with Image.open(REPO_ROOT / thumbnail) as image:
+            assert (image.format, image.size) == ("PNG", (1200, 630))  # the size social sites show
+
+
 # --- slow: pip in subprocesses -------------------------------------------------------------------------------
 
 
@@ -184,7 +272,7 @@ _INSTALLED_CHECK = textwrap.dedent(
     socket.create_connection = refuse
     socket.getaddrinfo = refuse
 
-    import importlib.metadata, importlib.resources, importlib.util
+    import importlib, importlib.metadata, importlib.resources, importlib.util, pkgutil
     import torch
     import attention_core
 
@@ -204,7 +292,45 @@ _INSTALLED_CHECK = textwrap.dedent(
         "files": sorted(str(f) for f in importlib.metadata.files("attention-core")),
         "requires": importlib.metadata.requires("attention-core"),
     }}
+    modules = sorted(m.name for m in pkgutil.walk_packages(attention_core.__path__, "attention_core."))
+    result["modules"], result["import_errors"] = modules, {{}}
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            result["import_errors"][name] = repr(error)
+    try:
+        from attention_core.views import heatmap
+        heatmap.plot(attention_core.attend("Hi"))
+        result["figure_without_matplotlib"] = "drawn"
+    except ModuleNotFoundError as error:
+        result["figure_without_matplotlib"] = str(error)
+    metadata = importlib.metadata.metadata("attention-core")
+    result["version"] = [attention_core.__version__, metadata["Version"]]
+    result["metadata"] = {{
+        "Summary": metadata["Summary"],
+        "Description-Content-Type": metadata["Description-Content-Type"],
+        "Project-URL": metadata.get_all("Project-URL"),
+        "Classifier": metadata.get_all("Classifier"),
+        "long_description": (metadata.get_payload() or metadata["Description"] or "")[:2000],
+    }}
     print(json.dumps(result))
+    """
+)
+
+# Run by the fresh venv's Python after `pip install <project>[figures]`: the notebook's one-call heatmap.
+_FIGURES_CHECK = textwrap.dedent(
+    """
+    import json
+    import attention_core as ac
+    from attention_core.views import heatmap
+    from attention_core.views.figures import figure_to_png
+
+    figure = heatmap.plot(ac.attend("Your journey starts with one step"))
+    png = figure_to_png(figure)
+    shown = figure._repr_png_()  # what Jupyter shows inline
+    print(json.dumps({"title": figure.axes[0].get_title(), "png": png[:8].hex(), "bytes": len(png),
+                      "shown": shown == png}))
     """
 )
 
@@ -247,6 +373,10 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     torch is constrained to the Space's pin (requirements.txt's torch lines and index), which here is the
     2.13.0+cpu wheel on the local disk; otherwise pip would fetch the newest torch. A probe subpackage is added
     to the copy, so the test shows that subpackages (such as attention_core.views) are found automatically.
+
+    Then, with only the declared dependencies: every module imports, a figure says which extra it needs, the
+    metadata is complete (version, py.typed, README, URLs, classifiers) and ``python -m attention_core`` runs;
+    and after ``pip install <project>[figures]`` the notebook's heatmap draws.
     """
     project = _copy_project(tmp_path / "project")
     probe = project / "attention_core" / "_packaging_probe"
@@ -279,3 +409,37 @@ def test_library_installs_alone_in_a_fresh_venv(tmp_path):
     outside = [name for name in installed["files"] if not name.startswith(("attention_core/", "attention_core-"))]
     assert outside == [], "only attention_core is installed: not app.py, tests/, benchmarks/, docs/ or web/"
     assert not [line for line in installed["requires"] if "gradio" in line]
+
+    # Every module imports with only the declared dependencies: the views too (matplotlib is imported lazily).
+    sources = sorted((project / "attention_core").rglob("*.py"))
+    expected = {".".join(path.relative_to(project).with_suffix("").parts).removesuffix(".__init__") for path in sources}
+    assert expected <= {"attention_core", *installed["modules"]}, sorted(expected - set(installed["modules"]))
+    assert installed["import_errors"] == {}
+    assert installed["figure_without_matplotlib"].startswith(
+        'The figures need matplotlib: pip install "attention-core[figures]"'
+    )
+
+    # Metadata: one version, the type marker, the README as description, links and classifiers.
+    version, metadata_version = installed["version"]
+    assert version == metadata_version
+    assert "attention_core/py.typed" in installed["files"]
+    metadata = installed["metadata"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "# Self-attention without trainable weights" in metadata["long_description"]
+    assert any(url.startswith("Book, https://") for url in metadata["Project-URL"])
+    assert "Typing :: Typed" in metadata["Classifier"]
+
+    # The command line, as a program of the installed package.
+    cli = [python, "-m", "attention_core", "--book"]
+    out = _run(cli, timeout=300, cwd=tmp_path, env=_pip_env(TIKTOKEN_CACHE_DIR=str(cache))).stdout
+    assert out.startswith("6 tokens, your table (d = 3), τ = 1\n")
+    assert re.search(r"\n  ␣journey +0\.1385 +0\.2379 +0\.2333 +0\.1240 +0\.1082 +0\.1581\n", out)  # the book's α row 2
+
+    # With the [figures] extra, the notebook's one-call heatmap draws.
+    extra = [python, "-m", "pip", "install", "--quiet", "-c", str(constraints), f"{project}[figures]"]
+    _run(extra, timeout=900, cwd=tmp_path, env=_pip_env())
+    figures = _run([python, "-c", _FIGURES_CHECK], timeout=300, cwd=tmp_path, env=_pip_env())
+    drawn = json.loads(figures.stdout.strip().splitlines()[-1])
+    assert drawn["title"] == "Attention weights α = softmax(ω)"
+    assert drawn["png"] == "89504e470d0a1a0a" and drawn["bytes"] > 1000  # a PNG
+    assert drawn["shown"]

@@ -5,6 +5,7 @@ Each is checked on the data matplotlib holds, not on pixels.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import warnings
@@ -15,6 +16,7 @@ import pytest
 import torch
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
+from matplotlib.image import imread
 from torch.testing import assert_close
 
 from attention_core import visible_token
@@ -100,11 +102,11 @@ def test_hull_figure_plots_every_input_and_context_vector(count, dim):
 def test_a_hull_figure_renders():
     """Rendered once (the 3-D one, like the book's); the other tests check what matplotlib holds, which is cheaper."""
     inputs, context, tokens = _run(12, 3)
-    figure = convex_hull_figure(inputs, context, tokens)
-    image = figure_to_array(figure)
-    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 4
+    png = figure_to_png(convex_hull_figure(inputs, context, tokens))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    image = imread(io.BytesIO(png), format="png")  # (H, W, 4) floats in [0, 1]
+    assert image.ndim == 3 and image.shape[2] == 4
     assert len(np.unique(image.reshape(-1, 4), axis=0)) > 50  # a drawn figure, not a blank canvas
-    assert figure_to_png(figure).startswith(b"\x89PNG\r\n\x1a\n")
 
 
 @pytest.mark.parametrize(("count", "dim"), [(6, 3), (12, 2), (12, 8)], ids=["d3", "d2", "d8"])
@@ -228,8 +230,7 @@ def test_heatmap_figure_holds_the_matrix_and_the_tokens(count):
 def test_heatmap_figure_keeps_dollar_signs_literal():
     figure = heatmap_figure(_weights(3), ["$", "x", "$"], title="t", colorbar_label="c")
     assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["$ (1)", "x (2)", "$ (3)"]
-    image = figure_to_array(figure)  # mathtext would fail on an unmatched "$"
-    assert image.dtype == np.uint8 and image.shape[2] == 4
+    assert figure_to_png(figure).startswith(b"\x89PNG")  # drawn: mathtext would fail on an unmatched "$"
 
 
 @pytest.mark.parametrize(("count", "query"), [(1, 0), (6, 1), (20, 19)], ids=["T1", "T6", "T20_last"])
@@ -358,7 +359,7 @@ def test_cjk_and_emoji_labels_draw_without_a_missing_glyph():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
         figure = figures.weights_bar_figure(torch.full((5,), 0.2), tokens, query=0)
-        figure_to_array(figure)
+        figure_to_png(figure)
         figures.figure_to_svg(figure, prefix="t")
     assert [label.get_text().split(" (")[0] for label in figure.axes[0].get_xticklabels()] == [
         "東京",

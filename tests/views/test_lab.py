@@ -1,4 +1,4 @@
-"""The normalization lab in words: every note is true of the result it describes, and the formulas claim nothing false."""
+"""The normalization lab in words: each note is true of the result it describes; the formulas claim nothing false."""
 
 from __future__ import annotations
 
@@ -126,9 +126,10 @@ def test_lab_table_shows_each_column_and_its_sum_at_the_dtypes_digits(dtype):
     assert len(rows) == 5 and rows[-1][0].startswith("sum: ")
     carried = {"float16": 3, "float32": 6, "float64": 15}[dtype]
     for row in rows:
-        for cell in row:
+        for cell in row[1:] if row is not rows[-1] else row:
             number = cell.removeprefix("sum: ")
             assert number == "NaN" or significant_digits(number) <= carried, cell
+    assert [row[0] for row in rows[:4]] == ["1", "2", "3", "400"]  # the stored values, exactly
     torch_dtype = getattr(torch, dtype)
     expected = torch.softmax(torch.tensor([1.0, 2, 3, 400], dtype=torch.float64), 0).to(torch_dtype).tolist()
     assert [float(row[3]) for row in rows[:4]] == pytest.approx(expected, rel=5e-3, abs=5e-5)
@@ -171,3 +172,24 @@ def test_formulas_claim_nothing_false():
     # Softmax does not always stretch the gaps: it depends on the scale of the scores.
     assert "stretches the gaps" not in text
     assert "depends on the scale of the scores" in text
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_values_the_dtype_tells_apart_print_apart(dtype):
+    """Issue 23, Low 5: float16 holds 1000, 1001 and 1002 exactly; they printed alike as "1.00e+03"."""
+    result = compare_normalizations("1000, 1001, 1002, 0.1, 1e-7", dtype)
+    shown = [row[0] for row in lab_table(result)["data"][:-1]]
+    assert shown[:3] == ["1000", "1001", "1002"]
+    torch_dtype = getattr(torch, dtype)
+    for text, value in zip(shown, result.values.tolist()):
+        assert torch.tensor(float(text), dtype=torch_dtype).item() == value, text  # reads back as the stored value
+    weights = [row[3] for row in lab_table(result)["data"][:3]]
+    assert len(set(weights)) == 3  # and they get different weights, as the table shows
+
+
+def test_formulas_do_not_claim_every_weight_is_positive():
+    """Issue 23, Low 3: exp underflows, so naive softmax can give exact zeros."""
+    text = " ".join(formulas().split())
+    assert "every weight is positive" not in text and "keeps every weight positive" not in text
+    assert "underflows to exactly 0" in text
+    assert float(compare_normalizations("0, -1000", "float32").softmax_naive[1]) == 0.0

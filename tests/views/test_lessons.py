@@ -7,6 +7,7 @@ import torch
 from golden import CONTEXT, HALF_UNIT, INPUTS, WEIGHTS
 
 from attention_core import self_attention, self_attention_loops
+from attention_core.views import lessons
 from attention_core.views.lessons import BOOK_MATRIX_CODE, WHY_TRAINABLE, code_of_both, function_source
 
 
@@ -35,7 +36,7 @@ def test_the_loop_code_shown_is_the_function_that_runs():
     namespace = {
         "torch": torch,
         "SelfAttention": type(self_attention(torch.ones(1, 1))),
-        "check_inputs": lambda inputs: None,
+        "check_inputs": lambda inputs: inputs,
     }
     exec(compile("from __future__ import annotations\n" + loops_code, "<loops>", "exec"), namespace)
     inputs = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
@@ -61,3 +62,17 @@ def test_why_trainable_weights_claims_only_what_holds():
     assert "identical inputs give identical queries, keys and values" in text
     assert "positional embeddings" in text and "mask" in text
     assert "`warm`" in text  # the lecture's own query
+
+
+def test_the_hull_text_names_no_figure_the_notebook_lacks():
+    """Issue 23, Low 4: ch03.ipynb has no 3-D figure of the inputs and context vectors."""
+    assert "like the book" not in lessons.CONVEX_HULL and "3-D" in lessons.CONVEX_HULL
+
+
+def test_why_trainable_claims_asymmetry_of_scores_only_and_names_the_mask():
+    """Issue 23, Medium 2 and Low 1: weights are asymmetric already; positions or the causal mask tell copies apart."""
+    text = " ".join(lessons.WHY_TRAINABLE.split())
+    assert "The scores are then no longer symmetric" in text
+    assert "The weights are not symmetric even without projections" in text
+    assert "without `mat` looking back" not in text
+    assert "positional embeddings (chapter 2), or the causal mask of section 3.5" in text

@@ -61,7 +61,7 @@ def assert_cells(rows: list[list[str]], matrix: torch.Tensor) -> None:
 def walk_rows(markdown: str) -> list[tuple[float, float]]:
     """(score, weight) of each row of the walk-through's table."""
     found = re.findall(
-        r"^\| \d+ \| <code>.*?</code> \| .* = (\S+)(?: \(\d+ products\))? \| \S+ \| \S+ \| (\S+) \|$",
+        r"^\| \d+ \| <code>.*?</code> \| .* [=≈] (\S+)(?: \(\d+ products\))? \| \S+ \| \S+ \| \S+ \| (\S+) \|$",
         markdown.split("<details>")[0],
         flags=re.MULTILINE,
     )
@@ -90,7 +90,7 @@ def _figures_without_pixels(monkeypatch):
     draws them): here a figure becomes an empty SVG. Its title and description stay the run's."""
     from attention_core.views import figures
 
-    monkeypatch.setattr(figures, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
+    monkeypatch.setattr(figures.render, "figure_to_svg", lambda figure, prefix: f'<svg id="{prefix}"></svg>')
 
 
 def code_in(markdown: str) -> str:
@@ -144,9 +144,10 @@ def test_random_run_follows_the_notebook_recipe(random_outputs):
     ]
     assert_cells(cells(random_outputs[ui.inputs_table]), x)
     table = random_outputs[ui.weights_table].value
-    assert table["headers"] == ["#", "token", "1", "2", "3", "4", "5", "6", "row sum"]
-    assert_cells([row[:-1] for row in cells(random_outputs[ui.weights_table])], weights)
-    assert [row[-1] for row in table["data"]] == ["1.0000"] * 6  # the chapter's attn_weights.sum(dim=-1)
+    # The row sum comes right after the token, so it stays in view (issue 23).
+    assert table["headers"] == ["#", "token", "row sum", "1", "2", "3", "4", "5", "6"]
+    assert_cells([row[1:] for row in cells(random_outputs[ui.weights_table])], weights)
+    assert [row[2] for row in table["data"]] == ["1.0000"] * 6  # the chapter's attn_weights.sum(dim=-1)
     assert_cells(cells(random_outputs[ui.context_table]), context)
     assert [score for score, _ in walk_rows(random_outputs[ui.walk_text])] == pytest.approx(
         scores[1].tolist(), abs=HALF_UNIT
@@ -181,7 +182,7 @@ def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     assert dropdown.choices == [(f"{i + 1}: {token}", i) for i, token in enumerate(VISIBLE)]
     walk = random_outputs[ui.walk_text]
     assert "## Query 2: <code>␣journey</code>" in walk
-    assert walk.index("**4. Context vector") < walk.index("**The same steps in the book's code:**")
+    assert walk.index("**5. Context vector") < walk.index("**The same steps in the book's code:**")
     assert "query = inputs[1]  # token 2 is the query" in walk  # the one-query loop cell, for any run
 
 
@@ -190,7 +191,7 @@ def test_the_books_table_gives_the_books_numbers(book_outputs):
     assert (run.source, run.seed) == ("table", None)
     assert torch.equal(run.attention.inputs, torch.tensor(INPUTS))
     assert cells(book_outputs[ui.context_table])[1] == [f"{v:.4f}" for v in CONTEXT_2]
-    assert cells(book_outputs[ui.weights_table]) == [[f"{v:.4f}" for v in row] + ["1.0000"] for row in WEIGHTS]
+    assert cells(book_outputs[ui.weights_table]) == [["1.0000"] + [f"{v:.4f}" for v in row] for row in WEIGHTS]
     assert walk_rows(book_outputs[ui.walk_text]) == list(zip(SCORES_2, WEIGHTS_2))
     assert "torch.manual_seed" not in book_outputs[ui.recipe]
 

@@ -21,9 +21,9 @@ from web.matrix import matrix_value
 
 
 def viridis_in_the_js() -> list[str]:
-    """The 256 rrggbb colours of the VIRIDIS string in web/matrix.js."""
+    """The 256 rrggbb colours of the VIRIDIS string in web/matrix-core.js (joined into the component's script)."""
     match = re.search(r"const VIRIDIS =\s*((?:\"[0-9a-f]*\"\s*\+?\s*)+);", web_matrix.MATRIX_JS)
-    assert match, "web/matrix.js has no VIRIDIS string"
+    assert match, "web/matrix-core.js has no VIRIDIS string"
     hex_digits = "".join(re.findall(r"\"([0-9a-f]*)\"", match.group(1)))
     assert len(hex_digits) == 256 * 6
     return [hex_digits[6 * i : 6 * i + 6] for i in range(256)]
