@@ -36,9 +36,9 @@ from attention_core.views.markup import code_block  # noqa: E402
 from web import first_screen, lab_tab, links, page_model, panels  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
 from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
+from web.first_screen import DEFAULT_TAU  # noqa: E402
 from web.lab_tab import LAB_START, run_lab  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
-from web.first_screen import DEFAULT_TAU  # noqa: E402
 from web.page import LINK_JS, LINK_OPENED_JS, PAGE_CSS, PAGE_HEAD, PAGE_JS, THEME, VIEW_JS  # noqa: E402
 from web.tau import temperature_control  # noqa: E402
 
@@ -190,7 +190,12 @@ def trace_select(run: Attended | None, event: gr.SelectData) -> Any:
 
 @user_errors
 def follow_tau(
-    run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "", trace_query: Any = None, trace_key: Any = None
+    run: Attended | None,
+    tau: Any,
+    raw_scores: bool = False,
+    link: str = "",
+    trace_query: Any = None,
+    trace_key: Any = None,
 ) -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
     redrawn in the browser), and the traced cell at it; the tables, the walk-through and the rest follow in

@@ -27,9 +27,9 @@ VIEW_JS = """(raw) => {
 # until then its numbers stay hidden (page.css), so no wrong number is ever on screen. PAGE_HEAD marks such a page
 # before the first paint; LINK_OPENED_JS, after the load event, unmarks it. The keys are web/links.LINK_KEYS.
 PAGE_HEAD = (
-    "<script>(() => { const keys = %s; const params = new URLSearchParams(location.search);"
+    f"<script>(() => {{ const keys = {json.dumps(list(LINK_KEYS))};"
+    " const params = new URLSearchParams(location.search);"
     " if (keys.some((key) => params.has(key))) document.documentElement.dataset.linkPending = ''; })();</script>"
-    % json.dumps(list(LINK_KEYS))
 )
 LINK_OPENED_JS = "() => { delete document.documentElement.dataset.linkPending; }"
 # The page's CSS: its own rules, then the figures' colours for the light and the dark theme.

@@ -102,6 +102,10 @@ def embeddings_label(run: Attended) -> str:
     return f"Embeddings: your table, {len(run.tokens)} × {run.dim}"
 
 
+def _embeddings_header(view: RunView) -> dict:
+    return gr.update(label=embeddings_label(view.run))
+
+
 def _token_chips(view: RunView) -> str:
     from attention_core.views.tokens import token_chips_html
 
@@ -123,7 +127,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("heatmap", lambda v: panels.matrix(v.run, v.raw_scores), None, "first view", progress=True, cost="heavy"),
     Panel("query", lambda v: _tokens(v.run, v.query), NO_CHOICES, "first view"),
     Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "first view"),
-    Panel("embeddings_box", lambda v: gr.update(label=embeddings_label(v.run)), gr.update(label="Embeddings"), "first view"),
+    Panel("embeddings_box", _embeddings_header, gr.update(label="Embeddings"), "first view"),
     Panel("link", _link, "", "first view"),  # "": the address bar stays as it was
     Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "first view"),  # beside the matrix
     Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "first view"),

@@ -54,7 +54,9 @@ def token_chips_html(tokens: Sequence[str], ids: Sequence[int] | None) -> str:
         if fragment:
             title += ": part of a UTF-8 character split across tokens (bytes shown as \\xNN)"
         # A screen reader hears "Your, id 7120": the id is labelled, not run into the token.
-        token_id = f"<span class='tok-id'><span class='sr-only'>, id </span>{ids[index]}</span>" if ids is not None else ""
+        token_id = ""
+        if ids is not None:
+            token_id = f"<span class='tok-id'><span class='sr-only'>, id </span>{ids[index]}</span>"
         chips.append(f"<li class='{classes}' title='{html.escape(title, quote=True)}'>{shown}{token_id}</li>")
     count = len(tokens)
     counted = f"{count} token{'s' if count != 1 else ''}"
