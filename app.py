@@ -35,7 +35,7 @@ from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from web import first_screen, lab_tab, links, page_model, panels  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
-from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
+from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.first_screen import DEFAULT_TAU  # noqa: E402
 from web.lab_tab import LAB_START, run_lab  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
@@ -290,15 +290,21 @@ def text_edited(text: str, source: str, table: str) -> Any:
 
 @user_errors
 def load_upload(path: str | None) -> dict:
+    """An uploaded table goes into the table box, checked now rather than on the next Run. A refused file is
+    cleared from the upload box, and the reason is written under it (the box keeps its last good table)."""
     if not path:
         return gr.skip()
     name = Path(path).name
-    check_upload_size(os.path.getsize(path), name)
-    with open(path, "rb") as handle:  # a Gradio temp file, never a user-typed path
-        data = handle.read(ac.MAX_UPLOAD_BYTES + 1)
-    text = decode_upload(data, name)
-    ac.parse_embedding_table(text)  # report a bad table now, not on the next Run
-    return {ui.table: text, ui.source: "table"}
+    try:
+        check_upload_size(os.path.getsize(path), name)
+        with open(path, "rb") as handle:  # a Gradio temp file, never a user-typed path
+            data = handle.read(ac.MAX_UPLOAD_BYTES + 1)
+        text = decode_upload(data, name)
+        vectors = ac.parse_embedding_table(text).vectors
+    except ac.InputError as error:
+        return {ui.upload: None, ui.upload_note: f"**Not loaded.** {message(error)}"}
+    rows, columns = vectors.shape
+    return {ui.table: text, ui.source: "table", ui.upload_note: f"Loaded: {rows} rows of {columns} numbers. Press Run."}
 
 
 def toggle_source(source: str) -> dict:
@@ -502,7 +508,7 @@ def wire() -> None:
     private = {"api_visibility": "private"}
     ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
-    ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source], **private)
+    ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source, ui.upload, ui.upload_note], **private)
     run_chain(functools.partial(gr.on, [ui.run_button.click, ui.text.submit]))
     tau_chain()
     run_chain(ui.root_button.click(root_temperature, [ui.source, ui.dim, ui.table], ui.tau, **private).then)

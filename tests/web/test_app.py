@@ -167,11 +167,24 @@ def unpacked(packed: str) -> torch.Tensor:
 
 def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
     run = random_outputs[ui.state]
-    # No figure, no KaTeX, no table: Gradio's tables cost the browser more than the matrix, so they follow.
-    assert random_outputs["first view"] == {ui.state, ui.tokens_html, ui.heatmap, ui.query, ui.recipe, ui.link}
+    # The first screen: the tokens, the matrix and the trace of its selected cell beside it; no figure, no table
+    # (Gradio's tables cost the browser more than the matrix, so they follow).
+    assert random_outputs["first view"] == {
+        ui.state,
+        ui.tokens_html,
+        ui.heatmap,
+        ui.query,
+        ui.recipe,
+        ui.embeddings_box,
+        ui.link,
+        ui.trace_query,
+        ui.trace_key,
+        ui.trace_md,
+    }
     assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&show=weights"
     chips = random_outputs[ui.tokens_html]
     assert "6 tokens" in chips and all(f">{token}<" in chips for token in VISIBLE)
+    assert random_outputs[ui.embeddings_box]["label"] == "Embeddings: seeded random vectors, d = 3, seed = 123"
     matrix = random_outputs[ui.heatmap]  # the numbers the browser draws, bit for bit the run's float32
     assert matrix["tokens"] == VISIBLE and matrix["ids"] == run.ids and matrix["tau"] == 1.0
     assert matrix["view"] == "weights"
@@ -231,10 +244,13 @@ def test_tokens_are_never_markup():
 # --- run_extras: below the first view ------------------------------------------------------------------
 
 
-def test_extras_trace_the_books_cell_2_1(book_extras):
-    assert (book_extras[ui.trace_query].value, book_extras[ui.trace_key].value) == (1, 0)
-    assert [label for label, _ in book_extras[ui.trace_key].choices] == [f"{i + 1}: {t}" for i, t in enumerate(VISIBLE)]
-    trace = book_extras[ui.trace_md]
+def test_the_first_view_traces_the_books_cell_2_1(book_outputs):
+    """The trace sits beside the matrix: it comes with the first view."""
+    assert (book_outputs[ui.trace_query].value, book_outputs[ui.trace_key].value) == (1, 0)
+    labels = [label for label, _ in book_outputs[ui.trace_key].choices]
+    assert labels == [f"{i + 1}: {t}" for i, t in enumerate(VISIBLE)]
+    assert {ui.trace_query, ui.trace_key, ui.trace_md} <= book_outputs["first view"]
+    trace = book_outputs[ui.trace_md]
     assert trace.startswith("## Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
     assert book_dot_line(1, 0) in trace
     assert trace.rstrip().endswith(f"gives {100 * WEIGHTS_2[0]:.2f}% of its attention to token 1 <code>Your</code>.")
@@ -414,7 +430,7 @@ def test_trace_select_refuses_a_cell_outside_the_matrix(random_outputs, index):
 @pytest.mark.parametrize("tau", [0.5, 2.0, 27.7128], ids=["sharp", "flat", "sqrt-768"])
 def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     run = random_outputs[ui.state]
-    followed = app.follow_tau(run, tau)
+    followed = app.follow_tau(run, tau, False, "", 3, 2)
     new = followed[ui.state]
     assert new.tokens == run.tokens and torch.equal(new.attention.inputs, run.attention.inputs)
     expected = torch.softmax(run.attention.scores.double() / tau, dim=-1)
@@ -426,7 +442,8 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     below = app.run_extras(new, app.BOOK_SENTENCE, 3, 4, 2)
     assert_cells(cells(below[ui.context_table]), new.attention.context)
     assert below[ui.walk_text].startswith("## Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
-    assert (below[ui.trace_query].value, below[ui.trace_key].value) == (4, 2)
+    # the traced cell beside the matrix stays the reader's, at the new τ
+    assert followed[ui.trace_md] == app.panels.trace(new, 3, 2)
 
 
 def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
@@ -649,7 +666,7 @@ def test_a_restored_tau_is_one_the_slider_accepts(tau):
 
 def test_root_temperature_is_the_square_root_of_the_active_tables_d():
     wide = "0.1 0.2 0.3 0.4 0.5\n0.5 0.4 0.3 0.2 0.1"
-    assert app.root_temperature("random", "768", wide) == math.sqrt(768) <= ui.tau.maximum
+    assert app.root_temperature("random", "768", wide) == math.sqrt(768) <= ac.MAX_TEMPERATURE
     assert app.root_temperature("random", 3, app.BOOK_TABLE) == math.sqrt(3)
     # Issue 13, item 12: with "My own table" the table's d counts, not the random table's dim box, even before
     # that table has been run.
@@ -675,11 +692,22 @@ def test_toggle_source(source):
 def test_an_upload_fills_the_table_and_chooses_it(tmp_path):
     path = tmp_path / "book.csv"
     path.write_text(LABELED_BOOK_CSV, encoding="utf-8")
-    assert app.load_upload(str(path)) == {ui.table: LABELED_BOOK_CSV, ui.source: "table"}
+    assert app.load_upload(str(path)) == {
+        ui.table: LABELED_BOOK_CSV,
+        ui.source: "table",
+        ui.upload_note: "Loaded: 6 rows of 3 numbers. Press Run.",
+    }
     assert app.load_upload(None) == gr.skip()
+
+
+def test_a_bad_upload_clears_itself_and_says_why_under_the_box(tmp_path):
+    """Refused now, not on the next Run; the table box keeps its last good table, and no toast covers the form."""
     bad = tmp_path / "bad.csv"
-    bad.write_text("0.1,0.2\n0.3,zwei\n", encoding="utf-8")
-    assert "Row 2, column 2 is 'zwei'" in error_of(lambda: app.load_upload(str(bad)))  # refused now, not on Run
+    bad.write_text("0.1,0.2\n0.3,<b>zwei</b>\n", encoding="utf-8")
+    result = app.load_upload(str(bad))
+    assert set(result) == {ui.upload, ui.upload_note} and result[ui.upload] is None
+    assert result[ui.upload_note].startswith("**Not loaded.** Row 2, column 2 is")
+    assert "<b>" not in result[ui.upload_note] and "&lt;b&gt;zwei" in result[ui.upload_note]
 
 
 def test_the_lab_shows_table_chart_and_notes():
@@ -793,7 +821,7 @@ def explode(*args, **kwargs):
 
 BREAKAGES = {
     "run_attention": ("panels.matrix", lambda run, tmp: run_of()),
-    "run_extras": ("panels.trace", lambda run, tmp: app.run_extras(run, "")),
+    "run_extras": ("panels.walk", lambda run, tmp: app.run_extras(run, "")),
     "show_query": ("panels.bars", lambda run, tmp: app.show_query(run, 2)),
     "follow_tau": ("links.with_tau", lambda run, tmp: app.follow_tau(run, 2.0)),
     "load_upload": ("decode_upload", lambda run, tmp: app.load_upload(str(tmp))),
