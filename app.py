@@ -726,10 +726,8 @@ def launch(**overrides: Any):
     # uvicorn would rewrite the peer from X-Forwarded-For for the addresses in FORWARDED_ALLOW_IPS (loopback by
     # default, and anything if an inherited value says "*"). The guard alone reads that header, as many proxies
     # deep as ATTENTION_PROXY_HOPS says (1 on a Space), so uvicorn is told to trust none, whatever was inherited.
-    inherited = os.environ.get("FORWARDED_ALLOW_IPS")
-    if inherited:
+    if inherited := guard.distrust_forwarded_headers():
         log.warning("FORWARDED_ALLOW_IPS=%r is overridden: set ATTENTION_PROXY_HOPS to trust proxies.", inherited)
-    os.environ["FORWARDED_ALLOW_IPS"] = ""
     limits = guard.middleware(demo, light=LIGHT, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,

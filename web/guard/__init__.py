@@ -11,7 +11,14 @@ Use it with ``demo.launch(app_kwargs={"middleware": [guard.middleware(demo, ligh
 """
 
 from web.guard.gradio_wire import Answers, Events, event_functions, light_events
-from web.guard.identity import Relay, client_address, client_key, proxy_hops_from_env, request_client
+from web.guard.identity import (
+    Relay,
+    client_address,
+    client_key,
+    distrust_forwarded_headers,
+    proxy_hops_from_env,
+    request_client,
+)
 from web.guard.ledger import Ledger, Limits, Refusal
 from web.guard.middleware import Guard, Policy, middleware
 
@@ -26,6 +33,7 @@ __all__ = [
     "Relay",
     "client_address",
     "client_key",
+    "distrust_forwarded_headers",
     "event_functions",
     "light_events",
     "middleware",

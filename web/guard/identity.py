@@ -39,6 +39,21 @@ def proxy_hops_from_env(environ: Mapping[str, str] | None = None) -> int:
     return 1 if environ.get("SPACE_ID") else 0
 
 
+def distrust_forwarded_headers(environ: MutableMapping[str, str] | None = None) -> str | None:
+    """Tell uvicorn to trust no proxy header: set ``FORWARDED_ALLOW_IPS`` to "" (it would otherwise rewrite the peer
+    for loopback, or for anyone under an inherited "*"); the guard alone reads X-Forwarded-For, ``proxy_hops`` deep.
+    Returns the inherited value it overrode, if any.
+
+    >>> env = {"FORWARDED_ALLOW_IPS": "*"}
+    >>> distrust_forwarded_headers(env), env
+    ('*', {'FORWARDED_ALLOW_IPS': ''})
+    """
+    environ = os.environ if environ is None else environ
+    inherited = environ.get("FORWARDED_ALLOW_IPS") or None
+    environ["FORWARDED_ALLOW_IPS"] = ""
+    return inherited
+
+
 def client_address(scope: MutableMapping[str, Any], proxy_hops: int) -> str:
     """The client a request counts against: the peer, or the ``proxy_hops``-th entry from the right of
     X-Forwarded-For. Without trusted proxies (``proxy_hops=0``) the header is ignored, so a spoofed one changes
