@@ -585,8 +585,7 @@ def unread_scenario(report: Report, process: subprocess.Popen, base: str, args: 
             )
             time.sleep(EXPIRY_WAIT_SECONDS)
             rss_after = status_kb(process.pid, "VmRSS")
-            with https[sources[0]] as again:
-                retry = call(again, base, SMALL_ATTEND)
+            retry = call(https[sources[0]], base, SMALL_ATTEND)
     finally:
         for http in https.values():
             http.close()
