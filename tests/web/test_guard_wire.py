@@ -124,6 +124,19 @@ def test_a_dead_event_or_another_message_passes_untouched():
     assert queue.messages == [estimation, dead] and produced == []
 
 
+def test_the_sessions_copy_of_an_answer_is_forgotten():
+    """Gradio keeps each session's last output values too (for its deep links); that second copy goes."""
+    queue = FakeQueue()
+    values = {5: {"props": {"value": [0.5] * 1000}}, 6: {"props": {"value": "another event's output"}}}
+    blocks = SimpleNamespace(_queue=queue, state_holder={"s1": SimpleNamespace(config_values=values)})
+    gradio_wire.Answers(blocks).listen(lambda event_id: None)
+    event = SimpleNamespace(
+        _id="e1", alive=True, session_hash="s1", fn=SimpleNamespace(outputs=[SimpleNamespace(_id=5)])
+    )
+    queue.send_message(event, completed({"data": [[0.5] * 1000]}))
+    assert values == {5: {"props": {"value": None}}, 6: {"props": {"value": "another event's output"}}}
+
+
 def test_installing_twice_wraps_once():
     answers, queue, produced = installed()
     answers.install()

@@ -2,8 +2,9 @@
 ``Blocks.fns`` (which function an event runs) and the queue's ``send_message`` (where answers wait to be read).
 
 Gradio has no public per-client limit, no expiry for unread answers, and keeps each unread answer as the Python
-objects it returned (about 45 MB for one 256 x 768 ``/attend``). :class:`Answers` wraps the queue's
-``send_message`` so that an answer waiting to be read is held as pickled bytes, and can be dropped.
+objects it returned (about 45 MB for one 256 x 768 ``/attend``), plus a second copy in the session's state.
+:class:`Answers` wraps the queue's ``send_message`` so that an answer waiting to be read is held as pickled bytes,
+can be dropped, and leaves no copy in the session's state.
 """
 
 from __future__ import annotations
@@ -217,6 +218,7 @@ class Answers:
             original(event, packed if packed is not None else message)
             if packed is not None:
                 self._hold(event._id, packed)
+                self._forget_session_copy(event)
                 if self._on_answered is not None:
                     self._on_answered(event._id)
 
@@ -230,6 +232,20 @@ class Answers:
             return False
         message.expire(detail)
         return True
+
+    def _forget_session_copy(self, event: Any) -> None:
+        """Gradio also keeps each session's last output values (``SessionState.config_values``, read only by the
+        ``/deep_link`` route, which this app does not offer) for the last ``state_session_capacity`` sessions,
+        read or not: a second full copy of every answer. Forget the values this event just produced."""
+        holder = getattr(self.blocks, "state_holder", None)
+        session = getattr(event, "session_hash", None)
+        if holder is None or session is None or session not in holder:
+            return
+        values = holder[session].config_values
+        for block in getattr(event.fn, "outputs", ()):
+            props = values.get(block._id, {}).get("props")
+            if isinstance(props, dict) and props.get("value") is not None:
+                props["value"] = None
 
     def held_bytes(self) -> int:
         return sum(message.size for message in self._held.values())
