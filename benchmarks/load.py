@@ -575,7 +575,8 @@ def unread_scenario(report: Report, process: subprocess.Popen, base: str, args: 
             accepted = Counter(statuses)[200]
             print(f"  statuses {dict(Counter(statuses))}; queue idle after {idle:.1f} s", flush=True)
             print(
-                f"  newcomer's 6-token /attend while {clients} clients hold {accepted} unread answers: {quantiles(seconds)}"
+                f"  newcomer's 6-token /attend while {clients} clients hold {accepted} unread answers: "
+                f"{quantiles(seconds)}"
             )
             print(
                 f"  RSS before {mb(rss_before):.0f} MB, peak {mb(peak):.0f} MB ({mb(peak - rss_before):+.0f}), "
@@ -739,7 +740,7 @@ def export_loop_scenario(report: Report, process: subprocess.Popen, base: str, a
         seconds = time.perf_counter() - started
         if done.get("success"):
             files = done["output"]["data"][0]
-            return True, str(Path(files[0]["path"]).parents[2]), seconds
+            return True, str(Path(files[0]["path"]).parents[1]), seconds  # <exports>/<client>/<export>/<file>
         return False, str(done.get("output", {}).get("error", "no answer"))[:100], seconds
 
     rss_before = status_kb(process.pid, "VmRSS")
@@ -750,12 +751,14 @@ def export_loop_scenario(report: Report, process: subprocess.Popen, base: str, a
             outcomes.append((ok, seconds))
             root = detail if ok else root
         used = sum(f.stat().st_size for f in Path(root).rglob("*") if f.is_file()) if root else 0
+        everyone = sum(f.stat().st_size for f in Path(root).parent.rglob("*") if f.is_file()) if root else 0
         victim = export_once("127.0.0.9")
         peak = sampler.peak_kb
     refusals = sum(not ok for ok, _ in outcomes)
     print(
         f"one client exports 256 x 768 in a loop: {len(outcomes) - refusals} of {len(outcomes)} exports written, "
-        f"p50 {percentile([s for _, s in outcomes], 0.5) * 1000:.0f} ms; its exports on disk: {used / 1e6:.1f} MB"
+        f"p50 {percentile([s for _, s in outcomes], 0.5) * 1000:.0f} ms; its exports on disk: {used / 1e6:.1f} MB "
+        f"(all clients' exports: {everyone / 1e6:.1f} MB of the 200 MB budget)"
     )
     print(
         f"  another client's export then: {'written' if victim[0] else 'refused: ' + victim[1]} "
