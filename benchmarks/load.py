@@ -28,6 +28,16 @@ Two more scenarios, each on a fresh server (``--scenario``; the default is the b
   address (127.0.0.2; Linux answers on all of 127/8) calls /tokenize, /normalize and GET / every 0.5 s.
   It prints the polite client's p50/p95/max latency and errors. A separate source address is a different
   client for the server without trusting any header, so nothing about proxies changes for the benchmark.
+
+Round three's scenarios (issue 18), each printing RSS before, at the peak and after, and a newcomer's latency:
+
+- ``unread``: ``--clients`` clients (127.0.0.2 ...) each POST their share + 2 of 256 x 768 /attend and never read;
+  once computed, a newcomer (127.0.0.50) makes 20 sequential 6-token /attend calls (p50/p95); RSS while the answers
+  wait (against their JSON size), and 75 s later, once they are dropped.
+- ``held-stream``: one client joins its share of 256 x 768 runs in one session and opens /queue/data with a 4 kB
+  receive buffer that it never reads: how long until its share frees, and RSS meanwhile.
+- ``big-body``: 100 MB bodies (declared, and chunked) to /queue/join and /call/tokenize: time to the 413.
+- ``export-loop``: one client runs and exports 256 x 768 30 times; then another client exports once.
 """
 
 from __future__ import annotations
@@ -360,7 +370,8 @@ def never_read_scenario(report: Report, process: subprocess.Popen, base: str, ar
     rss_before = status_kb(process.pid, "VmRSS")
     print(
         f"never read the answers: {NEVER_READ_BURSTS} bursts of {NEVER_READ_PER_BURST} POST /call/attend "
-        f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); warm-up {sum(o.ok for o in warm)}/2 ok"
+        f"({MAX_TOKENS} tokens, dim {MAX_DIM}) from {clients} client address(es); "
+        f"warm-up {sum(o.ok for o in warm)}/2 ok"
     )
     print(f"  RSS before: {mb(rss_before):.1f} MB", flush=True)
     totals: Counter[int] = Counter()
