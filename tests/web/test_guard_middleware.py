@@ -421,3 +421,11 @@ def test_mcp_calls_count_against_the_mcp_client_and_are_refused_with_a_plain_503
         assert other.status_code == 200, "loopback itself is another client"
 
     run_guarded(scenario, relay=relay, answer_ttl=60)
+
+
+def test_deep_links_which_write_a_file_per_call_are_closed():
+    async def scenario(call, fake):
+        for path in ("/gradio_api/deep_link", "/gradio_api/deep_link/"):
+            assert (await call("1.1.1.1", "GET", path, params={"session_hash": "x"})).status_code == 404
+
+    run_guarded(scenario)

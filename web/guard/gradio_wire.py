@@ -26,10 +26,11 @@ _JOIN = re.compile(r"^(?P<root>.*?/gradio_api)/queue/join/?$")
 _DATA = re.compile(r"^(?P<root>.*?/gradio_api)/queue/data/?$")
 _UPLOAD = re.compile(r"^(?P<root>.*?/gradio_api)/upload/?$")
 _MCP = re.compile(r"^.*?/gradio_api/mcp(?:/.*)?$")
+_DEEP_LINK = re.compile(r"^.*?/gradio_api/deep_link/?$")
 
 HEAD_BYTES = 256  # of each server-sent event, enough to see its kind and event id
 
-Route = tuple[Literal["submit", "read", "upload", "mcp"], dict[str, str]]
+Route = tuple[Literal["submit", "read", "upload", "mcp", "closed"], dict[str, str]]
 
 
 def route_of(method: str, path: str) -> Route | None:
@@ -41,6 +42,8 @@ def route_of(method: str, path: str) -> Route | None:
     (('submit', {'root': '/gradio_api'}), ('read', {'root': '/gradio_api'}), None)
     >>> route_of("POST", "/gradio_api/mcp/"), route_of("POST", "/gradio_api/upload")
     (('mcp', {}), ('upload', {'root': '/gradio_api'}))
+    >>> route_of("GET", "/gradio_api/deep_link")
+    ('closed', {})
     """
     if method == "POST":
         if match := _JOIN.match(path):
@@ -56,6 +59,8 @@ def route_of(method: str, path: str) -> Route | None:
             return "read", match.groupdict()
     if _MCP.match(path):
         return "mcp", {}
+    if _DEEP_LINK.match(path):  # writes a file per call to disk; this app offers no deep links
+        return "closed", {}
     return None
 
 

@@ -100,6 +100,9 @@ class Guard:
                 send, Refusal(415, "Files are accepted only by the upload route, one per request."), scope
             )
             return
+        if kind == "closed":
+            await self._refuse(send, Refusal(404, "Not found."), scope)
+            return
         if kind == "mcp":  # Gradio's loopback call for this tool then counts against this client
             self.relay.stamp(scope, client_address(scope, self.limits.proxy_hops))
         try:
