@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -260,3 +262,104 @@ def test_a_reader_that_leaves_early_frees_the_share_at_once(tiny_url):
             next(stream.iter_lines())
         time.sleep(0.5)
         assert call_and_read(http, tiny_url, "big", [1]) == "complete"
+
+
+# --- the app itself -------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_light_calls_are_served_during_a_heavy_flood(server_url):
+    """One client floods /attend from 127.0.0.1 (a peer whose X-Forwarded-For uvicorn believes by default),
+    changing that header each time; another calls /tokenize, /normalize and the page. The flood gets 429
+    (the header is not believed, so it stays one client) and never 503; the light calls are served, none
+    queued behind the flood (which takes ten seconds or more). benchmarks/load.py --scenario greedy
+    measures the latency itself."""
+    text = "attention " * 120
+    flood_results: list[Any] = []
+
+    def flood(number: int) -> None:
+        with bound("127.0.0.1") as http:
+            http.headers["x-forwarded-for"] = f"10.1.{number}.1"
+            flood_results.append(call_and_read(http, server_url, "attend", [text, 768, number, ""]))
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        futures = [pool.submit(flood, number) for number in range(40)]
+        time.sleep(1.0)
+        latencies = []
+        with bound("127.0.0.3") as polite:
+            for api, data in [
+                ("tokenize", ["Your journey starts with one step"]),
+                ("normalize", ["1, 2, 3", "float32"]),
+                ("tokenize", [text]),
+                ("normalize", ["1000, 1001", "float16"]),
+            ]:
+                started = time.perf_counter()
+                assert call_and_read(polite, server_url, api, data) == "complete"
+                latencies.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            assert polite.get(server_url).status_code == 200
+            latencies.append(time.perf_counter() - started)
+        for future in futures:
+            future.result(timeout=180)
+    assert max(latencies) < 5.0, latencies
+    refused = [r for r in flood_results if isinstance(r, httpx.Response)]
+    assert {r.status_code for r in refused} == {429}, [(r.status_code, r.text[:80]) for r in refused]
+    assert refused[0].json()["detail"].startswith("Too many requests from you")
+    assert int(refused[0].headers["retry-after"]) >= 1
+    assert flood_results.count("complete") >= 2
+
+
+@pytest.mark.slow
+def test_monitoring_is_closed(server_url):
+    with httpx.Client(timeout=30, trust_env=False) as http:
+        for path in (
+            "monitoring",
+            "monitoring/summary",
+            "monitoring/some-guessed-key",
+            "gradio_api/monitoring/summary",
+        ):
+            response = http.get(f"{server_url}{path}")
+            assert response.status_code in (403, 404), path
+            assert "attend" not in response.text and "tokenize" not in response.text
+
+
+@pytest.mark.slow
+def test_refused_uploads_write_nothing(server_url):
+    from gradio.utils import get_upload_folder
+
+    tag = uuid.uuid4().hex[:12]
+    refused = {
+        f"{tag}-a.exe": [("files", (f"{tag}-a.exe", b"MZ"))],
+        f"{tag}-b.csv": [("files", (f"{tag}-b.csv", b"1")), ("files", (f"{tag}-c.csv", b"2"))],
+        f"{tag}-d.csv": [("files", (f"{tag}-d.csv", b"1" * 1_000_001))],
+    }
+    with httpx.Client(timeout=30, trust_env=False) as http:
+        for files in refused.values():
+            assert 400 <= http.post(f"{server_url}gradio_api/upload", files=files).status_code < 500
+        kept = http.post(f"{server_url}gradio_api/upload", files=[("files", (f"{tag}-ok.csv", b"1,2\n"))])
+    assert kept.status_code == 200
+    stored = {path.name for path in Path(get_upload_folder()).rglob(f"{tag}*")}
+    assert stored == {f"{tag}-ok.csv"}
+
+
+@pytest.mark.slow
+def test_a_hidden_event_that_reruns_the_pipeline_counts_as_a_large_run(server_url):
+    """refused_run is private (not in the API docs) but callable through /queue/join, and it recomputes a run: on
+    main it was light, so eight of them at 256 x 768 ran beside a client's eight large runs."""
+    index = fn_index(server_url, "refused_run")
+    session = uuid.uuid4().hex
+    data = ["Your journey starts with one step", "random", 3, 123, "", False, 1.0]
+    with bound("127.0.0.40") as http:
+        for _ in range(8):
+            joined = http.post(
+                f"{server_url}gradio_api/queue/join", json={"data": data, "fn_index": index, "session_hash": session}
+            )
+            assert joined.status_code == 200
+        refused = http.post(
+            f"{server_url}gradio_api/queue/join", json={"data": data, "fn_index": index, "session_hash": session}
+        )
+        assert refused.status_code == 429 and "8 of your large runs" in refused.json()["detail"]
+        with http.stream("GET", f"{server_url}gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():  # read them all: the share frees for the tests that follow
+                if '"close_stream"' in line:
+                    break
