@@ -11,7 +11,7 @@ The burst is sent twice by default (``--bursts``): the RSS target is judged on t
 second one tells a bounded cache filling up (growth near 0 the second time) from memory kept per request.
 Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64). The burst comes from
 ``--sources`` loopback addresses (127.0.0.1 ...; default 4), as from that many clients: the server
-(web/guard.py) gives each client address a share of its queue, which 32 calls at a time from one address
+(web/guard/) gives each client address a share of its queue, which 32 calls at a time from one address
 would exceed.
 
 Two more scenarios, each on a fresh server (``--scenario``; the default is the burst above):
