@@ -363,3 +363,16 @@ def test_a_hidden_event_that_reruns_the_pipeline_counts_as_a_large_run(server_ur
             for line in stream.iter_lines():  # read them all: the share frees for the tests that follow
                 if '"close_stream"' in line:
                     break
+
+
+@pytest.mark.slow
+def test_two_clients_at_their_share_leave_the_app_to_a_newcomer(server_url):
+    """The attack of issue 18 on the app: two clients each leave 8 /attend answers unread (16, everyone's limit on
+    main, so a newcomer's 6-token /attend got 503 after 4 s); the newcomer is answered."""
+    data = ["Your journey starts with one step", 3, 123, ""]
+    with bound("127.0.0.41") as first, bound("127.0.0.42") as second, bound("127.0.0.43") as newcomer:
+        for http in (first, second):
+            for _ in range(8):
+                assert http.post(f"{server_url}gradio_api/call/attend", json={"data": data}).status_code == 200
+        assert wait_until(lambda: call_and_read(newcomer, server_url, "attend", data) == "complete", 10)
+        assert first.post(f"{server_url}gradio_api/call/attend", json={"data": data}).status_code == 429
