@@ -208,22 +208,19 @@ def shuffle_tokens(run: Attended | None, shuffles: Any) -> dict:
 
 
 @user_errors
-def prepare_exports(run: Attended | None, raw_scores: bool) -> list[str]:
+def prepare_exports(run: Attended | None, raw_scores: bool, request: gr.Request | None = None) -> list[str]:
     """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download. They go in Gradio's
-    own cache folder, which it serves without making a second copy."""
+    own cache folder, which it serves without making a second copy, within this visitor's share of its budget."""
     from attention_core.views.export import export_files
-    from web.exports import ExportsFull, export_folder
+    from web.exports import ExportsFull, client_of, save_export
 
     run = need_run(run)
+    files = export_files(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
     try:
-        folder = export_folder(Path(ui.exports.GRADIO_CACHE) / "attention-exports")
+        paths = save_export(Path(ui.exports.GRADIO_CACHE) / "attention-exports", client_of(request), files)
     except ExportsFull as full:
         raise ac.InputError(str(full)) from None
-    paths = []
-    for name, data in export_files(run.tokens, run.ids, run.attention, raw_scores=raw_scores).items():
-        (folder / name).write_bytes(data)
-        paths.append(str(folder / name))
-    return paths
+    return [str(path) for path in paths]
 
 
 def link_settings(request: gr.Request | None) -> dict:
@@ -553,12 +550,14 @@ HEAVY, LIGHT = page_model.costs(demo, ui)
 
 def launch(**overrides: Any):
     """Launch ``demo`` with the Space's settings; tests pass a port and ``prevent_thread_lock=True``."""
-    from web import guard  # per-client shares, unread answers dropped after a minute, one allowed file per upload
+    from web import guard  # per-client shares, unread answers dropped a minute after they are ready, bounded bodies
 
-    # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
-    # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
-    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
-    limits = guard.middleware(demo, heavy=HEAVY, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
+    # uvicorn would rewrite the peer from X-Forwarded-For for the addresses in FORWARDED_ALLOW_IPS (loopback by
+    # default, and anything if an inherited value says "*"). The guard alone reads that header, as many proxies
+    # deep as ATTENTION_PROXY_HOPS says (1 on a Space), so uvicorn is told to trust none, whatever was inherited.
+    if inherited := guard.distrust_forwarded_headers():
+        log.warning("FORWARDED_ALLOW_IPS=%r is overridden: set ATTENTION_PROXY_HOPS to trust proxies.", inherited)
+    limits = guard.middleware(demo, light=LIGHT, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
         "js": PAGE_JS,

@@ -540,7 +540,7 @@ def test_exports_hold_the_run(exports_in, book_outputs):
     run = book_outputs[ui.state]
     paths = [Path(p) for p in app.prepare_exports(run, False)]
     assert [p.name for p in paths] == ["attention-run.json", "attention-weights.csv", "attention-matrix.png"]
-    assert {p.parent.parent for p in paths} == {exports_in}
+    assert {p.parent.parent.parent for p in paths} == {exports_in}  # exports_in / <client> / <export> / file
     loaded = json.loads(paths[0].read_text(encoding="utf-8"))
     assert (loaded["tokens"], loaded["ids"], loaded["temperature"]) == (PIECES, run.ids, 1.0)
     assert loaded["inputs"] == INPUTS
