@@ -32,8 +32,10 @@ from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons, panels  # noqa: E402
+from attention_core.views.lecture import RANDOM_NOTE  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
+from web import lecture as lecture_tab  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
@@ -384,7 +386,7 @@ def inputs_section() -> None:
                 label="Examples (click one to run it)",
             )
         with gr.Column(scale=2, min_width=400):
-            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
+            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings", info=RANDOM_NOTE)
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
@@ -513,6 +515,24 @@ def lab_section() -> None:
         ui.lab_notes = gr.Markdown(min_width=320)
     ui.lab_chart = gr.HTML(elem_id="lab-chart")
     gr.Markdown(lab_view.formulas(), latex_delimiters=LATEX)
+
+
+def lecture_section() -> None:
+    """The Lecture tab (web/lecture.py): the chapter's steps in order, beside a live matrix of their own."""
+    ui.lecture = lecture_tab.build()
+
+
+def wire_lecture(blocks: gr.Blocks) -> None:
+    """The lecture's events; it follows the first tab's run (ui.state) when the learner chooses it."""
+    lecture_tab.wire(
+        ui.lecture,
+        blocks=blocks,
+        tabs=ui.tabs,
+        tab=ui.lecture_tab,
+        main_run=ui.state,
+        link=ui.link,
+        other_tabs=(ui.main_tab, ui.lab_tab),
+    )
 
 
 def run_chain(start: Callable[..., Any]) -> Any:
@@ -661,11 +681,13 @@ def build_demo() -> gr.Blocks:
         title="Self-attention without trainable weights", analytics_enabled=False, delete_cache=(1800, 3600)
     ) as blocks:
         intro_section()
-        with gr.Tabs():
-            with gr.Tab("Self-attention"):
+        with gr.Tabs() as ui.tabs:
+            with gr.Tab("Self-attention") as ui.main_tab:
                 inputs_section()
                 matrix_section()
                 details_section()
+            with gr.Tab("Lecture", id=lecture_tab.TAB_ID) as ui.lecture_tab:
+                lecture_section()
             with gr.Tab("Normalization lab") as ui.lab_tab:
                 lab_section()
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
@@ -682,6 +704,7 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=limit,
             )
         wire()
+        wire_lecture(blocks)
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         below(
@@ -750,6 +773,7 @@ def warm_up() -> None:
         first = run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
         run_extras(first[ui.state], BOOK_SENTENCE)
         run_lab(LAB_START, "float32")
+        lecture_tab.texts.sweeps()  # the lecture's seed and dimension sweeps: a few seconds, once
     except gr.Error:
         log.exception("warm-up failed")
 

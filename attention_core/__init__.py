@@ -78,6 +78,15 @@ _EXPORTS = {
     ),
     "parity": ("ParityEntry", "book_parity"),
     "pipeline": ("Attended", "attend"),
+    "sweeps": (
+        "Alignment",
+        "DimensionRow",
+        "SeedSweep",
+        "alignment",
+        "dimension_sweep",
+        "one_hot_rows",
+        "seed_sweep",
+    ),
     "tables": ("EmbeddingTable", "TableError", "parse_embedding_table"),
     "tokens": (
         "ENDOFTEXT",

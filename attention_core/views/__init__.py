@@ -15,6 +15,7 @@ _SUBMODULES = {
     "facts",
     "figures",
     "lab",
+    "lecture",
     "lessons",
     "loops",
     "markup",
@@ -25,6 +26,7 @@ _SUBMODULES = {
     "serialize",
     "tables",
     "tokens",
+    "vectors",
     "walkthrough",
 }
 

@@ -68,7 +68,8 @@ def tables(run: Run) -> dict[str, Table]:
 
 def matrix(run: Run, raw_scores: bool = False) -> dict:
     """What the live matrix draws for this run."""
-    return views.serialize.matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
+    caption = views.lecture.one_hot_note(run.attention.weights)  # "nearly all rows are one-hot", when they are
+    return views.serialize.matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores, caption=caption)
 
 
 def walk(run: Run, query: int) -> str:
