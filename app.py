@@ -32,7 +32,6 @@ from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons, panels  # noqa: E402
-from attention_core.views.lecture import RANDOM_NOTE  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
 from web import lecture as lecture_tab  # noqa: E402
@@ -386,7 +385,7 @@ def inputs_section() -> None:
                 label="Examples (click one to run it)",
             )
         with gr.Column(scale=2, min_width=400):
-            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings", info=RANDOM_NOTE)
+            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings", info=lessons.RANDOM_EMBEDDINGS)
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
@@ -773,7 +772,7 @@ def warm_up() -> None:
         first = run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
         run_extras(first[ui.state], BOOK_SENTENCE)
         run_lab(LAB_START, "float32")
-        lecture_tab.texts.sweeps()  # the lecture's seed and dimension sweeps: a few seconds, once
+        lecture_tab.sweeps()  # the lecture's seed and dimension sweeps: a few seconds, once
     except gr.Error:
         log.exception("warm-up failed")
 

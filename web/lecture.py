@@ -19,20 +19,28 @@ from typing import Any
 
 import gradio as gr
 
-from attention_core.views import lecture as texts
 from web.errors import user_errors
 from web.matrix import attention_matrix
 
 HERE = Path(__file__).resolve().parent
+# The lecture's texts import torch; they load with the first step, after the page is served.
+texts: Any = None
 LECTURE_JS = (HERE / "lecture.js").read_text(encoding="utf-8")
+QUESTION_JS = (HERE / "question.js").read_text(encoding="utf-8")
+QUESTION_CSS = (HERE / "question.css").read_text(encoding="utf-8")
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right": "\\)", "display": False}]
 SOURCES = [("The book's example", "book"), ("My run on the first tab", "run")]
 TAB_ID = "lecture-tab"
 # When the lecture tab is left, ?step=k leaves the address bar (a link then opens the tab it shows).
+# Only once the lecture has shown a step: Gradio also fires select for the first tab as the page opens, before a
+# link's ?step=k has been read.
 DROP_STEP_JS = """() => {
+    const lecture = document.getElementById("lecture");
+    if (!lecture?.dataset.step) return;
+    delete lecture.dataset.step;
     const params = new URLSearchParams(location.search);
-    delete document.getElementById("lecture")?.dataset.step;
-    if (params.has("step")) { params.delete("step"); history.replaceState(null, "", "?" + params.toString()); }
+    params.delete("step");
+    history.replaceState(null, "", "?" + params.toString());
 }"""
 # After the first tab rewrites the address bar with its run's settings, the lecture's step goes back in.
 KEEP_STEP_JS = """() => {
@@ -52,7 +60,7 @@ class Lecture:
     notice: gr.Markdown
     text: gr.Markdown
     figure: gr.HTML
-    question: gr.Radio
+    question: gr.HTML
     answer: gr.Markdown
     back: gr.Button
     counter: gr.Markdown
@@ -74,9 +82,7 @@ def build() -> Lecture:
                     "Open this tab to start the lecture.", latex_delimiters=LATEX, elem_id="lecture-text"
                 )
                 figure = gr.HTML(elem_id="lecture-figure")
-                question = gr.Radio(
-                    choices=[], type="index", label="Predict first", visible=False, elem_id="lecture-question"
-                )
+                question = question_group(elem_id="lecture-question")
                 answer = gr.Markdown(latex_delimiters=LATEX, elem_id="lecture-answer")
                 with gr.Row(elem_id="lecture-nav"):
                     back = gr.Button("Back", size="sm", scale=0, min_width=90, elem_id="lecture-back")
@@ -102,7 +108,34 @@ def build() -> Lecture:
     )
 
 
+def question_group(*, elem_id: str) -> gr.HTML:
+    """A radio group for one question, drawn in the browser (web/question.js) from ``{prompt, choices}``; choosing
+    fires ``select`` with the choice's index. Not a gr.Radio: Gradio 6.31 names each of its radios apart, so they
+    do not form one group that the arrow keys move through, and its fieldset has no legend to name it."""
+    return gr.HTML(
+        html_template="<div data-lecture-question></div>",
+        css_template=QUESTION_CSS,
+        js_on_load=QUESTION_JS,
+        apply_default_css=False,
+        elem_id=elem_id,
+    )
+
+
 # --- handlers --------------------------------------------------------------------------------------
+
+
+def _texts() -> Any:
+    global texts
+    if texts is None:
+        from attention_core.views import lecture
+
+        texts = lecture
+    return texts
+
+
+def sweeps() -> None:
+    """Compute the lecture's sweeps now (the app's warm-up), not on the first visit to the steps that show them."""
+    _texts().sweeps()
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,7 +167,7 @@ def matrix_value(run: Any) -> dict:
     """The lecture matrix's value: the run, with a note when nearly all rows are one-hot."""
     from attention_core.views.serialize import matrix_value as value
 
-    return value(run.tokens, run.ids, run.attention, caption=texts.one_hot_note(run.attention.weights))
+    return value(run.tokens, run.ids, run.attention, caption=_texts().one_hot_note(run.attention.weights))
 
 
 def make_show(parts: Lecture, *, delta: int = 0, focus: bool = False):
@@ -146,7 +179,8 @@ def make_show(parts: Lecture, *, delta: int = 0, focus: bool = False):
     def show(source: str, main_run: Any, shown_run: Any, number: Any) -> dict:
         run, notice = lecture_run(source, main_run)
         current = number if isinstance(number, int) and not isinstance(number, bool) else 1
-        step = texts.lecture_step(run, texts.check_step(current + delta))
+        lecture = _texts()
+        step = lecture.lecture_step(run, lecture.check_step(current + delta))
         question = step.question
         signal = {
             "step": step.number,
@@ -162,12 +196,7 @@ def make_show(parts: Lecture, *, delta: int = 0, focus: bool = False):
             parts.notice: notice,
             parts.text: f"## {step.heading}\n\n{step.markdown}",
             parts.figure: step.figure,
-            parts.question: gr.Radio(
-                choices=list(question.choices) if question else [],
-                value=None,
-                label=question.prompt if question else "Predict first",
-                visible=question is not None,
-            ),
+            parts.question: {"prompt": question.prompt, "choices": list(question.choices)} if question else "",
             parts.answer: "",
             parts.counter: f"Step {step.number} of {step.total}",
             parts.matrix: gr.skip() if run is shown_run else matrix_value(run),
@@ -178,20 +207,22 @@ def make_show(parts: Lecture, *, delta: int = 0, focus: bool = False):
 
 
 @user_errors
-def answer(run: Any, number: Any, choice: Any) -> str:
-    """Right or not, with the run's numbers that decide it."""
+def answer(run: Any, number: Any, event: gr.SelectData) -> str:
+    """Right or not, with the run's numbers that decide it. The event carries the chosen index."""
+    choice = event.index
     if run is None or choice is None:
         return ""
-    question = texts.lecture_step(run, texts.check_step(number)).question
+    lecture = _texts()
+    question = lecture.lecture_step(run, lecture.check_step(number)).question
     if question is None or not isinstance(choice, int) or isinstance(choice, bool):
         return ""
-    return texts.reveal(question, choice)
+    return lecture.reveal(question, choice)
 
 
 def step_from_link(request: gr.Request | None) -> int | None:
     """The ?step=k of the page's address, or None when it has none."""
     params = dict(request.query_params) if request is not None else {}
-    return texts.check_step(params["step"]) if "step" in params else None
+    return _texts().check_step(params["step"]) if "step" in params else None
 
 
 # --- wiring ----------------------------------------------------------------------------------------
@@ -230,7 +261,7 @@ def wire(parts: Lecture, *, blocks: gr.Blocks, tabs: gr.Tabs, tab: gr.Tab, main_
 
     blocks.load(from_link, inputs, [tabs, *outputs], **private)
     parts.signal.change(None, parts.signal, None, js=LECTURE_JS, **private)
-    parts.question.input(answer, [parts.run, parts.step, parts.question], parts.answer, **private)
+    parts.question.select(answer, [parts.run, parts.step], parts.answer, **private)
     link.change(None, None, None, js=KEEP_STEP_JS, **private)
     for other in other_tabs:
         other.select(None, None, None, js=DROP_STEP_JS, **private)

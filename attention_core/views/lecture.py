@@ -62,10 +62,6 @@ SHOWN = 8
 # Loops are timed against the matrix product on at most this many tokens (T² torch.dot calls).
 LOOP_TOKENS = 32
 
-RANDOM_NOTE = (
-    "Seeded random vectors carry no meaning: which tokens come out close is chance. Trained GPT-2 embeddings would "
-    "place related words in related directions."
-)
 LEARN_ID = "learn"  # the elem_id of the "Watch the weights learn" panel the last step links to
 
 
@@ -370,7 +366,8 @@ def _scores(r: _Run) -> Step:
         "",
         r"The dot product measures **how aligned** two vectors are, scaled by how long they are: "
         r"\(a \cdot b = \lVert a \rVert \, \lVert b \rVert \cos\theta\), where \(\cos\theta\) is 1 for the same "
-        "direction, 0 at a right angle and −1 for opposite directions. Here (computed in float64):",
+        "direction, 0 at a right angle and −1 for opposite directions. Here (lengths and cosine computed in "
+        "float64 from the float32 inputs):",
         rf"$$\omega_{{{r.ij(n, m)}}} = \lVert x^{{({n})}} \rVert \, \lVert x^{{({m})}} \rVert \cos\theta = "
         rf"{_six(pair.norm_a)} \cdot {_six(pair.norm_b)} \cdot {_six(pair.cosine)} "
         rf"= {tex(pair.score)}$$",

@@ -32,21 +32,23 @@ def _var(name: str) -> str:
 
 
 def plane_coordinates(a: torch.Tensor, b: torch.Tensor) -> tuple[tuple[float, float], tuple[float, float]]:
-    """2-D coordinates of ``a`` and ``b`` (each (d,), d ≤ 3): their own for d = 2, else in the plane they span with
-    ``a`` along the first axis (lengths and the angle between them kept exactly).
+    """2-D coordinates of ``a`` and ``b`` (each (d,), d ≤ 3): their own for d = 2; else in the plane they span,
+    turned so that the line halfway between them points up and to the right (lengths and angle kept exactly).
 
-    >>> plane_coordinates(torch.tensor([0.0, 0.0, 2.0]), torch.tensor([0.0, 1.0, 1.0]))
-    ((2.0, 0.0), (1.0, 1.0))
+    >>> a, b = plane_coordinates(torch.tensor([0.0, 0.0, 2.0]), torch.tensor([0.0, 3.0, 0.0]))
+    >>> [round(v, 6) for v in a + b]
+    [2.0, 0.0, 0.0, 3.0]
     """
     if a.numel() == 2:
         x, y = a.double().tolist(), b.double().tolist()
         return (x[0], x[1]), (y[0], y[1])
     split = alignment(a, b)
-    if split.norm_a == 0:
-        return (0.0, 0.0), (split.norm_b, 0.0)
-    along = split.norm_b * split.cosine
-    across = math.sqrt(max(0.0, split.norm_b**2 - along**2))
-    return (split.norm_a, 0.0), (along, across)
+    theta = math.acos(max(-1.0, min(1.0, split.cosine))) if split.norm_a > 0 and split.norm_b > 0 else 0.0
+    first = math.pi / 4 - theta / 2
+    return (
+        (split.norm_a * math.cos(first), split.norm_a * math.sin(first)),
+        (split.norm_b * math.cos(first + theta), split.norm_b * math.sin(first + theta)),
+    )
 
 
 def aligned_figure(a: torch.Tensor, b: torch.Tensor, *, query: int, key: int, tokens: Sequence[str]) -> str:
@@ -56,12 +58,15 @@ def aligned_figure(a: torch.Tensor, b: torch.Tensor, *, query: int, key: int, to
         return ""
     split = alignment(a, b)
     (ax, ay), (bx, by) = plane_coordinates(a, b)
-    reach = max(math.hypot(ax, ay), math.hypot(bx, by), 1e-12)
-    half = reach * (1 + MARGIN)
+    # The smallest square around the origin and both tips, with room for the labels.
+    xs, ys = (0.0, ax, bx), (0.0, ay, by)
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-12)
+    half = span * (0.5 + MARGIN)
+    centre_x, centre_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     scale = SIZE / (2 * half)
 
     def point(x: float, y: float) -> tuple[float, float]:
-        return SIZE / 2 + x * scale, SIZE / 2 - y * scale  # SVG's y grows downwards
+        return SIZE / 2 + (x - centre_x) * scale, SIZE / 2 - (y - centre_y) * scale  # SVG's y grows downwards
 
     n, m = query + 1, key + 1
     same = query == key
@@ -77,21 +82,23 @@ def aligned_figure(a: torch.Tensor, b: torch.Tensor, *, query: int, key: int, to
             for name in ("blue", "vermillion")
         ),
         "</defs>",
-        f'<line x1="0" y1="{oy:.1f}" x2="{SIZE}" y2="{oy:.1f}" stroke="{_var("muted")}" stroke-width="1"/>',
-        f'<line x1="{ox:.1f}" y1="0" x2="{ox:.1f}" y2="{SIZE}" stroke="{_var("muted")}" stroke-width="1"/>',
+        f'<circle cx="{ox:.1f}" cy="{oy:.1f}" r="3" fill="{_var("ink")}"/>',
+        f'<text x="{ox - 6:.1f}" y="{oy + 16:.1f}" text-anchor="end" font-size="12" fill="{_var("ink")}">0</text>',
     ]
     styles = (("blue", ""), ("vermillion", ' stroke-dasharray="6 4"'))
-    for (x, y), (colour, dash), name in zip(((ax, ay), (bx, by)), styles, names):
+    for (x, y), (colour, dash), name, side in zip(((ax, ay), (bx, by)), styles, names, (1, -1)):
         px, py = point(x, y)
         parts.append(
             f'<line x1="{ox:.1f}" y1="{oy:.1f}" x2="{px:.1f}" y2="{py:.1f}" stroke="{_var(colour)}" '
             f'stroke-width="3"{dash} marker-end="url(#lec-arrow-{colour})"/>'
         )
         # The label sits just beyond the tip, pushed away from the origin, kept inside the square.
+        # Beyond the tip, and off to one side (the two labels to opposite sides, so near-parallel ones part).
         length = math.hypot(px - ox, py - oy) or 1.0
-        lx = min(SIZE - 4, max(4, px + 14 * (px - ox) / length))
-        ly = min(SIZE - 4, max(12, py + 14 * (py - oy) / length))
-        anchor = "start" if lx > SIZE * 0.6 else "end" if lx < SIZE * 0.4 else "middle"
+        ux, uy = (px - ox) / length, (py - oy) / length
+        lx = min(SIZE - 4, max(4, px + 12 * ux - side * 14 * uy))
+        ly = min(SIZE - 4, max(12, py + 12 * uy + side * 14 * ux + 4))
+        anchor = "end" if lx > SIZE * 0.6 else "start" if lx < SIZE * 0.4 else "middle"  # inside the square
         parts.append(
             f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="13" fill="{_var("ink")}">'
             f"{html.escape(name)}</text>"
@@ -136,7 +143,7 @@ def _description(split, names: tuple[str, str], dim: int, same: bool) -> str:
         if dim == 2
         else "on one line"
         if dim == 1
-        else "in the plane they span, the first along the horizontal axis (lengths and angle exact)"
+        else "in the plane they span (lengths and angle exact)"
     )
     if same:
         return f"{names[0]}, of length {num(split.norm_a)}, drawn {where}."
