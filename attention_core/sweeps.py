@@ -1,4 +1,4 @@
-"""Is weight-free attention meaningful? Measurements over seeds and dimensions, and a score split into lengths and angle.
+"""Is weight-free attention meaningful? Sweeps over seeds and dimensions, and a score split into lengths and angle.
 
 - ``alignment``: a dot product is ‖a‖ · ‖b‖ · cos θ ("how aligned" two vectors are, times how long they are).
 - ``seed_sweep``: where one query attends when only the seed of the random table changes.

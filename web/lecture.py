@@ -228,8 +228,16 @@ def step_from_link(request: gr.Request | None) -> int | None:
 # --- wiring ----------------------------------------------------------------------------------------
 
 
-def wire(parts: Lecture, *, blocks: gr.Blocks, tabs: gr.Tabs, tab: gr.Tab, main_run: gr.State, link: gr.Textbox,
-         other_tabs: tuple[gr.Tab, ...] = ()) -> None:
+def wire(
+    parts: Lecture,
+    *,
+    blocks: gr.Blocks,
+    tabs: gr.Tabs,
+    tab: gr.Tab,
+    main_run: gr.State,
+    link: gr.Textbox,
+    other_tabs: tuple[gr.Tab, ...] = (),
+) -> None:
     """Back, Next, the source switch, the tab opening, a link's ?step=k, and the questions."""
     private = {"api_visibility": "private"}
     inputs = [parts.source, main_run, parts.run, parts.step]
@@ -265,4 +273,3 @@ def wire(parts: Lecture, *, blocks: gr.Blocks, tabs: gr.Tabs, tab: gr.Tab, main_
     link.change(None, None, None, js=KEEP_STEP_JS, **private)
     for other in other_tabs:
         other.select(None, None, None, js=DROP_STEP_JS, **private)
-

@@ -21,7 +21,11 @@ VIEW_JS = """(raw) => {
 }"""
 # The page's CSS: its own rules, then the figures' colours for the light and the dark theme.
 PAGE_CSS = "\n".join(
-    [(HERE / "page.css").read_text(encoding="utf-8"), (HERE / "lecture.css").read_text(encoding="utf-8"), css_variables()]
+    [
+        (HERE / "page.css").read_text(encoding="utf-8"),
+        (HERE / "lecture.css").read_text(encoding="utf-8"),
+        css_variables(),
+    ]
 )
 # Runs once on load: gives a tab stop to whatever scrolls sideways (wide tables, figures and formulas on a phone).
 PAGE_JS = (HERE / "a11y.js").read_text(encoding="utf-8")

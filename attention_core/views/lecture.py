@@ -202,8 +202,8 @@ def _ordinal(rank: int) -> str:
 def one_hot_note(weights: torch.Tensor) -> str | None:
     """A sentence for beside the matrix when nearly all rows of ``weights`` (T, T) are one-hot, else None.
 
-    >>> one_hot_note(torch.eye(3))
-    '3 of 3 rows are one-hot (largest weight above 0.99): those tokens attend almost only to one token, 3 of them to themselves. Random vectors with many dimensions match mostly themselves (see the Lecture tab, step 13).'
+    >>> one_hot_note(torch.eye(3)).split(":")[0]
+    '3 of 3 rows are one-hot (largest weight above 0.99)'
     """
     count = weights.shape[0]
     rows = one_hot_rows(weights)
@@ -331,11 +331,7 @@ def _query(r: _Run) -> Step:
     runner = ranked[1] if r.count > 1 else ranked[0]
     why = (
         f"Row {n}'s largest weight is \\(\\alpha_{{{r.ij(n, best + 1)}}} = {num(weights[best])}\\), for {r.tok(best)}"
-        + (
-            f"; next comes {r.tok(runner)} with {num(weights[runner])}."
-            if r.count > 1
-            else ", the only key."
-        )
+        + (f"; next comes {r.tok(runner)} with {num(weights[runner])}." if r.count > 1 else ", the only key.")
         + " Softmax keeps the order of the scores, so it is also the key with the largest score."
     )
     question = Question(
@@ -359,10 +355,12 @@ def _scores(r: _Run) -> Step:
     diagonal_wins = own.score >= pair.score
     lines = [
         "Each **attention score** is a dot product of the query with one input, the key:",
-        rf"$$\omega_{{{r.ij(n, 'j')}}} = x^{{({n})}} \cdot x^{{(j)}} = \sum_{{i=1}}^{{d}} x^{{({n})}}_i \, x^{{(j)}}_i$$",
+        rf"$$\omega_{{{r.ij(n, 'j')}}} = x^{{({n})}} \cdot x^{{(j)}} = "
+        rf"\sum_{{i=1}}^{{d}} x^{{({n})}}_i \, x^{{(j)}}_i$$",
         f"Row {n}: {_values(scores)}.",
         "",
-        f"For key {r.tok(k)}, the query's highest-scoring other key: {dot_expansion(r.inputs[q], r.inputs[k], scores[k])}.",
+        f"For key {r.tok(k)}, the query's highest-scoring other key: "
+        f"{dot_expansion(r.inputs[q], r.inputs[k], scores[k])}.",
         "",
         r"The dot product measures **how aligned** two vectors are, scaled by how long they are: "
         r"\(a \cdot b = \lVert a \rVert \, \lVert b \rVert \cos\theta\), where \(\cos\theta\) is 1 for the same "
@@ -436,13 +434,10 @@ def _sum_normalization(r: _Run) -> Step:
             "gets no more than its proportional share. Softmax, next, does both better.",
         ]
     )
-    why = (
-        f"Row {n}'s largest score is {num(largest)}. In float32, \\(e^x\\) is finite only up to x ≈ {limit:.2f}"
-        + (
-            "; here an exponential (or their sum) is inf, and inf / inf is NaN."
-            if steps.overflows
-            else f", so every \\(e^{{\\omega}}\\) of this row is finite, and so is their sum."
-        )
+    why = f"Row {n}'s largest score is {num(largest)}. In float32, \\(e^x\\) is finite only up to x ≈ {limit:.2f}" + (
+        "; here an exponential (or their sum) is inf, and inf / inf is NaN."
+        if steps.overflows
+        else ", so every \\(e^{\\omega}\\) of this row is finite, and so is their sum."
     )
     question = Question(
         f"Next, naive softmax takes the exponential of each score of row {n} in float32. Will it overflow?",
@@ -460,7 +455,8 @@ def _naive_softmax(r: _Run) -> Step:
     lines = [
         "Softmax exponentiates every score, then divides by the sum of the exponentials:",
         rf"$$\alpha_{{{r.ij(n, 'j')}}} = \frac{{e^{{\omega_{{{r.ij(n, 'j')}}}}}}}{{\sum_{{k=1}}^{{T}} "
-        rf"e^{{\omega_{{{r.ij(n, 'k')}}}}}}} = \frac{{e^{{\omega_{{{r.ij(n, 'j')}}}}}}}{{e^{{\omega_{{{r.ij(n, 1)}}}}} + "
+        rf"e^{{\omega_{{{r.ij(n, 'k')}}}}}}} = "
+        rf"\frac{{e^{{\omega_{{{r.ij(n, 'j')}}}}}}}{{e^{{\omega_{{{r.ij(n, 1)}}}}} + "
         rf"e^{{\omega_{{{r.ij(n, 2)}}}}} + \dots + e^{{\omega_{{{r.ij(n, 'T')}}}}}}}$$",
         "Every exponential is positive, so every weight is between 0 and 1, and they sum to 1; a larger score gets "
         "a disproportionately larger share.",
@@ -469,9 +465,7 @@ def _naive_softmax(r: _Run) -> Step:
     if steps.overflows:
         lines.append(
             f"On row {n} the largest score is {num(float(steps.scores.max()))}, above float32's limit ≈ {limit:.2f} "
-            "for \\(e^x\\): the naive version gives "
-            + _values(steps.naive.tolist())
-            + ". The next step fixes it."
+            "for \\(e^x\\): the naive version gives " + _values(steps.naive.tolist()) + ". The next step fixes it."
         )
     else:
         lines += [
@@ -529,8 +523,7 @@ def _context(r: _Run) -> Step:
         rf"Its first coordinate: \(z^{{({n})}}_1 = {terms} = {tex(float(r.context[q, 0]))}\).",
         "",
         "The weights are at least 0 and sum to 1, so this is a weighted **average**: each coordinate lies between the "
-        "smallest and the largest of the inputs' coordinates"
-        + (" (true here for all of them)." if inside else "."),
+        "smallest and the largest of the inputs' coordinates" + (" (true here for all of them)." if inside else "."),
     ]
     # The question looks ahead: step 10 computes every score, and ω is symmetric.
     k = r.k
@@ -663,9 +656,7 @@ def _all_context(r: _Run) -> Step:
         answer,
         why,
     )
-    return Step(
-        12, STEP_TITLES[11], "\n".join(lines), Highlight(rows=tuple(range(r.count))), "weights", question
-    )
+    return Step(12, STEP_TITLES[11], "\n".join(lines), Highlight(rows=tuple(range(r.count))), "weights", question)
 
 
 def _meaningful(r: _Run) -> Step:
@@ -757,10 +748,8 @@ def _trainable(r: _Run) -> Step:
         "and see the query's row move.",
     ]
     words = [visible_token(t) for t in r.tokens]
-    if "␣warm" in words and "␣mat" in words:
-        cell = (words.index("␣warm"), words.index("␣mat"))
-    else:
-        cell = (r.q, r.q)
+    # The lecture's own example when the run has it: warm attending to mat; else the query with itself.
+    cell = (words.index("␣warm"), words.index("␣mat")) if {"␣warm", "␣mat"} <= set(words) else (r.q, r.q)
     return Step(14, STEP_TITLES[13], "\n".join(lines), Highlight(cells=(cell,)), "weights")
 
 
