@@ -523,7 +523,7 @@ def lecture_section() -> None:
 
 def wire_lecture(blocks: gr.Blocks) -> None:
     """The lecture's events; it follows the first tab's run (ui.state) when the learner chooses it."""
-    lecture_tab.wire(
+    ui.lecture_events = lecture_tab.wire(
         ui.lecture,
         blocks=blocks,
         tabs=ui.tabs,
@@ -739,6 +739,7 @@ HEAVY = (
     shuffle_tokens,
     prepare_exports,
     draw_hull,
+    *ui.lecture_events,  # a lecture step on the learner's run
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,8 +238,11 @@ def wire(
     main_run: gr.State,
     link: gr.Textbox,
     other_tabs: tuple[gr.Tab, ...] = (),
-) -> None:
-    """Back, Next, the source switch, the tab opening, a link's ?step=k, and the questions."""
+) -> tuple[Callable[..., Any], ...]:
+    """Back, Next, the source switch, the tab opening, a link's ?step=k, and the questions.
+
+    Returns the handlers that build a step: on the learner's run (up to 256 tokens × 768) they are heavy events for
+    the guard, like a run."""
     private = {"api_visibility": "private"}
     inputs = [parts.source, main_run, parts.run, parts.step]
     outputs = [
@@ -254,9 +258,10 @@ def wire(
         parts.signal,
     ]
     stayed = make_show(parts)
+    forward, backward = make_show(parts, delta=+1, focus=True), make_show(parts, delta=-1, focus=True)
     progress = {"show_progress_on": [parts.text]}
-    parts.next.click(make_show(parts, delta=+1, focus=True), inputs, outputs, **progress, **private)
-    parts.back.click(make_show(parts, delta=-1, focus=True), inputs, outputs, **progress, **private)
+    parts.next.click(forward, inputs, outputs, **progress, **private)
+    parts.back.click(backward, inputs, outputs, **progress, **private)
     parts.source.input(stayed, inputs, outputs, **progress, **private)
     # The tab renders its step when first opened, and follows a new run on the first tab when opened again.
     tab.select(stayed, inputs, outputs, **progress, **private)
@@ -267,9 +272,11 @@ def wire(
             return gr.skip()
         return {tabs: gr.Tabs(selected=TAB_ID)} | stayed(source, run, shown, step)  # type: ignore[operator]
 
-    blocks.load(from_link, inputs, [tabs, *outputs], **private)
+    # Not queued: every page load asks, and most have no ?step to answer.
+    blocks.load(from_link, inputs, [tabs, *outputs], queue=False, **private)
     parts.signal.change(None, parts.signal, None, js=LECTURE_JS, **private)
     parts.question.select(answer, [parts.run, parts.step], parts.answer, **private)
     link.change(None, None, None, js=KEEP_STEP_JS, **private)
     for other in other_tabs:
         other.select(None, None, None, js=DROP_STEP_JS, **private)
+    return stayed, forward, backward, from_link
