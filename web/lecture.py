@@ -275,7 +275,17 @@ def wire(
     # Not queued: every page load asks, and most have no ?step to answer.
     blocks.load(from_link, inputs, [tabs, *outputs], queue=False, **private)
     parts.signal.change(None, parts.signal, None, js=LECTURE_JS, **private)
-    parts.question.select(answer, [parts.run, parts.step], parts.answer, **private)
+    # Arrow keys move through the choices faster than the answers come back: one at a time, and the last one counts
+    # (two in parallel could finish out of order).
+    parts.question.select(
+        answer,
+        [parts.run, parts.step],
+        parts.answer,
+        trigger_mode="always_last",
+        concurrency_limit=1,
+        concurrency_id="lecture-answer",
+        **private,
+    )
     link.change(None, None, None, js=KEEP_STEP_JS, **private)
     for other in other_tabs:
         other.select(None, None, None, js=DROP_STEP_JS, **private)

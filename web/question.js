@@ -1,7 +1,8 @@
 // The lecture's question (web/lecture.py's question_group): a radio group built from props.value,
 // {prompt, choices: [text, ...]} (anything else: no question). A fieldset named by its legend, with native radios
 // that share one name, so Tab reaches the group and the arrow keys move between its choices. Choosing one fires
-// select with {index, value}; the server answers under it. Texts are set with textContent only: never markup.
+// select with {index, value} once the choice has rested; the server answers under it. Texts are set with
+// textContent only: never markup.
 "use strict";
 
 const root = element.querySelector("[data-lecture-question]");
@@ -30,11 +31,17 @@ function show(value) {
   root.append(fieldset);
 }
 
-root.addEventListener("change", (event) => {
-  const radio = event.target.closest?.("input[type=radio]");
-  if (!radio || !radio.checked) return;
-  const index = Number(radio.value);
-  trigger("select", { index, value: radio.parentElement.textContent.trim(), selected: true });
+// Arrow keys move through the choices faster than an answer comes back, and Gradio drops a select fired while the
+// last one is still pending: the choice is sent once the radios have rested for CHOICE_SETTLE_MS.
+const CHOICE_SETTLE_MS = 150;
+let settle = 0;
+root.addEventListener("change", () => {
+  clearTimeout(settle);
+  settle = setTimeout(() => {
+    const radio = root.querySelector("input[type=radio]:checked");
+    if (!radio) return;
+    trigger("select", { index: Number(radio.value), value: radio.parentElement.textContent.trim(), selected: true });
+  }, CHOICE_SETTLE_MS);
 });
 
 show(props.value);
