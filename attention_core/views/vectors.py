@@ -92,13 +92,13 @@ def aligned_figure(a: torch.Tensor, b: torch.Tensor, *, query: int, key: int, to
             f'<line x1="{ox:.1f}" y1="{oy:.1f}" x2="{px:.1f}" y2="{py:.1f}" stroke="{_var(colour)}" '
             f'stroke-width="3"{dash} marker-end="url(#lec-arrow-{colour})"/>'
         )
-        # The label sits just beyond the tip, pushed away from the origin, kept inside the square.
-        # Beyond the tip, and off to one side (the two labels to opposite sides, so near-parallel ones part).
-        length = math.hypot(px - ox, py - oy) or 1.0
-        ux, uy = (px - ox) / length, (py - oy) / length
-        lx = min(SIZE - 4, max(4, px + 12 * ux - side * 14 * uy))
-        ly = min(SIZE - 4, max(12, py + 12 * uy + side * 14 * ux + 4))
-        anchor = "end" if lx > SIZE * 0.6 else "start" if lx < SIZE * 0.4 else "middle"  # inside the square
+        # Off the tip to one side: the first vector's label below and to the right, the second's above and to the
+        # left (measured along the screen, not the vector), so two near-parallel labels part; kept inside the square.
+        width = 7.5 * len(name)  # a generous estimate at 13 px
+        if side == 1:
+            anchor, lx, ly = "start", min(px + 8, SIZE - 2 - width), min(py + 18, SIZE - 4)
+        else:
+            anchor, lx, ly = "end", max(px - 8, width + 2), max(py - 8, 14)
         parts.append(
             f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="13" fill="{_var("ink")}">'
             f"{html.escape(name)}</text>"
