@@ -92,13 +92,14 @@ def aligned_figure(a: torch.Tensor, b: torch.Tensor, *, query: int, key: int, to
             f'<line x1="{ox:.1f}" y1="{oy:.1f}" x2="{px:.1f}" y2="{py:.1f}" stroke="{_var(colour)}" '
             f'stroke-width="3"{dash} marker-end="url(#lec-arrow-{colour})"/>'
         )
-        # Off the tip to one side: the first vector's label below and to the right, the second's above and to the
-        # left (measured along the screen, not the vector), so two near-parallel labels part; kept inside the square.
+        # Beside the middle of the arrow, the first vector's label below and to the right, the second's above and to
+        # the left: two near-parallel labels part, and the tips (near the square's edge) stay clear.
         width = 7.5 * len(name)  # a generous estimate at 13 px
+        mx, my = (ox + px) / 2, (oy + py) / 2
         if side == 1:
-            anchor, lx, ly = "start", min(px + 8, SIZE - 2 - width), min(py + 18, SIZE - 4)
+            anchor, lx, ly = "start", min(mx + 10, SIZE - 2 - width), min(my + 18, SIZE - 4)
         else:
-            anchor, lx, ly = "end", max(px - 8, width + 2), max(py - 8, 14)
+            anchor, lx, ly = "end", max(mx - 10, width + 2), max(my - 8, 14)
         parts.append(
             f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="13" fill="{_var("ink")}">'
             f"{html.escape(name)}</text>"
