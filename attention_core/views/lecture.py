@@ -240,8 +240,8 @@ def _sentence(r: _Run) -> Step:
             "The goal, for every token i of the T tokens:",
             r"$$z^{(i)} = \sum_{j=1}^{T} \alpha_{ij} \, x^{(j)} = \alpha_{i1} x^{(1)} + \alpha_{i2} x^{(2)} + \dots$$",
             r"a weighted sum of all the inputs \(x^{(j)}\), with **attention weights** \(\alpha_{ij}\) that say how "
-            "much token i attends to token j. The matrix beside this text holds them; each step below shows where "
-            "its numbers come from.",
+            "much token i attends to token j. The matrix beside this text shows the scores they are made from, then "
+            "(from step 7) the weights themselves; each step points at the part it explains.",
         ]
     )
     return Step(1, STEP_TITLES[0], markdown, Highlight(), "scores")
@@ -430,8 +430,8 @@ def _sum_normalization(r: _Run) -> Step:
             f"Row {n}: {_values(shares)}; they sum to {num(float(steps.sum_normalized.double().sum()))}.",
             "",
             "Weights that sum to 1 can be read as shares of attention, which is why the chapter normalizes. "
-            "But nothing keeps them between 0 and 1 (a negative score gives a negative share), and the largest score "
-            "gets no more than its proportional share. Softmax, next, does both better.",
+            "But nothing keeps them between 0 and 1: a negative score gives a negative share. Softmax, next, keeps "
+            "every weight between 0 and 1 whatever the signs of the scores.",
         ]
     )
     why = f"Row {n}'s largest score is {num(largest)}. In float32, \\(e^x\\) is finite only up to x ≈ {limit:.2f}" + (
@@ -458,8 +458,8 @@ def _naive_softmax(r: _Run) -> Step:
         rf"e^{{\omega_{{{r.ij(n, 'k')}}}}}}} = "
         rf"\frac{{e^{{\omega_{{{r.ij(n, 'j')}}}}}}}{{e^{{\omega_{{{r.ij(n, 1)}}}}} + "
         rf"e^{{\omega_{{{r.ij(n, 2)}}}}} + \dots + e^{{\omega_{{{r.ij(n, 'T')}}}}}}}$$",
-        "Every exponential is positive, so every weight is between 0 and 1, and they sum to 1; a larger score gets "
-        "a disproportionately larger share.",
+        "Every exponential is positive, so every weight is between 0 and 1, and they sum to 1, whatever the signs of "
+        "the scores; a larger score never gets a smaller weight.",
         "",
     ]
     if steps.overflows:
@@ -567,6 +567,12 @@ def _all_scores(r: _Run) -> Step:
         ]
     )
     compared = "every score" if shown == r.count else f"the first {shown} tokens' scores"
+    asymmetry = float((r.scores - r.scores.T).abs().max())
+    symmetric = (
+        "the matrix is symmetric, exactly on this run"
+        if asymmetry == 0
+        else f"the matrix is symmetric up to float32 rounding (largest difference {asymmetry:.1e})"
+    )
     lines = [
         f"Every token is a query. Two loops compute all {r.count} × {r.count} scores, one dot product at a time:",
         "",
@@ -579,7 +585,7 @@ def _all_scores(r: _Run) -> Step:
         f"On this run, the loops and the product agree on {compared}: the largest difference is "
         + ("0." if difference == 0 else f"{difference:.1e}, float32 rounding (the product adds in another order).")
         + rf" Row {n} is the row of the earlier steps, and \(\omega_{{{r.ij(n, k + 1)}}} = "
-        rf"\omega_{{{r.ij(k + 1, n)}}}\) (highlighted): the matrix is symmetric.",
+        rf"\omega_{{{r.ij(k + 1, n)}}}\) (highlighted): {symmetric}.",
     ]
     cells = ((r.q, k), (k, r.q)) if k != r.q else ((r.q, r.q),)
     return Step(10, STEP_TITLES[9], "\n".join(lines), Highlight(cells=cells), "scores")
@@ -714,8 +720,8 @@ def _meaningful(r: _Run) -> Step:
         f"({num(big.mean_self_score, dtype='float64')} at d = {big.dim}). The dot product of two unrelated vectors "
         "adds up d products that average 0, positive and negative, so it only grows like √d "
         f"({num(big.rms_other_score, dtype='float64')} at d = {big.dim}, and √{big.dim} = "
-        f"{num(math.sqrt(big.dim), dtype='float64')}). The diagonal wins by about {num(gap, dtype='float64')}, a "
-        f"factor of about e^{round(gap)} after the softmax: every token attends only to itself. Dividing by "
+        f"{num(math.sqrt(big.dim), dtype='float64')}). The diagonal wins by about {round(gap)}, a "
+        rf"factor of about \(e^{{{round(gap)}}}\) after the softmax: every token attends only to itself. Dividing by "
         "√d (section 3.4) tames the unrelated scores but not ‖x‖², which is still √d times larger.",
         "",
     ]

@@ -183,6 +183,13 @@ def test_the_steps_print_the_books_numbers(book):
         assert ",\\ ".join(f"{v:.4f}" for v in row) in all_context
 
 
+def test_the_symmetry_claim_is_measured_on_the_run(book):
+    asymmetry = float((book.attention.scores - book.attention.scores.T).abs().max())
+    text = _step(book, 10).markdown
+    assert ("exactly on this run" in text) == (asymmetry == 0)
+    assert "agree on every score" in text
+
+
 def test_the_split_reproduces_the_score_with_a_calculator(book):
     markdown = _step(book, 5).markdown
     found = re.search(r"= ([\d.]+) \\cdot ([\d.]+) \\cdot ([\d.]+) = ([\d.]+)\$\$", markdown)
