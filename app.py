@@ -34,6 +34,7 @@ from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_uploa
 from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from web import lab_tab, links, page_model, panels  # noqa: E402
+from web import lecture as lecture_tab  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
 from web.errors import GENERIC_ERROR, log, need_run, user_errors  # noqa: E402
 from web.lab_tab import LAB_START, run_lab  # noqa: E402
@@ -309,7 +310,7 @@ def inputs_section() -> None:
                 label="Examples (click one to run it)",
             )
         with gr.Column(scale=2, min_width=400):
-            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings")
+            ui.source = gr.Radio(SOURCES, value="random", label="Embeddings", info=lessons.RANDOM_EMBEDDINGS)
             with gr.Column(visible=True) as ui.random_box:
                 with gr.Row():
                     # No minimum/maximum here: the core's check gives the message, the same one the API gives.
@@ -418,6 +419,24 @@ def details_section() -> None:
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
 
 
+def lecture_section() -> None:
+    """The Lecture tab (web/lecture.py): the chapter's steps in order, beside a live matrix of their own."""
+    ui.lecture = lecture_tab.build()
+
+
+def wire_lecture(blocks: gr.Blocks) -> None:
+    """The lecture's events; it follows the first tab's run (ui.state) when the learner chooses it."""
+    ui.lecture_events = lecture_tab.wire(
+        ui.lecture,
+        blocks=blocks,
+        tabs=ui.tabs,
+        tab=ui.lecture_tab,
+        main_run=ui.state,
+        link=ui.link,
+        other_tabs=(ui.main_tab, ui.lab_tab),
+    )
+
+
 def run_chain(start: Callable[..., Any]) -> Any:
     """The first view, then what lies below it, then the loop timing.
 
@@ -506,12 +525,14 @@ def build_demo() -> gr.Blocks:
         title="Self-attention without trainable weights", analytics_enabled=False, delete_cache=(1800, 3600)
     ) as blocks:
         intro_section()
-        with gr.Tabs():
-            with gr.Tab("Self-attention"):
+        with gr.Tabs() as ui.tabs:
+            with gr.Tab("Self-attention") as ui.main_tab:
                 inputs_section()
                 matrix_section()
                 details_section()
-            lab_tab.build(latex=LATEX)
+            with gr.Tab("Lecture", id=lecture_tab.TAB_ID) as ui.lecture_tab:
+                lecture_section()
+            ui.lab_tab = lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
@@ -527,6 +548,7 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=limit,
             )
         wire()
+        wire_lecture(blocks)
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         fill_below(
@@ -545,7 +567,7 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
-HEAVY, LIGHT = page_model.costs(demo, ui)
+HEAVY, LIGHT = page_model.costs(demo, ui, heavy=ui.lecture_events)  # a lecture step may be the learner's run
 
 
 def launch(**overrides: Any):
@@ -580,6 +602,7 @@ def warm_up() -> None:
         first = run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
         run_extras(first[ui.state], BOOK_SENTENCE)
         run_lab(LAB_START, "float32")
+        lecture_tab.sweeps()  # the lecture's seed and dimension sweeps: a few seconds, once
     except gr.Error:
         log.exception("warm-up failed")
 

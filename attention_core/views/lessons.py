@@ -24,6 +24,12 @@ MATRIX_HINT = (
     "trace it below."
 )
 
+# Beside the embeddings' source: the seeded vectors are random (the lecture says embeddings carry meaning).
+RANDOM_EMBEDDINGS = (
+    "Seeded random vectors carry no meaning: which tokens come out close is chance. Trained GPT-2 embeddings would "
+    "place related words in related directions."
+)
+
 CONVEX_HULL = (
     "**Convex combinations.** Each context vector is a weighted average with weights ≥ 0 that sum to 1, so it lies "
     "inside the convex hull of the inputs. For d = 3 the figure is 3-D, with a line from each input "
