@@ -34,6 +34,7 @@ from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_uploa
 from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
 from web import first_screen, lab_tab, links, page_model, panels  # noqa: E402
+from web import lecture as lecture_tab  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.first_screen import DEFAULT_TAU  # noqa: E402
@@ -225,22 +226,19 @@ def shuffle_tokens(run: Attended | None, shuffles: Any) -> dict:
 
 
 @user_errors
-def prepare_exports(run: Attended | None, raw_scores: bool) -> list[str]:
+def prepare_exports(run: Attended | None, raw_scores: bool, request: gr.Request | None = None) -> list[str]:
     """Write this run as exact JSON, the weights as CSV and the matrix as PNG, for download. They go in Gradio's
-    own cache folder, which it serves without making a second copy."""
+    own cache folder, which it serves without making a second copy, within this visitor's share of its budget."""
     from attention_core.views.export import export_files
-    from web.exports import ExportsFull, export_folder
+    from web.exports import ExportsFull, client_of, save_export
 
     run = need_run(run)
+    files = export_files(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
     try:
-        folder = export_folder(Path(ui.exports.GRADIO_CACHE) / "attention-exports")
+        paths = save_export(Path(ui.exports.GRADIO_CACHE) / "attention-exports", client_of(request), files)
     except ExportsFull as full:
         raise ac.InputError(str(full)) from None
-    paths = []
-    for name, data in export_files(run.tokens, run.ids, run.attention, raw_scores=raw_scores).items():
-        (folder / name).write_bytes(data)
-        paths.append(str(folder / name))
-    return paths
+    return [str(path) for path in paths]
 
 
 def link_settings(request: gr.Request | None) -> dict:
@@ -366,7 +364,7 @@ def inputs_section() -> None:
                     elem_id="upload",
                 )
                 ui.upload_note = gr.Markdown(elem_id="upload-note")
-    gr.Markdown(lessons.MEANING_NOTE, elem_id="meaning-note")
+    gr.Markdown("ⓘ " + lessons.RANDOM_EMBEDDINGS, elem_id="meaning-note")
     ui.link = gr.Textbox(visible=False)  # the last run's settings as a query string, for the address bar
 
 
@@ -453,6 +451,24 @@ def details_section() -> None:
         ui.snippet = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
     ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
+
+
+def lecture_section() -> None:
+    """The Lecture tab (web/lecture.py): the chapter's steps in order, beside a live matrix of their own."""
+    ui.lecture = lecture_tab.build()
+
+
+def wire_lecture(blocks: gr.Blocks) -> None:
+    """The lecture's events; it follows the first tab's run (ui.state) when the learner chooses it."""
+    ui.lecture_events = lecture_tab.wire(
+        ui.lecture,
+        blocks=blocks,
+        tabs=ui.tabs,
+        tab=ui.lecture_tab,
+        main_run=ui.state,
+        link=ui.link,
+        other_tabs=(ui.main_tab, ui.lab_tab),
+    )
 
 
 def run_chain(start: Callable[..., Any]) -> Any:
@@ -547,8 +563,8 @@ def build_demo() -> gr.Blocks:
         title="Self-attention without trainable weights", analytics_enabled=False, delete_cache=(1800, 3600)
     ) as blocks:
         intro_section()
-        with gr.Tabs():
-            with gr.Tab("Self-attention"):
+        with gr.Tabs() as ui.tabs:
+            with gr.Tab("Self-attention") as ui.main_tab:
                 inputs_section()
                 matrix_section()
                 # Below the first screen: hidden until the page has painted (its components then load no code
@@ -556,7 +572,9 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(visible=False, elem_id="below") as ui.below:
                     tables_section()
                     details_section()
-            lab_tab.build(latex=LATEX)
+            with gr.Tab("Lecture", id=lecture_tab.TAB_ID) as ui.lecture_tab:
+                lecture_section()
+            ui.lab_tab = lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
@@ -572,6 +590,7 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=limit,
             )
         wire()
+        wire_lecture(blocks)
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         opened = blocks.load(
@@ -590,17 +609,19 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
-HEAVY, LIGHT = page_model.costs(demo, ui)
+HEAVY, LIGHT = page_model.costs(demo, ui, heavy=ui.lecture_events)  # a lecture step may be the learner's run
 
 
 def launch(**overrides: Any):
     """Launch ``demo`` with the Space's settings; tests pass a port and ``prevent_thread_lock=True``."""
-    from web import guard  # per-client shares, unread answers dropped after a minute, one allowed file per upload
+    from web import guard  # per-client shares, unread answers dropped a minute after they are ready, bounded bodies
 
-    # uvicorn believes X-Forwarded-For from loopback peers unless told otherwise; the guard takes the client's
-    # address from the peer, or from as many proxies as ATTENTION_PROXY_HOPS says (1 on a Space).
-    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
-    limits = guard.middleware(demo, heavy=HEAVY, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
+    # uvicorn would rewrite the peer from X-Forwarded-For for the addresses in FORWARDED_ALLOW_IPS (loopback by
+    # default, and anything if an inherited value says "*"). The guard alone reads that header, as many proxies
+    # deep as ATTENTION_PROXY_HOPS says (1 on a Space), so uvicorn is told to trust none, whatever was inherited.
+    if inherited := guard.distrust_forwarded_headers():
+        log.warning("FORWARDED_ALLOW_IPS=%r is overridden: set ATTENTION_PROXY_HOPS to trust proxies.", inherited)
+    limits = guard.middleware(demo, light=LIGHT, upload_types=UPLOAD_TYPES, max_upload_bytes=ac.MAX_UPLOAD_BYTES)
     settings: dict[str, Any] = {
         "css": PAGE_CSS,
         "js": PAGE_JS,
@@ -624,6 +645,7 @@ def warm_up() -> None:
         first = run_attention(BOOK_SENTENCE, "random", DEFAULT_DIM, DEFAULT_SEED, "", False)
         run_extras(first[ui.state], BOOK_SENTENCE)
         run_lab(LAB_START, "float32")
+        lecture_tab.sweeps()  # the lecture's seed and dimension sweeps: a few seconds, once
     except gr.Error:
         log.exception("warm-up failed")
 

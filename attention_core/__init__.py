@@ -86,6 +86,15 @@ _EXPORTS = {
     ),
     "parity": ("ParityEntry", "book_parity"),
     "pipeline": ("Attended", "attend"),
+    "sweeps": (
+        "Alignment",
+        "DimensionRow",
+        "SeedSweep",
+        "alignment",
+        "dimension_sweep",
+        "one_hot_rows",
+        "seed_sweep",
+    ),
     "tables": ("EmbeddingTable", "TableError", "parse_embedding_table"),
     "tokens": (
         "ENDOFTEXT",
@@ -163,6 +172,15 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
     )
     from .parity import ParityEntry, book_parity
     from .pipeline import Attended, attend
+    from .sweeps import (
+        Alignment,
+        DimensionRow,
+        SeedSweep,
+        alignment,
+        dimension_sweep,
+        one_hot_rows,
+        seed_sweep,
+    )
     from .tables import EmbeddingTable, TableError, parse_embedding_table
     from .tokens import ENDOFTEXT, ENDOFTEXT_ID, Tokenization, gpt2_encoding, token_piece, tokenize, visible_token
     from .trace import CellTrace, cell_of, trace_cell

@@ -11,7 +11,7 @@ The burst is sent twice by default (``--bursts``): the RSS target is judged on t
 second one tells a bounded cache filling up (growth near 0 the second time) from memory kept per request.
 Loopback only; ``--requests`` and ``--concurrency`` are capped (5,000 and 64). The burst comes from
 ``--sources`` loopback addresses (127.0.0.1 ...; default 4), as from that many clients: the server
-(web/guard.py) gives each client address a share of its queue, which 32 calls at a time from one address
+(web/guard/) gives each client address a share of its queue, which 32 calls at a time from one address
 would exceed.
 
 Two more scenarios, each on a fresh server (``--scenario``; the default is the burst above):
@@ -28,6 +28,16 @@ Two more scenarios, each on a fresh server (``--scenario``; the default is the b
   address (127.0.0.2; Linux answers on all of 127/8) calls /tokenize, /normalize and GET / every 0.5 s.
   It prints the polite client's p50/p95/max latency and errors. A separate source address is a different
   client for the server without trusting any header, so nothing about proxies changes for the benchmark.
+
+Round three's scenarios (issue 18), each printing RSS before, at the peak and after, and a newcomer's latency:
+
+- ``unread``: ``--clients`` clients (127.0.0.2 ...) each POST their share + 2 of 256 x 768 /attend and never read;
+  once computed, a newcomer (127.0.0.50) makes 20 sequential 6-token /attend calls (p50/p95); RSS while the answers
+  wait (against their JSON size), and 75 s later, once they are dropped.
+- ``held-stream``: one client joins its share of 256 x 768 runs in one session and opens /queue/data with a 4 kB
+  receive buffer that it never reads: how long until its share frees, and RSS meanwhile.
+- ``big-body``: 100 MB bodies (declared, and chunked) to /queue/join and /call/tokenize: time to the 413.
+- ``export-loop``: one client runs and exports 256 x 768 30 times; then another client exports once.
 """
 
 from __future__ import annotations
@@ -507,7 +517,280 @@ def greedy_scenario(report: Report, process: subprocess.Popen, base: str, args: 
         )
 
 
-SCENARIOS = {"burst": burst_scenario, "never-read": never_read_scenario, "greedy": greedy_scenario}
+# --- round three: unread answers, held-open streams, huge bodies, exports -------------------------
+
+SMALL_ATTEND = Request("attend", ["Your journey starts with one step", 3, 123, ""])  # 6 tokens
+NEWCOMER = "127.0.0.50"
+SHARE = 8  # web/guard's heavy_per_client
+EXPIRY_WAIT_SECONDS = 75.0  # answers are dropped 60 s after they are ready; the sweep runs every second
+
+
+def latencies(http: httpx.Client, base: str, count: int) -> list[float]:
+    """``count`` sequential 6-token /attend calls, each POST then read: their latencies (failures are inf)."""
+    seconds = []
+    for _ in range(count):
+        outcome = call(http, base, SMALL_ATTEND)
+        seconds.append(outcome.seconds if outcome.ok else float("inf"))
+    return seconds
+
+
+def quantiles(seconds: list[float]) -> str:
+    ok = [s for s in seconds if s != float("inf")]
+    if not ok:
+        return "no call answered"
+    return (
+        f"p50 {percentile(ok, 0.5) * 1000:.0f} ms, p95 {percentile(ok, 0.95) * 1000:.0f} ms, "
+        f"{len(seconds) - len(ok)} of {len(seconds)} failed"
+    )
+
+
+def answer_json_bytes(base: str, text: str) -> int:
+    """The JSON size of one 256 x 768 /attend answer, read whole."""
+    with source_client("127.0.0.99", connections=1) as http:
+        posted = http.post(f"{base}/gradio_api/call/attend", json={"data": [text, MAX_DIM, 7, ""]})
+        with http.stream("GET", f"{base}/gradio_api/call/attend/{posted.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: ") and len(line) > 1000:
+                    return len(line) - len("data: ")
+    return 0
+
+
+def unread_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
+    """--clients clients each POST their share (+2) of 256 x 768 /attend and never read; a newcomer then runs."""
+    text = largest_text()
+    clients = max(1, min(args.clients, 20))
+    run_all(base, [Request("attend", [text, MAX_DIM, 123, ""])] * 2, 2)
+    size = answer_json_bytes(base, text)
+    time.sleep(2.0)
+    rss_before = status_kb(process.pid, "VmRSS")
+    print(
+        f"unread answers: {clients} client(s) x {SHARE + 2} POST /call/attend (256 x 768), never read; "
+        f"one answer is {size / 1e6:.2f} MB of JSON"
+    )
+    request = Request("attend", [text, MAX_DIM, 123, ""])
+    sources = [f"127.0.0.{2 + i}" for i in range(clients)]
+    https = {source: source_client(source, connections=SHARE + 2) for source in sources}
+    try:
+        with RssSampler(process.pid) as sampler:
+            with ThreadPoolExecutor(max_workers=clients * (SHARE + 2)) as pool:
+                statuses = list(
+                    pool.map(
+                        lambda i: post_only(https[sources[i % clients]], base, request), range(clients * (SHARE + 2))
+                    )
+                )
+            idle = wait_for_idle_queue(base)
+            rss_held = status_kb(process.pid, "VmRSS")
+            with source_client(NEWCOMER, connections=2) as newcomer:
+                seconds = latencies(newcomer, base, 20)
+            peak = sampler.peak_kb
+            accepted = Counter(statuses)[200]
+            print(f"  statuses {dict(Counter(statuses))}; queue idle after {idle:.1f} s", flush=True)
+            print(
+                f"  newcomer's 6-token /attend while {clients} clients hold {accepted} unread answers: "
+                f"{quantiles(seconds)}"
+            )
+            print(
+                f"  RSS before {mb(rss_before):.0f} MB, peak {mb(peak):.0f} MB ({mb(peak - rss_before):+.0f}), "
+                f"holding {mb(rss_held):.0f} MB ({mb(rss_held - rss_before):+.0f}) for "
+                f"{accepted * size / 1e6:.0f} MB of answers' JSON",
+                flush=True,
+            )
+            time.sleep(EXPIRY_WAIT_SECONDS)
+            rss_after = status_kb(process.pid, "VmRSS")
+            retry = call(https[sources[0]], base, SMALL_ATTEND)
+    finally:
+        for http in https.values():
+            http.close()
+    print(
+        f"  after the answers expired ({EXPIRY_WAIT_SECONDS:.0f} s): RSS {mb(rss_after):.0f} MB "
+        f"({mb(rss_after - rss_before):+.0f}); the flooder's next call {'answered' if retry.ok else retry.detail}",
+        flush=True,
+    )
+
+
+def fn_index_of(base: str, api_name: str) -> int:
+    config = httpx.get(f"{base}/config", timeout=30, trust_env=False).json()
+    return next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == api_name)
+
+
+def held_stream_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
+    """One client joins its share of 256 x 768 runs in one session, opens /queue/data with a 4 kB receive buffer
+    and never reads it. How long until its share frees, and what RSS does meanwhile."""
+    import socket
+    import uuid
+    from urllib.parse import urlsplit
+
+    text = largest_text()
+    run_all(base, [Request("attend", [text, MAX_DIM, 123, ""])] * 2, 2)
+    time.sleep(2.0)
+    rss_before = status_kb(process.pid, "VmRSS")
+    source, session, index = "127.0.0.7", uuid.uuid4().hex, fn_index_of(base, "attend")
+    url = urlsplit(base)
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    reader.bind((source, 0))
+    reader.connect((url.hostname, url.port))
+    reader.sendall(
+        f"GET /gradio_api/queue/data?session_hash={session} HTTP/1.1\r\nHost: x\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    with source_client(source, connections=SHARE) as http, RssSampler(process.pid) as sampler:
+        for _ in range(SHARE):
+            http.post(
+                f"{base}/gradio_api/queue/join",
+                json={"data": [text, MAX_DIM, 123, ""], "fn_index": index, "session_hash": session},
+            )
+        started = time.perf_counter()
+        idle = wait_for_idle_queue(base)
+        rss_held = status_kb(process.pid, "VmRSS")
+        print(
+            f"held-open unread stream: {SHARE} runs (256 x 768) in one session, its stream never read; "
+            f"computed {idle:.0f} s after the last POST",
+            flush=True,
+        )
+        freed = None
+        while time.perf_counter() - started < 150:
+            outcome = call(http, base, SMALL_ATTEND)
+            if outcome.ok:
+                freed = time.perf_counter() - started
+                break
+            time.sleep(2.0)
+        with source_client(NEWCOMER, connections=2) as newcomer:
+            seconds = latencies(newcomer, base, 10)
+        peak = sampler.peak_kb
+    rss_after = status_kb(process.pid, "VmRSS")
+    reader.close()
+    print(f"  the client's share freed {freed:.0f} s after its last POST" if freed else "  never freed in 150 s")
+    print(f"  newcomer's 6-token /attend meanwhile: {quantiles(seconds)}")
+    print(
+        f"  RSS before {mb(rss_before):.0f} MB, peak {mb(peak):.0f} MB ({mb(peak - rss_before):+.0f}), "
+        f"while held {mb(rss_held):.0f} MB, after release {mb(rss_after):.0f} MB ({mb(rss_after - rss_before):+.0f})",
+        flush=True,
+    )
+
+
+def big_body_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
+    """A 100 MB body to /queue/join and /call/tokenize, declared and chunked, streamed as fast as the server takes
+    it: seconds until the 413, RSS, and a newcomer's latency meanwhile."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    run_all(base, [SMALL_ATTEND] * 2, 2)
+    rss_before = status_kb(process.pid, "VmRSS")
+    print("100 MB bodies, each sent from its own socket while the 413 is awaited:")
+    body = b"[" + b"1," * 50_000_000
+    with RssSampler(process.pid) as sampler:
+        for path, chunked in (
+            ("/gradio_api/queue/join", False),
+            ("/gradio_api/call/tokenize", False),
+            ("/gradio_api/queue/join", True),
+        ):
+            sock = socket.create_connection((url.hostname, url.port))
+            sock.settimeout(10)
+            framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+            started = time.perf_counter()
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{framing}\r\n\r\n".encode()
+            )
+            answer, sent = b"", 0
+            sock.settimeout(0.05)
+            while b"\r\n\r\n" not in answer and time.perf_counter() - started < 10:
+                try:
+                    answer += sock.recv(65536)
+                except (BlockingIOError, TimeoutError):
+                    pass
+                if sent < len(body):
+                    piece = body[sent : sent + (1 << 20)]
+                    data = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n") if chunked else piece
+                    try:
+                        sock.sendall(data)  # blocks while the server is not reading; the socket times out
+                        sent += len(piece)
+                    except (BlockingIOError, BrokenPipeError, ConnectionResetError, TimeoutError):
+                        time.sleep(0.001)
+            seconds = time.perf_counter() - started
+            status = answer.split(b"\r\n", 1)[0].decode(errors="replace")
+            sock.close()
+            kind = "chunked" if chunked else "Content-Length"
+            print(
+                f"  {path} ({kind}): '{status}' after {seconds * 1000:.0f} ms, {sent / 1e6:.1f} MB sent by then",
+                flush=True,
+            )
+        with source_client(NEWCOMER, connections=2) as newcomer:
+            seconds_list = latencies(newcomer, base, 10)
+        peak = sampler.peak_kb
+    print(f"  newcomer afterwards: {quantiles(seconds_list)}")
+    print(
+        f"  RSS before {mb(rss_before):.0f} MB, peak {mb(peak):.0f} MB ({mb(peak - rss_before):+.0f}), "
+        f"after {mb(status_kb(process.pid, 'VmRSS')):.0f} MB",
+        flush=True,
+    )
+
+
+def export_loop_scenario(report: Report, process: subprocess.Popen, base: str, args: argparse.Namespace) -> None:
+    """One client runs 256 x 768 and exports it 30 times; another client then exports once."""
+    import uuid
+
+    text = largest_text()
+    run_index, export_index = fn_index_of(base, "run_attention"), fn_index_of(base, "prepare_exports")
+
+    def join_and_read(http: httpx.Client, session: str, index: int, data: list) -> dict:
+        http.post(f"{base}/gradio_api/queue/join", json={"data": data, "fn_index": index, "session_hash": session})
+        with http.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: ") and '"process_completed"' in line[:60]:
+                    return json.loads(line.removeprefix("data: "))
+        return {}
+
+    def export_once(source: str) -> tuple[bool, str, float]:
+        session = uuid.uuid4().hex
+        with source_client(source, connections=2) as http:
+            join_and_read(http, session, run_index, [text, "random", MAX_DIM, 123, "", False, 1.0])
+            started = time.perf_counter()
+            done = join_and_read(http, session, export_index, [None, False])
+        seconds = time.perf_counter() - started
+        if done.get("success"):
+            files = done["output"]["data"][0]
+            return True, str(Path(files[0]["path"]).parents[1]), seconds  # <exports>/<client>/<export>/<file>
+        return False, str(done.get("output", {}).get("error", "no answer"))[:100], seconds
+
+    rss_before = status_kb(process.pid, "VmRSS")
+    root, outcomes = None, []
+    with RssSampler(process.pid) as sampler:
+        for _ in range(30):
+            ok, detail, seconds = export_once("127.0.0.8")
+            outcomes.append((ok, seconds))
+            root = detail if ok else root
+        used = sum(f.stat().st_size for f in Path(root).rglob("*") if f.is_file()) if root else 0
+        everyone = sum(f.stat().st_size for f in Path(root).parent.rglob("*") if f.is_file()) if root else 0
+        victim = export_once("127.0.0.9")
+        peak = sampler.peak_kb
+    refusals = sum(not ok for ok, _ in outcomes)
+    print(
+        f"one client exports 256 x 768 in a loop: {len(outcomes) - refusals} of {len(outcomes)} exports written, "
+        f"p50 {percentile([s for _, s in outcomes], 0.5) * 1000:.0f} ms; its exports on disk: {used / 1e6:.1f} MB "
+        f"(all clients' exports: {everyone / 1e6:.1f} MB of the 200 MB budget)"
+    )
+    print(
+        f"  another client's export then: {'written' if victim[0] else 'refused: ' + victim[1]} "
+        f"in {victim[2] * 1000:.0f} ms"
+    )
+    print(
+        f"  RSS before {mb(rss_before):.0f} MB, peak {mb(peak):.0f} MB, after "
+        f"{mb(status_kb(process.pid, 'VmRSS')):.0f} MB",
+        flush=True,
+    )
+
+
+SCENARIOS = {
+    "burst": burst_scenario,
+    "never-read": never_read_scenario,
+    "greedy": greedy_scenario,
+    "unread": unread_scenario,
+    "held-stream": held_stream_scenario,
+    "big-body": big_body_scenario,
+    "export-loop": export_loop_scenario,
+}
 
 
 def main() -> int:

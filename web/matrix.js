@@ -29,6 +29,7 @@
 //   setTau(tau)     redraw at this τ: softmax(ω / τ) row by row, in float64, from `scores`; no server round trip.
 //   setView(view)   "weights" or "scores".
 //   weightsAt(tau)  the T × T weights it shows at τ (arrays of numbers), for tests.
+//   highlight({rows, cols, cells}) and highlighted(): marks on rows, columns and cells (the lecture's; see below).
 // data-version on that element counts the values drawn; data-tau and data-view say what is shown.
 //
 // The tooltip, the live region and the list of strongest keys print each number with the digits its float32
@@ -536,6 +537,7 @@ function show(value) {
   setWeights(localTau ?? data.serverTau);
   build();
   paint();
+  drawMarks(); // the highlight block below
   version += 1;
   root.dataset.version = String(version);
 }
@@ -563,9 +565,60 @@ function setView(next) {
   }
 }
 
+// --- highlight: what the lecture points at (web/lecture.py) ---------------------------------------------
+// highlight({rows, cols, cells}) marks whole rows, whole columns and single cells ([row, col]), all 0-based, on top
+// of the colours; highlight(null) clears. The marks stay across new values and τ; entries outside the matrix are
+// dropped. highlighted() and data-highlight (JSON) say what is marked. Kept apart from the drawing above: the only
+// hook into it is one call to drawMarks() at the end of show().
+
+let marks = { rows: [], cols: [], cells: [] };
+
+function cleanMarks(spec) {
+  const whole = (list) => (Array.isArray(list) ? list.map(Number).filter(Number.isInteger) : []);
+  const pairs = Array.isArray(spec?.cells) ? spec.cells.filter((c) => Array.isArray(c) && c.length === 2) : [];
+  return { rows: whole(spec?.rows), cols: whole(spec?.cols), cells: pairs.map(whole).filter((c) => c.length === 2) };
+}
+
+function drawMarks() {
+  const T = data ? data.count : 0;
+  const inside = (i) => i >= 0 && i < T;
+  const rows = marks.rows.filter(inside);
+  const cols = marks.cols.filter(inside);
+  const pairs = marks.cells.filter(([r, c]) => inside(r) && inside(c));
+  root.dataset.highlight = JSON.stringify({ rows, cols, cells: pairs });
+  grid.querySelectorAll(".am-mark").forEach((node) => (node.classList.contains("am-box") ? node.remove() : node.classList.remove("am-mark")));
+  if (!T) return;
+  if (mode === "cells") {
+    const headers = grid.querySelectorAll(".am-rh");
+    const columnHeaders = grid.querySelectorAll(".am-ch");
+    rows.forEach((r) => { headers[r].classList.add("am-mark"); for (let c = 0; c < T; c++) cells[r * T + c].classList.add("am-mark"); });
+    cols.forEach((c) => { columnHeaders[c].classList.add("am-mark"); for (let r = 0; r < T; r++) cells[r * T + c].classList.add("am-mark"); });
+    pairs.forEach(([r, c]) => cells[r * T + c].classList.add("am-mark"));
+  } else if (canvasParts) {
+    const box = (r, c, height, width) => {
+      const node = make("div", "am-box am-mark");
+      node.style.left = `${(c / T) * 100}%`;
+      node.style.top = `${(r / T) * 100}%`;
+      node.style.width = `${(width / T) * 100}%`;
+      node.style.height = `${(height / T) * 100}%`;
+      canvasParts.wrap.append(node);
+    };
+    rows.forEach((r) => box(r, 0, 1, T));
+    cols.forEach((c) => box(0, c, T, 1));
+    pairs.forEach(([r, c]) => box(r, c, 1, 1));
+  }
+}
+
+function highlight(spec) {
+  marks = cleanMarks(spec);
+  drawMarks();
+}
+
 root.attentionMatrix = {
   setTau,
   setView,
+  highlight,
+  highlighted: () => JSON.parse(root.dataset.highlight || "null"),
   weightsAt: (t) => (data ? weightsAt(Number(t)).map((row) => Array.from(row)) : null),
 };
 root.dataset.version = "0";

@@ -33,7 +33,13 @@ PAGE_HEAD = (
 )
 LINK_OPENED_JS = "() => { delete document.documentElement.dataset.linkPending; }"
 # The page's CSS: its own rules, then the figures' colours for the light and the dark theme.
-PAGE_CSS = (HERE / "page.css").read_text(encoding="utf-8") + "\n" + css_variables()
+PAGE_CSS = "\n".join(
+    [
+        (HERE / "page.css").read_text(encoding="utf-8"),
+        (HERE / "lecture.css").read_text(encoding="utf-8"),
+        css_variables(),
+    ]
+)
 # Runs once on load: gives a tab stop to whatever scrolls sideways (wide tables, figures and formulas on a phone).
 PAGE_JS = (HERE / "a11y.js").read_text(encoding="utf-8")
 # Gradio's Soft theme, with every text colour at WCAG AA contrast (4.5:1) on its background, in light and dark mode:

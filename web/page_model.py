@@ -178,21 +178,24 @@ class Costs(NamedTuple):
     light: tuple[Callable[..., Any], ...]
 
 
-def costs(blocks: gr.Blocks, components: Any) -> Costs:
+def costs(blocks: gr.Blocks, components: Any, *, heavy: Iterable[Callable[..., Any]] = ()) -> Costs:
     """Sort the handlers wired in ``blocks``: heavy when one of its events fills a heavy panel (found on
-    ``components`` by panel name, e.g. app.ui) or runs in the heavy concurrency line; light otherwise.
+    ``components`` by panel name, e.g. app.ui), runs in the heavy concurrency line or is one of ``heavy`` (events
+    that compute outside the page model, such as a lecture step on the learner's run); light otherwise.
 
     Reads Gradio's ``Blocks.fns`` (fn_index -> BlockFunction), as web/guard.py does: no public API maps an event
     to its function.
     """
     heavy_ids = {getattr(components, panel.name)._id for panel in PANELS if panel.cost == "heavy"}
+    also_heavy = set(heavy)
     heavy: dict[Callable[..., Any], None] = {}  # dicts: unique and in wiring order
     light: dict[Callable[..., Any], None] = {}
     for block_fn in blocks.fns.values():
         if block_fn.fn is None:  # a listener with js only: the browser does it all
             continue
         outputs: Iterable[Any] = block_fn.outputs
-        if block_fn.concurrency_id == HEAVY_LINE or any(block._id in heavy_ids for block in outputs):
+        in_heavy_line = block_fn.concurrency_id == HEAVY_LINE or block_fn.fn in also_heavy
+        if in_heavy_line or any(block._id in heavy_ids for block in outputs):
             heavy[block_fn.fn] = None
         else:
             light[block_fn.fn] = None

@@ -82,7 +82,8 @@ def context_table(run: Attended) -> Table:
 
 def matrix(run: Attended, raw_scores: bool = False) -> dict:
     """What the live matrix draws for this run."""
-    return matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores)
+    caption = views.lecture.one_hot_note(run.attention.weights)  # "nearly all rows are one-hot", when they are
+    return matrix_value(run.tokens, run.ids, run.attention, raw_scores=raw_scores, caption=caption)
 
 
 def walk(run: Attended, query: int) -> str:

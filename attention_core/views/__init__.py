@@ -17,6 +17,7 @@ _SUBMODULES = {
     "figures",
     "heatmap",
     "lab",
+    "lecture",
     "lessons",
     "loops",
     "markup",
@@ -26,6 +27,7 @@ _SUBMODULES = {
     "serialize",
     "tables",
     "tokens",
+    "vectors",
     "walkthrough",
 }
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # the same modules, for type checkers and go-to-definition
         figures,
         heatmap,
         lab,
+        lecture,
         lessons,
         loops,
         markup,
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # the same modules, for type checkers and go-to-definition
         serialize,
         tables,
         tokens,
+        vectors,
         walkthrough,
     )
 

@@ -21,9 +21,10 @@ MATRIX_HINT = (
     "trace it beside the matrix."
 )
 
-MEANING_NOTE = (
-    "ⓘ The seeded vectors are random: they carry no meaning, so which token attends to which says nothing about "
-    "the words. Trained GPT-2 embeddings would."
+# Beside the embeddings' source: the seeded vectors are random (the lecture says embeddings carry meaning).
+RANDOM_EMBEDDINGS = (
+    "Seeded random vectors carry no meaning: which tokens come out close is chance. Trained GPT-2 embeddings would "
+    "place related words in related directions."
 )
 
 CONVEX_HULL = (

@@ -38,7 +38,8 @@ def test_chips_show_every_token_with_its_id_and_escape_it():
     assert f"{len(tokens.ids)} tokens:" in chips
     assert chips.count("class='tok-chip") == len(tokens.ids)
     for token_id in tokens.ids:
-        assert f"<span class='tok-id'>{token_id}</span>" in chips
+        assert f"<span class='tok-id'><span class='sr-only'>, id </span>{token_id}</span>" in chips  # "Your, id 7120"
+    assert "<ol class='tok-list' aria-label='" in chips  # a list, its count read once
     assert ">␣journey<" in chips
     assert "<script" not in chips and "</script" not in chips and "&lt;" in chips
     assert "tok-chip tok-bytes" in chips  # the crab is split across tokens: its bytes get a dashed chip
