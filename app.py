@@ -33,7 +33,7 @@ from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_uploa
 from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons, panels  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize  # noqa: E402
+from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize, train  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
 from web.page import LINK_JS, PAGE_CSS, PAGE_JS, THEME, VIEW_JS  # noqa: E402
@@ -671,7 +671,12 @@ def build_demo() -> gr.Blocks:
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
-        lines = {tokenize: ("light", QUEUE_CONCURRENCY), attend: ("heavy", 1), normalize: ("light", QUEUE_CONCURRENCY)}
+        lines = {
+            tokenize: ("light", QUEUE_CONCURRENCY),
+            attend: ("heavy", 1),
+            normalize: ("light", QUEUE_CONCURRENCY),
+            train: ("heavy", 1),
+        }
         for endpoint, (line, limit) in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
             gr.api(
@@ -709,6 +714,7 @@ demo = build_demo()
 # What computes or sends a run: the guard counts these calls against a client's share of large runs.
 HEAVY = (
     attend,
+    train,
     open_page,
     run_attention,
     run_extras,

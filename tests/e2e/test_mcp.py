@@ -47,7 +47,7 @@ def call(server_url: str, name: str, arguments: dict):
 
 
 def test_the_tools_are_named_after_the_endpoints(tools):
-    assert set(tools) == {"tokenize", "attend", "normalize"}
+    assert set(tools) == {"tokenize", "attend", "normalize", "train"}
 
 
 @pytest.mark.parametrize(
