@@ -33,6 +33,7 @@ from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_uploa
 from attention_core.views import lab as lab_view  # noqa: E402
 from attention_core.views import lessons, panels  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
+from web import training_panel  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend, normalize, tokenize, train  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.matrix import attention_matrix, matrix_js  # noqa: E402
@@ -482,6 +483,7 @@ def details_section() -> None:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
         ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
         ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+    training_section()
     with gr.Accordion("Take this run home", open=False):
         ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
         # Hidden until there is something to download (an empty gr.File is a labelled box with nothing in it).
@@ -491,6 +493,16 @@ def details_section() -> None:
         ui.snippet = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
     ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
     ui.shuffles = gr.State(0)  # then (clicks, last permutation)
+
+
+def training_section() -> None:
+    """Watch the weights learn: train W_query and W_key on the page's run (web/training_panel.py)."""
+    ui.training = training_panel.build()
+
+
+def wire_training() -> None:
+    """The panel follows each new run shown in the matrix, and trains on it."""
+    training_panel.wire(ui.training, ui.state, ui.heatmap.change)
 
 
 def lab_section() -> None:
@@ -687,6 +699,7 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=limit,
             )
         wire()
+        wire_training()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         below(
@@ -723,6 +736,7 @@ HEAVY = (
     shuffle_tokens,
     prepare_exports,
     draw_hull,
+    training_panel.train_pair,
 )
 
 
