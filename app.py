@@ -482,7 +482,9 @@ def details_section() -> None:
     with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
         ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
-        ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+        with gr.Row():
+            ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+            ui.to_training = training_panel.opener()
     training_section()
     with gr.Accordion("Take this run home", open=False):
         ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
@@ -502,7 +504,7 @@ def training_section() -> None:
 
 def wire_training() -> None:
     """The panel follows each new run shown in the matrix, and trains on it."""
-    training_panel.wire(ui.training, ui.state, ui.heatmap.change)
+    training_panel.wire(ui.training, ui.state, ui.heatmap.change, open_with=ui.to_training)
 
 
 def lab_section() -> None:

@@ -211,10 +211,22 @@ def build() -> TrainingPanel:
     return TrainingPanel(box, query, key, steps, button, summary, loss, scrubber, row, matrices, gr.State(None))
 
 
-def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any) -> None:
+def opener() -> gr.Button:
+    """A button, for a text that mentions the panel, that opens it and scrolls to it."""
+    return gr.Button("Open “Watch the weights learn” ↓", size="sm", elem_id="open-watch-learn")
+
+
+# Scroll the panel's header to the top of the window (the accordion opens from the server's answer).
+_SCROLL_JS = f"() => {{ document.getElementById({ELEM_ID!r})?.scrollIntoView({{block: 'start'}}); }}"
+
+
+def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with: gr.Button | None = None) -> None:
     """Listeners: ``run_shown`` (an event trigger, e.g. the matrix's ``change``) refreshes the pair's choices;
-    Train trains; the scrubber redraws. ``train_pair`` computes: it belongs on the guard's heavy list."""
+    Train trains; the scrubber redraws; ``open_with`` (an ``opener()``) opens the panel. ``train_pair`` computes:
+    it belongs on the guard's heavy list."""
     private = {"api_visibility": "private"}
+    if open_with is not None:
+        open_with.click(lambda: gr.Accordion(open=True), None, panel.box, js=_SCROLL_JS, queue=False, **private)
     run_shown(
         follow_run,
         [run_state, panel.query, panel.key, panel.trained],

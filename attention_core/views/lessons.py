@@ -69,4 +69,8 @@ then no longer symmetric (`warm` can look at `mat` without `mat` looking back), 
 token looks. What projections cannot do is tell two copies of a token apart or see word order: identical inputs
 give identical queries, keys and values, so that takes positional embeddings (chapter 2) or, for the future
 tokens, a mask (section 3.5).
+
+The table below also applies W_q and W_k drawn at random: they are **untrained**, so they show only that
+projections move the weights, not where the weights should go. Training is what gives W_q and W_k their meaning:
+the next panel, **Watch the weights learn**, trains them on this sentence until `warm` attends to `mat`.
 """

@@ -98,8 +98,8 @@ def loss_description(tokens: Sequence[str], result: Training, *, checkpoint: int
     >>> import torch
     >>> from attention_core.training import train_query_key
     >>> result = train_query_key(torch.eye(2), 0, 1, steps=20)
-    >>> loss_description(["a", "b"], result).split(":")[0]
-    'Line: the loss −log α(a → b) after each of 20 Adam steps'
+    >>> loss_description(["a", "b"], result).split(": ")[1]
+    'the loss −log α(a → b) after each of 20 Adam steps'
     """
     loss = result.loss.double()
     text = (
