@@ -35,6 +35,9 @@ Init = Literal["identity", "random"]
 INITS: tuple[Init, ...] = ("identity", "random")
 DEFAULT_STEPS = 100
 DEFAULT_LEARNING_RATE = 0.1
+# Adam's fused CPU kernel is 5x faster than the per-tensor update at d = 768, but costs milliseconds per step to
+# start its threads, 40x slower at d = 3 (benchmarks/bench_core.py, (f)): it is used from this many entries a matrix.
+FUSED_ADAM_FROM = 4096
 # The query's weight row is kept at this many steps (at most) for an animation, denser early, where it moves most.
 CHECKPOINTS = 11
 
@@ -168,8 +171,7 @@ def train_query_key(
     w_query, w_key = initial_projections(dim, key_dim, init=init, seed=seed)
     w_query.requires_grad_(True)
     w_key.requires_grad_(True)
-    # fused: one kernel per step for all entries, 5x faster on CPU at d = 768 than the per-tensor loop.
-    optimizer = torch.optim.Adam([w_query, w_key], lr=rate, fused=True)
+    optimizer = torch.optim.Adam([w_query, w_key], lr=rate, fused=dim * key_dim >= FUSED_ADAM_FROM)
     kept = checkpoint_steps(steps)
     losses = torch.empty(steps + 1, dtype=torch.float64)
     rows = []

@@ -88,12 +88,16 @@ def test_the_learned_matrices_give_the_weights_after():
     assert_close(again, result.weights_after.double(), atol=1e-5, rtol=0.0)  # the matrices are float32 copies
 
 
-@pytest.mark.parametrize("init", ["identity", "random"])
-def test_training_follows_adam_written_out_by_hand(init):
-    x = _random((7, 4), seed=5)
-    w_query, w_key = initial_projections(4, 3, init=init, seed=9)
+@pytest.mark.parametrize(
+    ("init", "dim", "key_dim"),
+    [("identity", 4, 3), ("random", 4, 3), ("identity", 72, 64), ("random", 64, 80)],
+    ids=["identity", "random", "identity-fused", "random-fused"],  # from 4096 entries, Adam's fused kernel
+)
+def test_training_follows_adam_written_out_by_hand(init, dim, key_dim):
+    x = _random((7, dim), seed=5)
+    w_query, w_key = initial_projections(dim, key_dim, init=init, seed=9)
     expected = adam_by_hand(x, 2, 6, w_query, w_key, steps=20, rate=0.05)
-    result = train_query_key(x, 2, 6, steps=20, key_dim=3, learning_rate=0.05, init=init, seed=9)
+    result = train_query_key(x, 2, 6, steps=20, key_dim=key_dim, learning_rate=0.05, init=init, seed=9)
     assert_close(result.loss.double(), torch.tensor(expected, dtype=torch.float64), rtol=1e-6, atol=1e-7)
 
 
