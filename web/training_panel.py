@@ -213,11 +213,12 @@ def build() -> TrainingPanel:
 
 def opener() -> gr.Button:
     """A button, for a text that mentions the panel, that opens it and scrolls to it."""
-    return gr.Button("Open “Watch the weights learn” ↓", size="sm", elem_id="open-watch-learn")
+    return gr.Button("Train W_q and W_k on this sentence ↓", size="sm", elem_id="open-watch-learn")
 
 
-# Scroll the panel's header to the top of the window (the accordion opens from the server's answer).
-_SCROLL_JS = f"() => {{ document.getElementById({ELEM_ID!r})?.scrollIntoView({{block: 'start'}}); }}"
+# Scroll the panel's header to the top of the window, once the opened panel is drawn (until then, the page may be
+# too short to scroll that far: the panel is near its end).
+_SCROLL_JS = "() => { setTimeout(() => document.getElementById('" + ELEM_ID + "')?.scrollIntoView(), 150); }"
 
 
 def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with: gr.Button | None = None) -> None:
@@ -226,7 +227,8 @@ def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with
     it belongs on the guard's heavy list."""
     private = {"api_visibility": "private"}
     if open_with is not None:
-        open_with.click(lambda: gr.Accordion(open=True), None, panel.box, js=_SCROLL_JS, queue=False, **private)
+        opened = open_with.click(lambda: gr.Accordion(open=True), None, panel.box, queue=False, **private)
+        opened.then(None, None, None, js=_SCROLL_JS, **private)  # once open: its content is laid out
     run_shown(
         follow_run,
         [run_state, panel.query, panel.key, panel.trained],

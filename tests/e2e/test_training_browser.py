@@ -106,3 +106,12 @@ def test_the_trained_panel_on_a_phone(open_app, tmp_path: Path):
         .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)""")
     assert too_wide == []
     screenshot(page, tmp_path, "training-390.png", region=[page.locator("#watch-learn")])
+
+
+def test_the_why_panel_opens_the_training_panel(page: Page):
+    open_accordion(page, "Why the next step adds trainable weights")
+    expect(page.get_by_text("they are untrained")).to_be_visible()
+    expect(page.get_by_text("Does a token attend mostly to itself?")).to_be_visible()  # the panel's own content
+    page.get_by_role("button", name="Train W_q and W_k on this sentence ↓").click()
+    expect(page.get_by_role("button", name=PANEL)).to_have_class(re.compile(r"\bopen\b"))
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_in_viewport()
