@@ -72,7 +72,7 @@ def loss_figure(tokens: Sequence[str], result: Training, *, checkpoint: int | No
 
     loss = result.loss.double().numpy()
     steps = np.arange(loss.shape[0])
-    plot_width, plot_height = 4.2, 2.0
+    plot_width, plot_height = 3.3, 1.9
     left, bottom, top, right = 0.7, 0.55, 0.45, 0.25
     width, height = left + plot_width + right, bottom + plot_height + top
     figure = Figure(figsize=(width, height), dpi=DPI)
@@ -141,7 +141,7 @@ def row_figure(tokens: Sequence[str], result: Training, checkpoint: int) -> Figu
     ticks = _tick_positions(count)
     shown = [labels[i] for i in ticks]
     label_inches = _text_inches(shown, 8)
-    plot_width, plot_height = min(8.0, 2.5 + 0.45 * min(count, 40)), 2.2
+    plot_width, plot_height = min(8.0, 2.0 + 0.35 * min(count, 40)), 2.2
     left, bottom, top, right = 0.7, label_inches * 0.87 + 0.3, 0.75, 0.2  # the legend sits above the plot
     width, height = left + plot_width + right, bottom + plot_height + top
     figure = Figure(figsize=(width, height), dpi=DPI)
@@ -212,11 +212,11 @@ def matrices_figure(result: Training) -> Figure:
     blocks = [m[:rows, :columns].double().numpy() for m in (result.w_query, result.w_key)]
     limit = max(1e-9, max(float(np.abs(block).max()) for block in blocks))
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
-    side = 1.9
+    side = 1.4
     cell = side / max(rows, columns)
     plot_w, plot_h = cell * columns, cell * rows
     partial = (rows, columns) != (dim, key_dim)
-    left, gap, bottom, top, right = 0.4, 0.45, 0.45, 0.75 if partial else 0.55, 0.8
+    left, gap, bottom, top, right = 0.4, 0.45, 0.45, 0.75 if partial else 0.55, 0.7
     width, height = left + 2 * plot_w + gap + right, bottom + plot_h + top
     figure = Figure(figsize=(width, height), dpi=DPI)
     image = None
