@@ -72,7 +72,7 @@ def loss_figure(tokens: Sequence[str], result: Training, *, checkpoint: int | No
 
     loss = result.loss.double().numpy()
     steps = np.arange(loss.shape[0])
-    plot_width, plot_height = 3.3, 1.9
+    plot_width, plot_height = 2.9, 1.9
     left, bottom, top, right = 0.7, 0.55, 0.45, 0.25
     width, height = left + plot_width + right, bottom + plot_height + top
     figure = Figure(figsize=(width, height), dpi=DPI)
