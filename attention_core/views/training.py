@@ -61,7 +61,7 @@ def pair_name(tokens: Sequence[str], result: Training) -> str:
 
 def loss_title(tokens: Sequence[str], result: Training) -> str:
     query, key = plot_label(tokens[result.query]), plot_label(tokens[result.key])
-    return f"Loss −log α({query} → {key}) at each Adam step"
+    return f"Loss −log α({query} → {key}) per step"
 
 
 @_drawn_with(themed=True)
