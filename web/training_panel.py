@@ -7,6 +7,8 @@ app.py calls ``build()`` where the panel goes and ``wire()`` with the page's run
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +26,21 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "\\(", "right"
 
 @dataclass(frozen=True)
 class Trained:
-    """What the panel last trained on (the run's tokens and inputs) and what came of it (an ac.Training)."""
+    """What the panel last trained on and what the scrubber needs of the result: an ac.Training without its
+    learned matrices (at d = 768 they are 4.7 MB, and every session keeps its own; the page already shows them).
+
+    fingerprint: the run's inputs' dtype, shape and bytes, hashed, to tell a new run's embeddings from these.
+    """
 
     tokens: list[str]
-    inputs: Any  # (T, d) torch.Tensor, to tell a new run's embeddings from these
+    fingerprint: str
     result: Any
+
+
+def fingerprint(inputs: Any) -> str:
+    """A short digest of a (T, d) tensor's dtype, shape and values."""
+    array = inputs.detach().cpu().contiguous().numpy()
+    return hashlib.sha256(f"{array.dtype}{array.shape}".encode() + array.tobytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -73,13 +85,10 @@ def _choices(run: Any) -> list[tuple[str, int]]:
 
 
 def _same_inputs(trained: Trained | None, run: Any) -> bool:
-    import torch
-
     return (
         trained is not None
         and trained.tokens == run.tokens
-        and trained.inputs.shape == run.attention.inputs.shape
-        and bool(torch.equal(trained.inputs, run.attention.inputs))
+        and trained.fingerprint == fingerprint(run.attention.inputs)
     )
 
 
@@ -145,8 +154,15 @@ def train_pair(run: Any, query: Any, key: Any, steps: Any) -> tuple:
         gr.Slider(value=last, maximum=last, interactive=True),
         row,
         matrices,
-        Trained(tokens=list(run.tokens), inputs=run.attention.inputs, result=result),
+        Trained(list(run.tokens), fingerprint(run.attention.inputs), _without_matrices(result)),
     )
+
+
+def _without_matrices(result: Any) -> Any:
+    import torch
+
+    empty = torch.empty(0, 0)
+    return dataclasses.replace(result, w_query=empty, w_key=empty)
 
 
 def _checkpoint_figures(tokens: list[str], result: Any, checkpoint: int) -> tuple[str, str]:
@@ -208,7 +224,9 @@ def build() -> TrainingPanel:
         row = gr.HTML(elem_id="train-row")
         matrices = gr.HTML(elem_id="train-matrices")
         gr.Markdown(EXPLANATION, latex_delimiters=LATEX)
-    return TrainingPanel(box, query, key, steps, button, summary, loss, scrubber, row, matrices, gr.State(None))
+    return TrainingPanel(
+        box, query, key, steps, button, summary, loss, scrubber, row, matrices, gr.State(None, time_to_live=900)
+    )
 
 
 def opener() -> gr.Button:
