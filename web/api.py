@@ -10,7 +10,6 @@ from typing import Literal, TypedDict
 import attention_core as ac
 from attention_core.views.lab import comparison_json
 from attention_core.views.serialize import attended_json
-from attention_core.views.training import training_json
 
 from .errors import user_errors
 
@@ -112,6 +111,8 @@ def train(
         "weights_before", "weights_after" (T each: the query's attention weights), "w_query", "w_key" (d×d),
         "checkpoint_steps" (up to 11), "checkpoint_weights" (one row of T per checkpoint)}: shortest float32 decimals.
     """
+    from attention_core.views.training import training_json  # with the figures: torch and numpy, not at import
+
     run = ac.attend(text, dim=dim, seed=seed)
     count = len(run.tokens)
     query_index = ac.check_position(query, "query", count)

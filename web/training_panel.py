@@ -199,10 +199,10 @@ def scrub(trained: Trained | None, checkpoint: Any) -> Any:
 
 def build() -> TrainingPanel:
     """The panel's components, in a closed accordion (inside a gr.Blocks)."""
-    from attention_core.views.training import EXPLANATION, PANEL_INTRO
+    from attention_core.views.lessons import TRAINING_EXPLANATION, TRAINING_INTRO
 
     with gr.Accordion("Watch the weights learn", open=False, elem_id=ELEM_ID) as box:
-        gr.Markdown(PANEL_INTRO, latex_delimiters=LATEX)
+        gr.Markdown(TRAINING_INTRO, latex_delimiters=LATEX)
         with gr.Row():
             query = gr.Dropdown(label="Query (the token that attends)", choices=[], type="value", interactive=True)
             key = gr.Dropdown(label="Key (where it should look)", choices=[], type="value", interactive=True)
@@ -223,7 +223,7 @@ def build() -> TrainingPanel:
         )
         row = gr.HTML(elem_id="train-row")
         matrices = gr.HTML(elem_id="train-matrices")
-        gr.Markdown(EXPLANATION, latex_delimiters=LATEX)
+        gr.Markdown(TRAINING_EXPLANATION, latex_delimiters=LATEX)
     return TrainingPanel(
         box, query, key, steps, button, summary, loss, scrubber, row, matrices, gr.State(None, time_to_live=900)
     )
@@ -254,11 +254,14 @@ def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with
         show_progress="hidden",
         **private,
     )
+    # On the heavy line, one at a time, with /attend and /train: training at d = 768 is CPU-bound.
     panel.button.click(
         train_pair,
         [run_state, panel.query, panel.key, panel.steps],
         panel.results(),
         show_progress_on=[panel.loss],
+        concurrency_id="heavy",
+        concurrency_limit=1,
         **private,
     )
     panel.scrubber.input(

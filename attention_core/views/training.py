@@ -1,5 +1,6 @@
 """Views of a ``Training`` (``attention_core.training``): the /train answer as JSON, the loss curve, the query's
-weight row at a checkpoint against before, the learned W_query and W_key as heatmaps, and the panel's texts.
+weight row at a checkpoint against before, the learned W_query and W_key as heatmaps, and the training's summary.
+The panel's fixed texts are in ``lessons``, which the page loads before torch.
 
 Positions are 0-based in the core; every text and figure here counts tokens from 1, like the page. matplotlib is
 imported inside the figure functions, so importing this module stays light.
@@ -285,26 +286,7 @@ def matrices_description(result: Training) -> str:
     )
 
 
-# --- the panel's texts ----------------------------------------------------------------------------------------
-
-PANEL_INTRO = (
-    "Pick a query and the key it should attend to, and press **Train**. Adam adjusts two trainable matrices, "
-    r"W_query and W_key (d × d), so that the scores \((x_q W_{\text{query}})(X W_{\text{key}})^\top / \sqrt{d}\) "
-    r"give that key the largest weight: the loss is \(-\log \alpha(\text{query} \to \text{key})\). Training starts "
-    "from W_query = W_key = I, this chapter's weight-free attention (at τ = √d), on the run above."
-)
-
-EXPLANATION = (
-    "**What this shows, and what it does not.**\n\n"
-    "- It trains **one pair on one sentence**: W_query and W_key are pushed until this query attends to this key, "
-    "whatever that does to the other rows. A real model learns W_query, W_key and W_value together from billions of "
-    "tokens, to predict the next token; no one tells it which token should attend to which.\n"
-    "- With **W_query = W_key = I** the scores are x_q · x_j / √d: this chapter's weight-free "
-    "attention at temperature τ = √d (press **τ = √d** above to see that row). The first checkpoint, before any "
-    "step, is exactly that row.\n"
-    "- **Section 3.4** adds the third matrix, W_value, which projects what each token passes on to the context "
-    "vectors, and explains the division by √d_k used here."
-)
+# --- the summary --------------------------------------------------------------------------------------------------
 
 
 def summary_markdown(tokens: Sequence[str], result: Training) -> str:

@@ -10,7 +10,7 @@ import torch
 from reference import CAT_SENTENCE, recipe_inputs
 
 import attention_core as ac
-from attention_core.views import figures
+from attention_core.views import figures, lessons
 from attention_core.views import training as view
 
 TOKENS = ac.tokenize(CAT_SENTENCE).tokens
@@ -79,7 +79,7 @@ def test_the_figures_build_as_named_svg(count):
 
 
 def test_the_explanation_is_honest_about_what_is_trained():
-    text = " ".join(view.EXPLANATION.split())
+    text = " ".join(lessons.TRAINING_EXPLANATION.split())
     assert "one pair on one sentence" in text and "billions of tokens" in text
     assert "W_query = W_key = I" in text and "τ = √d" in text
     assert "Section 3.4" in text and "W_value" in text
@@ -89,4 +89,4 @@ def test_identity_is_the_chapter_at_root_d_as_the_intro_says():
     steps = ac.train_query_key(X, 9, 5, steps=1)
     page = ac.self_attention(X, temperature=math.sqrt(3)).weights[9]
     torch.testing.assert_close(steps.weights_before, page, atol=1e-6, rtol=0.0)
-    assert "W_query = W_key = I" in view.PANEL_INTRO and "τ = √d" in view.PANEL_INTRO
+    assert "W_query = W_key = I" in lessons.TRAINING_INTRO and "τ = √d" in lessons.TRAINING_INTRO
