@@ -33,9 +33,9 @@ from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lessons  # noqa: E402
 from attention_core.views.markup import code_block  # noqa: E402
-from web import first_screen, lab_tab, links, page_model, panels  # noqa: E402
+from web import first_screen, lab_tab, links, page_model, panels, training_panel  # noqa: E402
 from web import lecture as lecture_tab  # noqa: E402
-from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize  # noqa: E402
+from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize, train  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
 from web.first_screen import DEFAULT_TAU  # noqa: E402
 from web.lab_tab import LAB_START, run_lab  # noqa: E402
@@ -441,7 +441,10 @@ def details_section() -> None:
     with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
         gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
         ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
-        ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+        with gr.Row():
+            ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
+            ui.to_training = training_panel.opener()
+    training_section()
     with gr.Accordion("Take this run home", open=False):
         ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
         # Hidden until there is something to download (an empty gr.File is a labelled box with nothing in it).
@@ -469,6 +472,16 @@ def wire_lecture(blocks: gr.Blocks) -> None:
         link=ui.link,
         other_tabs=(ui.main_tab, ui.lab_tab),
     )
+
+
+def training_section() -> None:
+    """Watch the weights learn: train W_query and W_key on the page's run (web/training_panel.py)."""
+    ui.training = training_panel.build()
+
+
+def wire_training() -> None:
+    """The panel follows each new run shown in the matrix, and trains on it."""
+    training_panel.wire(ui.training, ui.state, ui.heatmap.change, open_with=ui.to_training)
 
 
 def run_chain(start: Callable[..., Any]) -> Any:
@@ -578,7 +591,7 @@ def build_demo() -> gr.Blocks:
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
         # Gradio walking them), so a second one in parallel adds little and starves the event loop serving everyone.
-        lines = {tokenize: "light", attend_endpoint: "heavy", normalize: "light"}
+        lines = {tokenize: "light", attend_endpoint: "heavy", normalize: "light", train: "heavy"}
         for endpoint, line in lines.items():
             # The whole docstring, Args included: view_api() shows no parameter descriptions of its own.
             limit = 1 if line == "heavy" else QUEUE_CONCURRENCY
@@ -591,6 +604,7 @@ def build_demo() -> gr.Blocks:
             )
         wire()
         wire_lecture(blocks)
+        wire_training()
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         opened = blocks.load(

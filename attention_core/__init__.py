@@ -61,15 +61,25 @@ _EXPORTS = {
         "MAX_TABLE_COLS",
         "MAX_TABLE_ROWS",
         "MAX_TEMPERATURE",
+        "MAX_KEY_DIM",
+        "MAX_LEARNING_RATE",
+        "MAX_STEPS",
         "MAX_TEXT_CHARS",
         "MAX_TOKENS",
         "MAX_UPLOAD_BYTES",
         "MIN_DIM",
+        "MIN_KEY_DIM",
+        "MIN_LEARNING_RATE",
+        "MIN_STEPS",
         "MIN_TEMPERATURE",
         "check_dim",
         "check_dtype",
         "check_index",
+        "check_key_dim",
+        "check_learning_rate",
+        "check_position",
         "check_seed",
+        "check_steps",
         "check_temperature",
         "check_text",
         "check_token_count",
@@ -106,6 +116,7 @@ _EXPORTS = {
         "visible_token",
     ),
     "trace": ("CellTrace", "cell_of", "trace_cell"),
+    "training": ("Training", "checkpoint_steps", "query_key_weights", "train_query_key"),
 }
 if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tests/core/test_init.py compares)
     from . import uploads, views
@@ -120,8 +131,19 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         self_attention,
         self_attention_loops,
     )
-    from .book import BOOK_INPUTS, BOOK_TABLE, BOOK_TOKENS, BOOK_VALUES, BookValue, book_value
-    from .embeddings import clear_embedding_cache, embedding_table, random_embeddings
+    from .book import (
+        BOOK_INPUTS,
+        BOOK_TABLE,
+        BOOK_TOKENS,
+        BOOK_VALUES,
+        BookValue,
+        book_value,
+    )
+    from .embeddings import (
+        clear_embedding_cache,
+        embedding_table,
+        random_embeddings,
+    )
     from .facts import (
         Repeat,
         SelfMatch,
@@ -139,8 +161,11 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
     from .limits import (
         DTYPES,
         MAX_DIM,
+        MAX_KEY_DIM,
         MAX_LAB_VALUES,
+        MAX_LEARNING_RATE,
         MAX_SEED,
+        MAX_STEPS,
         MAX_TABLE_BYTES,
         MAX_TABLE_COLS,
         MAX_TABLE_ROWS,
@@ -149,13 +174,20 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         MAX_TOKENS,
         MAX_UPLOAD_BYTES,
         MIN_DIM,
+        MIN_KEY_DIM,
+        MIN_LEARNING_RATE,
+        MIN_STEPS,
         MIN_TEMPERATURE,
         ErrorKind,
         InputError,
         check_dim,
         check_dtype,
         check_index,
+        check_key_dim,
+        check_learning_rate,
+        check_position,
         check_seed,
+        check_steps,
         check_temperature,
         check_text,
         check_token_count,
@@ -170,8 +202,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         softmax_stable,
         sum_normalize,
     )
-    from .parity import ParityEntry, book_parity
-    from .pipeline import Attended, attend
+    from .parity import (
+        ParityEntry,
+        book_parity,
+    )
+    from .pipeline import (
+        Attended,
+        attend,
+    )
     from .sweeps import (
         Alignment,
         DimensionRow,
@@ -181,9 +219,31 @@ if TYPE_CHECKING:  # the same names, for type checkers and go-to-definition (tes
         one_hot_rows,
         seed_sweep,
     )
-    from .tables import EmbeddingTable, TableError, parse_embedding_table
-    from .tokens import ENDOFTEXT, ENDOFTEXT_ID, Tokenization, gpt2_encoding, token_piece, tokenize, visible_token
-    from .trace import CellTrace, cell_of, trace_cell
+    from .tables import (
+        EmbeddingTable,
+        TableError,
+        parse_embedding_table,
+    )
+    from .tokens import (
+        ENDOFTEXT,
+        ENDOFTEXT_ID,
+        Tokenization,
+        gpt2_encoding,
+        token_piece,
+        tokenize,
+        visible_token,
+    )
+    from .trace import (
+        CellTrace,
+        cell_of,
+        trace_cell,
+    )
+    from .training import (
+        Training,
+        checkpoint_steps,
+        query_key_weights,
+        train_query_key,
+    )
 
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = {*_EXPORTS, "uploads", "views"}

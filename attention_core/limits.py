@@ -25,6 +25,14 @@ MAX_LAB_CHARS = 100_000
 # The softmax temperature τ in softmax(ω / τ): 1 is the book's weight-free case, √d the scaled dot product's.
 MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 50.0
+# Training W_query and W_key on one (query, key) pair (training.py): Adam steps, the projections' width d_k, and
+# Adam's learning rate. 500 steps at 256 tokens and d = d_k = 768 take well under a second.
+MIN_STEPS = 1
+MAX_STEPS = 500
+MIN_KEY_DIM = 1
+MAX_KEY_DIM = 768
+MIN_LEARNING_RATE = 1e-4
+MAX_LEARNING_RATE = 1.0
 # A number typed into a box is at most this long; longer text is refused before it is read.
 MAX_NUMBER_CHARS = 40
 # User text quoted in a message is cut to this many characters.
@@ -153,6 +161,22 @@ def check_index(value: object, name: str, count: int) -> int:
     return index
 
 
+def check_position(value: object, name: str, count: int) -> int:
+    """A token counted from 1, as the page counts them, in [1, count], given as an int or a whole-number string; returns
+    it 0-based, or raises InputError naming ``name``.
+
+    >>> check_position("2", "key", 6)
+    1
+    """
+    position = _integer(value, name)
+    if not 1 <= position <= count:
+        raise InputError(
+            f"The {name} is token {_shown_int(position)}; the text has {count} token{'s' if count != 1 else ''}, "
+            f"so the {name} must be between 1 and {count} (counted from 1)."
+        )
+    return position - 1
+
+
 def check_dim(dim: object) -> int:
     """Return ``dim`` as an int in [MIN_DIM, MAX_DIM], or raise InputError.
 
@@ -276,3 +300,55 @@ def positive_temperature(value: object) -> float:
             f"The temperature is {tau}; it must be a finite number greater than 0 (1 is the book's softmax)."
         )
     return tau
+
+
+def check_steps(value: object) -> int:
+    """Return the number of training steps as an int in [MIN_STEPS, MAX_STEPS], or raise InputError.
+
+    >>> check_steps("100")
+    100
+    """
+    steps = _integer(value, "number of training steps")
+    if not MIN_STEPS <= steps <= MAX_STEPS:
+        raise InputError(
+            f"The number of training steps is {_shown_int(steps)}; it must be between {MIN_STEPS} and {MAX_STEPS}."
+        )
+    return steps
+
+
+def check_key_dim(value: object) -> int:
+    """Return d_k, the width of the query and key projections, as an int in [MIN_KEY_DIM, MAX_KEY_DIM], or raise
+    InputError.
+
+    >>> check_key_dim(3.0)
+    3
+    """
+    key_dim = _integer(value, "projection width d_k")
+    if not MIN_KEY_DIM <= key_dim <= MAX_KEY_DIM:
+        raise InputError(
+            f"The projection width d_k is {_shown_int(key_dim)}; it must be between {MIN_KEY_DIM} and {MAX_KEY_DIM} "
+            "(W_query and W_key are d × d_k)."
+        )
+    return key_dim
+
+
+def check_learning_rate(value: object) -> float:
+    """Return Adam's learning rate as a float in [MIN_LEARNING_RATE, MAX_LEARNING_RATE], or raise InputError.
+
+    >>> check_learning_rate("0.1")
+    0.1
+    """
+    allowed = f"a number between {MIN_LEARNING_RATE:g} and {MAX_LEARNING_RATE:g} (0.1 is the default)"
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"The learning rate must be {allowed}, not {value!r}.")
+    if isinstance(value, str):
+        number = read_number(value)
+        if number is None:
+            raise InputError(f"The learning rate must be {allowed}, not {quoted(value)}.")
+        value = number
+    if not isinstance(value, numbers.Real):
+        raise InputError(f"The learning rate must be {allowed}, not {type(value).__name__}.")
+    rate = float(value)
+    if not (math.isfinite(rate) and MIN_LEARNING_RATE <= rate <= MAX_LEARNING_RATE):
+        raise InputError(f"The learning rate is {rate:g}; it must be {allowed}.")
+    return rate

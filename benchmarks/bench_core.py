@@ -29,6 +29,7 @@ from attention_core import (  # noqa: E402
     self_attention,
     self_attention_loops,
     tokenize,
+    train_query_key,
 )
 from attention_core.views.serialize import _nonfinite_to_none, shortest_floats  # noqa: E402
 from benchmarks.harness import Report, info, main  # noqa: E402
@@ -287,6 +288,34 @@ def bench(report: Report) -> None:
         handwritten,
         1.0,
     )
+
+    # (f) training W_query and W_key for 100 Adam steps, against the textbook loop it would otherwise be: the key
+    # matrix X W_key formed at every step, and torch.optim.Adam's default (per-tensor) update.
+    for count, dim in ((10, 3), (64, 64), (256, 768)):
+        inputs = torch.randn(count, dim, generator=generator)  # (T, d)
+        ours, textbook = side_by_side(
+            lambda x=inputs, last=count - 1: train_query_key(x, last, 0, steps=100),
+            lambda x=inputs, last=count - 1: textbook_training(x, last, 0, steps=100),
+            repeats=5 if dim == 768 else 11,
+        )
+        target(report, f"(f) train_query_key vs the textbook loop, 100 steps, T={count} d={dim}", ours, textbook, 1.2)
+
+
+def textbook_training(inputs: torch.Tensor, query: int, key: int, *, steps: int) -> torch.Tensor:
+    """Section 3.4's scores as written, (x_q W_query)(X W_key)ᵀ / √d, trained with torch.optim.Adam's defaults."""
+    x = inputs.double()  # (T, d)
+    dim = x.shape[1]
+    w_query = torch.eye(dim, dtype=torch.float64, requires_grad=True)  # (d, d)
+    w_key = torch.eye(dim, dtype=torch.float64, requires_grad=True)  # (d, d)
+    optimizer = torch.optim.Adam([w_query, w_key], lr=0.1)
+    for _ in range(steps):
+        keys = x @ w_key  # (T, d) @ (d, d) -> (T, d)
+        scores = (x[query] @ w_query) @ keys.T / dim**0.5  # (d,) @ (d, T) -> (T,)
+        loss = -torch.log_softmax(scores, dim=-1)[key]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return w_query.detach()
 
 
 if __name__ == "__main__":

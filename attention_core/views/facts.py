@@ -260,7 +260,7 @@ def projections_markdown(
         f"Where {token_code(tokens[query])} (token {query + 1}) attends, weight-free and with random query and key "
         "projections drawn as in section 3.4.1 (`torch.manual_seed(123); torch.rand(d_in, 2)`, untrained):",
         "",
-        "| j | key | weight-free α | with random W_q, W_k |",
+        "| j | key | weight-free α | with random, untrained W_q, W_k |",
         "|---:|---|---:|---:|",
     ]
     for j in range(min(count, MAX_ROWS)):
@@ -272,8 +272,9 @@ def projections_markdown(
         lines += ["", _symmetry(tokens, query, other, scores, plain, projected_scores)]
     lines += [
         "",
-        "Random projections are only a hint: they move the weights somewhere, not somewhere useful. Training is what "
-        "chooses W_q and W_k so that a token attends to the tokens that help predict the next one.",
+        "These W_q and W_k are random and untrained: they move the weights somewhere, not somewhere useful. Training "
+        "is what gives them meaning, choosing W_q and W_k so that a token attends to the tokens that help predict the "
+        "next one. **Watch the weights learn**, the next panel, trains them on this sentence.",
     ]
     return scroll_tables("\n".join(lines))
 

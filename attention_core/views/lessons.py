@@ -75,4 +75,28 @@ Training decides where each token looks. What projections cannot do is tell two 
 word order: identical inputs give identical queries, keys and values. That takes where the tokens stand:
 positional embeddings (chapter 2), or the causal mask of section 3.5, which lets each token see only the tokens
 before it.
+
+The table below also applies W_q and W_k drawn at random: they are **untrained**, so they show only that
+projections move the weights, not where the weights should go. Training is what gives W_q and W_k their meaning:
+the next panel, **Watch the weights learn**, trains them on this sentence until `warm` attends to `mat`.
 """
+
+# The "Watch the weights learn" panel (web/training_panel.py): what it does, and what it does not show.
+TRAINING_INTRO = (
+    "Pick a query and the key it should attend to, and press **Train**. Adam adjusts two trainable matrices, "
+    r"W_query and W_key (d × d), so that the scores \((x_q W_{\text{query}})(X W_{\text{key}})^\top / \sqrt{d}\) "
+    r"give that key the largest weight: the loss is \(-\log \alpha(\text{query} \to \text{key})\). Training starts "
+    "from W_query = W_key = I, this chapter's weight-free attention (at τ = √d), on the run above."
+)
+
+TRAINING_EXPLANATION = (
+    "**What this shows, and what it does not.**\n\n"
+    "- It trains **one pair on one sentence**: W_query and W_key are pushed until this query attends to this key, "
+    "whatever that does to the other rows. A real model learns W_query, W_key and W_value together from billions of "
+    "tokens, to predict the next token; no one tells it which token should attend to which.\n"
+    "- With **W_query = W_key = I** the scores are x_q · x_j / √d: this chapter's weight-free "
+    "attention at temperature τ = √d (press **τ = √d** above to see that row). The first checkpoint, before any "
+    "step, is exactly that row.\n"
+    "- **Section 3.4** adds the third matrix, W_value, which projects what each token passes on to the context "
+    "vectors, and explains the division by √d_k used here."
+)

@@ -65,9 +65,9 @@ def test_normalize_writes_nan_as_null_and_explains_it(client, dtype, naive_finit
     assert any("overflows float32" in note for note in result["notes"]) is not naive_finite
 
 
-def test_the_api_lists_exactly_the_three_endpoints(client):
+def test_the_api_lists_exactly_the_four_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
-    assert set(api["named_endpoints"]) == {"/tokenize", "/attend", "/normalize"}
+    assert set(api["named_endpoints"]) == {"/tokenize", "/attend", "/normalize", "/train"}
     assert api["unnamed_endpoints"] == {}
     parameters = {
         name: [(p["parameter_name"], p.get("parameter_default")) for p in endpoint["parameters"]]
@@ -80,7 +80,7 @@ def test_the_api_lists_exactly_the_three_endpoints(client):
 def test_the_mcp_tools_describe_themselves(server_url):
     with httpx.Client(timeout=30, trust_env=False) as http:
         tools = {tool["name"]: tool for tool in http.get(f"{server_url}gradio_api/mcp/schema").json()}
-    assert set(tools) == {"tokenize", "attend", "normalize"}
+    assert set(tools) == {"tokenize", "attend", "normalize", "train"}
     for tool in tools.values():
         assert tool["description"]
         for name, schema in tool["inputSchema"]["properties"].items():

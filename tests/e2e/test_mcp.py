@@ -35,6 +35,7 @@ EXAMPLES = {
     "tokenize": {"text": BOOK_SENTENCE},
     "attend": {"text": BOOK_SENTENCE, "table": BOOK_CSV},
     "normalize": {"values": "1, 2, 3, 400", "dtype": "float32"},
+    "train": {"text": "The cat sat on the mat because it is warm", "query": 10, "key": 6, "steps": 20},
 }
 
 
