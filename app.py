@@ -131,6 +131,15 @@ def refused_run(text: str, source: str, dim: Any, seed: Any, table: str, raw_sco
 
 
 @user_errors
+def trace_beside(run: Attended | None, text: str, trace_query: Any = None, trace_key: Any = None) -> Any:
+    """The trace beside the matrix (the page model's stage "beside"): the cell kept after a new τ, else (2, 1)."""
+    if run is None:
+        return gr.skip()
+    view = page_model.view_of(run, text, trace_query=trace_query, trace_key=trace_key)
+    return components(page_model.filled("beside", view))
+
+
+@user_errors
 def run_extras(
     run: Attended | None, text: str, query: Any = None, trace_query: Any = None, trace_key: Any = None
 ) -> Any:
@@ -190,29 +199,15 @@ def trace_select(run: Attended | None, event: gr.SelectData) -> Any:
 
 
 @user_errors
-def follow_tau(
-    run: Attended | None,
-    tau: Any,
-    raw_scores: bool = False,
-    link: str = "",
-    trace_query: Any = None,
-    trace_key: Any = None,
-) -> Any:
+def follow_tau(run: Attended | None, tau: Any, raw_scores: bool = False, link: str = "") -> Any:
     """The server's follow-up once τ has rested: the run's own inputs at the new τ (the matrix was already
-    redrawn in the browser), and the traced cell at it; the tables, the walk-through and the rest follow in
-    run_extras."""
+    redrawn in the browser); the trace beside it, the tables, the walk-through and the rest follow."""
     if run is None:
         return gr.skip()
     run = dataclasses.replace(
         run, attention=ac.self_attention(run.attention.inputs, temperature=ac.check_temperature(tau))
     )
-    view = page_model.view_of(run, "", trace_query=trace_query, trace_key=trace_key)
-    return {
-        ui.state: run,
-        ui.heatmap: panels.matrix(run, raw_scores),
-        ui.link: links.with_tau(link, run.temperature),
-        ui.trace_md: panels.trace(run, view.trace_query, view.trace_key),
-    }
+    return {ui.state: run, ui.heatmap: panels.matrix(run, raw_scores), ui.link: links.with_tau(link, run.temperature)}
 
 
 @user_errors
@@ -512,8 +507,12 @@ def fill_below(event: Any, *, keep_choices: bool = False, **options: Any) -> Any
     keep_choices: after a new τ, the chosen query and traced cell stay; after a new run they start over.
     """
     private = {"api_visibility": "private", **options}
+    kept = [ui.trace_query, ui.trace_key] if keep_choices else []
+    beside = event.success(
+        trace_beside, [ui.state, ui.text, *kept], outputs("beside"), show_progress_on=progress_on("beside"), **private
+    )
     inputs = [ui.state, ui.text] + ([ui.query, ui.trace_query, ui.trace_key] if keep_choices else [])
-    below = event.success(run_extras, inputs, outputs("below"), show_progress_on=progress_on("below"), **private)
+    below = beside.success(run_extras, inputs, outputs("below"), show_progress_on=progress_on("below"), **private)
     return below.success(time_loops, ui.state, outputs("last"), **private)
 
 
@@ -522,13 +521,9 @@ def tau_chain() -> None:
     matrix fires tau_settled and the server follows: address bar, tables, walk-through, then what lies below."""
     last = {"api_visibility": "private", "trigger_mode": "always_last"}
     ui.tau.input(None, ui.tau, None, js=matrix_js(ui.heatmap, "setTau(value)"), api_visibility="private")
-    redrawn = [ui.state, ui.heatmap, ui.link, ui.trace_md]
+    redrawn = [ui.state, ui.heatmap, ui.link]
     follow = ui.heatmap.tau_settled(
-        follow_tau,
-        [ui.state, ui.tau, ui.raw_scores, ui.link, ui.trace_query, ui.trace_key],
-        redrawn,
-        show_progress="hidden",
-        **last,
+        follow_tau, [ui.state, ui.tau, ui.raw_scores, ui.link], redrawn, show_progress="hidden", **last
     )  # the matrix is already drawn: it must not fade
     fill_below(follow, keep_choices=True, **last)
 

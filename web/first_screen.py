@@ -1,4 +1,5 @@
-"""The first screen, painted with the page: the default run's first view (tokens, matrix, trace, choices), computed
+"""The first screen, painted with the page: the default run's first view and the trace beside it (tokens, matrix,
+trace, choices), computed
 once by ``python -m web.first_screen`` and shipped as web/first_screen.json.
 
 The page's components start with these values, so the matrix and its trace are on screen with the first paint,
@@ -30,7 +31,8 @@ def compute() -> dict[str, Any]:
     from . import page_model
 
     run = ac.attend(DEFAULT_TEXT, dim=DEFAULT_DIM, seed=DEFAULT_SEED, temperature=DEFAULT_TAU)
-    values = page_model.filled("first view", page_model.view_of(run, DEFAULT_TEXT))
+    view = page_model.view_of(run, DEFAULT_TEXT)
+    values = page_model.filled("first view", view) | page_model.filled("beside", view)
     values.pop("state")  # the run itself is the load event's to fill: it holds tensors
     values["embeddings_box"] = values["embeddings_box"]["label"]  # a gr.update of the accordion's label
     for name in DROPDOWNS:

@@ -6,6 +6,8 @@ classes. Adding a panel is one row here and one line of layout in app.py (``ui.<
 
 The stages of a run, in order:
     first view  the tokens and the matrix, as soon as the run is computed;
+    beside      the trace of the matrix's selected cell, right after: its formulas cost the browser a typesetting
+                pass, which would hold back the matrix's first frame;
     below       the tables and everything under the matrix, right after (Gradio's tables cost the browser more to
                 lay out than the whole matrix: benchmarks/bench_ui.py);
     last        the loop timing, which takes a while and nothing waits for;
@@ -26,9 +28,9 @@ from . import links, panels
 if TYPE_CHECKING:
     from attention_core import Attended
 
-Stage = Literal["first view", "below", "last", "on demand"]
+Stage = Literal["first view", "beside", "below", "last", "on demand"]
 Cost = Literal["heavy", "light"]
-STAGES: tuple[Stage, ...] = ("first view", "below", "last", "on demand")
+STAGES: tuple[Stage, ...] = ("first view", "beside", "below", "last", "on demand")
 HEAVY_LINE = "heavy"  # the concurrency line of the named API's heavy endpoint (app.py): heavy whatever it fills
 
 
@@ -129,9 +131,9 @@ PANELS: tuple[Panel, ...] = (
     Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "first view"),
     Panel("embeddings_box", _embeddings_header, gr.update(label="Embeddings"), "first view"),
     Panel("link", _link, "", "first view"),  # "": the address bar stays as it was
-    Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "first view"),  # beside the matrix
-    Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "first view"),
-    Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "first view"),
+    Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "beside"),
+    Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "beside"),
+    Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "beside", progress=True),
     Panel("inputs_table", lambda v: _table(panels.inputs_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("weights_table", lambda v: _table(panels.weights_table(v.run)), None, "below", progress=True, cost="heavy"),
     Panel("context_table", lambda v: _table(panels.context_table(v.run)), None, "below", progress=True, cost="heavy"),

@@ -79,6 +79,7 @@ def run_of(text: str = app.BOOK_SENTENCE, source: str = "random", dim=3, seed=12
     them."""
     outputs = dict(app.run_attention(text, source, dim, seed, table, False, tau))
     first_view = set(outputs)
+    outputs.update(app.trace_beside(outputs[ui.state], text))
     outputs.update(app.run_extras(outputs[ui.state], text))
     outputs["first view"] = first_view
     return outputs
@@ -177,9 +178,6 @@ def test_first_view_shows_chips_matrix_and_query_2(random_outputs):
         ui.recipe,
         ui.embeddings_box,
         ui.link,
-        ui.trace_query,
-        ui.trace_key,
-        ui.trace_md,
     }
     assert random_outputs[ui.link] == "text=Your+journey+starts+with+one+step&dim=3&seed=123&tau=1&show=weights"
     chips = random_outputs[ui.tokens_html]
@@ -244,12 +242,13 @@ def test_tokens_are_never_markup():
 # --- run_extras: below the first view ------------------------------------------------------------------
 
 
-def test_the_first_view_traces_the_books_cell_2_1(book_outputs):
-    """The trace sits beside the matrix: it comes with the first view."""
+def test_beside_the_first_view_the_trace_of_the_books_cell_2_1(book_outputs):
+    """The trace sits beside the matrix: it comes right after the first view, in its own event, so that its
+    typesetting never holds back the matrix's first frame."""
     assert (book_outputs[ui.trace_query].value, book_outputs[ui.trace_key].value) == (1, 0)
     labels = [label for label, _ in book_outputs[ui.trace_key].choices]
     assert labels == [f"{i + 1}: {t}" for i, t in enumerate(VISIBLE)]
-    assert {ui.trace_query, ui.trace_key, ui.trace_md} <= book_outputs["first view"]
+    assert not {ui.trace_query, ui.trace_key, ui.trace_md} & book_outputs["first view"]
     trace = book_outputs[ui.trace_md]
     assert trace.startswith("## Cell (2, 1): query <code>␣journey</code> → key <code>Your</code>")
     assert book_dot_line(1, 0) in trace
@@ -430,7 +429,7 @@ def test_trace_select_refuses_a_cell_outside_the_matrix(random_outputs, index):
 @pytest.mark.parametrize("tau", [0.5, 2.0, 27.7128], ids=["sharp", "flat", "sqrt-768"])
 def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     run = random_outputs[ui.state]
-    followed = app.follow_tau(run, tau, False, "", 3, 2)
+    followed = app.follow_tau(run, tau)
     new = followed[ui.state]
     assert new.tokens == run.tokens and torch.equal(new.attention.inputs, run.attention.inputs)
     expected = torch.softmax(run.attention.scores.double() / tau, dim=-1)
@@ -443,7 +442,9 @@ def test_follow_tau_recomputes_the_runs_own_inputs(random_outputs, tau):
     assert_cells(cells(below[ui.context_table]), new.attention.context)
     assert below[ui.walk_text].startswith("## Query 4: ") and rf"\(\tau = {tau:.4f}\)" in below[ui.walk_text]
     # the traced cell beside the matrix stays the reader's, at the new τ
-    assert followed[ui.trace_md] == app.panels.trace(new, 3, 2)
+    beside = app.trace_beside(new, app.BOOK_SENTENCE, 3, 2)
+    assert (beside[ui.trace_query].value, beside[ui.trace_key].value) == (3, 2)
+    assert beside[ui.trace_md] == app.panels.trace(new, 3, 2) and ui.trace_md not in followed
 
 
 def test_follow_tau_refuses_a_bad_tau_and_skips_without_a_run(random_outputs):
@@ -517,7 +518,7 @@ def test_each_stage_fills_exactly_its_panels_wherever_it_runs(book_outputs, hand
 
 
 def test_each_stage_shows_progress_on_its_marked_panels_only():
-    for handler, stage in (("run_attention", "first view"), ("run_extras", "below")):
+    for handler, stage in (("run_attention", "first view"), ("trace_beside", "beside"), ("run_extras", "below")):
         marked = {getattr(ui, name)._id for name in page_model.with_progress(stage)}
         assert marked, f"no panel of {stage} shows progress"
         for block_fn in events_of(getattr(app, handler)):
@@ -525,7 +526,8 @@ def test_each_stage_shows_progress_on_its_marked_panels_only():
 
 
 def test_every_first_view_is_followed_by_below_and_on_failure_by_a_refusal_that_clears_every_panel():
-    """Each trigger's run_attention has a refused_run that fires only when it fails, and run_extras on success."""
+    """Each trigger's run_attention has a refused_run that fires only when it fails, and on success the trace
+    beside it, then run_extras."""
     dependencies = {d["id"]: d for d in app.demo.config["dependencies"]}
     after = lambda fn_index, handler, **flags: [  # noqa: E731
         i
@@ -536,7 +538,8 @@ def test_every_first_view_is_followed_by_below_and_on_failure_by_a_refusal_that_
         index = next(i for i, fn in app.demo.fns.items() if fn is block_fn)
         (refusal,) = after(index, app.refused_run, trigger_only_on_failure=True)
         assert ids(app.demo.fns[refusal].outputs) == panel_ids()
-        assert len(after(index, app.run_extras, trigger_only_on_success=True)) == 1
+        (beside,) = after(index, app.trace_beside, trigger_only_on_success=True)
+        assert len(after(beside, app.run_extras, trigger_only_on_success=True)) == 1
     (opened,) = events_of(app.open_page)  # a page opened from a link refuses inside open_page
     assert ids(opened.outputs) >= panel_ids()
 

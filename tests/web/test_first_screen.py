@@ -30,7 +30,8 @@ def _same_text(shipped: str, computed: str) -> None:
 
 def test_the_shipped_first_screen_is_the_default_runs_first_view():
     shipped, computed = first_screen.load(), first_screen.compute()
-    assert set(shipped) == set(computed) == {p.name for p in page_model.stage("first view")} - {"state"}
+    stages = page_model.stage("first view") + page_model.stage("beside")
+    assert set(shipped) == set(computed) == {panel.name for panel in stages} - {"state"}
     for name in shipped:
         if name == "heatmap":
             continue
@@ -78,4 +79,4 @@ def test_a_link_replaces_the_first_screen_with_its_own_run():
     opened = app.open_page(app.BOOK_SENTENCE, "random", 3, 123, "", False, 1.0, Request())
     assert opened[app.ui.below].visible is True
     assert opened[app.ui.heatmap]["view"] == "scores" and opened[app.ui.state].dim == 4
-    assert opened[app.ui.trace_md].startswith("## Cell (2, 1)") and opened[app.ui.link].endswith("show=scores")
+    assert opened[app.ui.link].endswith("show=scores")
