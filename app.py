@@ -403,7 +403,7 @@ def tables_section() -> None:
 
 def details_section() -> None:
     with gr.Accordion("Walk through one query", open=True):
-        ui.query = dropdown("query", label="Query token")
+        ui.query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
         ui.walk_text = gr.Markdown(latex_delimiters=LATEX, elem_id="walkthrough")
         ui.bars = gr.HTML(elem_id="bars")  # figures.figure_markup: an SVG with its description
     with gr.Accordion("The book's printed values, side by side", open=False):

@@ -21,7 +21,7 @@ PATH = Path(__file__).resolve().with_name("first_screen.json")
 # The page's default inputs: the book's sentence, a seeded random table of d = 3, τ = 1, the weights shown.
 DEFAULT_TEXT = "Your journey starts with one step"
 DEFAULT_TAU = 1.0
-DROPDOWNS = ("query", "trace_query", "trace_key")  # their value is (choices, chosen index)
+DROPDOWNS = ("trace_query", "trace_key")  # their value is (choices, chosen index)
 
 
 def compute() -> dict[str, Any]:

@@ -127,9 +127,9 @@ PANELS: tuple[Panel, ...] = (
     Panel("state", lambda v: v.run, None, "first view", cost="heavy"),  # the run itself, for the later events
     Panel("tokens_html", _token_chips, "", "first view"),
     Panel("heatmap", lambda v: panels.matrix(v.run, v.raw_scores), None, "first view", progress=True, cost="heavy"),
-    Panel("query", lambda v: _tokens(v.run, v.query), NO_CHOICES, "first view"),
-    Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "first view"),
-    Panel("embeddings_box", _embeddings_header, gr.update(label="Embeddings"), "first view"),
+    Panel("query", lambda v: _tokens(v.run, v.query), NO_CHOICES, "below"),  # the walk-through's
+    Panel("recipe", lambda v: panels.recipe(v.run, v.text), "", "beside"),  # folded with the embeddings
+    Panel("embeddings_box", _embeddings_header, gr.update(label="Embeddings"), "beside"),
     Panel("link", _link, "", "first view"),  # "": the address bar stays as it was
     Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "beside"),
     Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "beside"),
