@@ -32,8 +32,7 @@ import attention_core as ac  # noqa: E402
 from attention_core.book import BOOK_TABLE  # noqa: E402
 from attention_core.uploads import UPLOAD_TYPES, check_upload_size, decode_upload  # noqa: E402
 from attention_core.views import lessons  # noqa: E402
-from attention_core.views.markup import code_block  # noqa: E402
-from web import first_screen, lab_tab, links, page_model, panels, training_panel  # noqa: E402
+from web import below, first_screen, lab_tab, links, page_model, panels, training_panel  # noqa: E402
 from web import lecture as lecture_tab  # noqa: E402
 from web.api import DEFAULT_DIM, DEFAULT_SEED, attend_endpoint, normalize, tokenize, train  # noqa: E402
 from web.errors import GENERIC_ERROR, log, message, need_run, user_errors  # noqa: E402
@@ -387,98 +386,6 @@ def dropdown(name: str, *, label: str) -> gr.Dropdown:
     return gr.Dropdown(label=label, type="value", interactive=True, **FIRST[name])
 
 
-def tables_section() -> None:
-    with gr.Accordion("Tables: the inputs x, the weights α and the context vectors z", open=False):
-        with gr.Row():
-            ui.inputs_table = gr.Dataframe(
-                label="Input embeddings x", interactive=False, max_height=320, elem_id="inputs-table"
-            )
-            ui.weights_table = gr.Dataframe(
-                label="Attention weights α", interactive=False, max_height=320, elem_id="weights-table"
-            )
-            ui.context_table = gr.Dataframe(
-                label="Context vectors z", interactive=False, max_height=320, elem_id="context-table"
-            )
-
-
-def details_section() -> None:
-    with gr.Accordion("Walk through one query", open=True):
-        ui.query = gr.Dropdown(label="Query token", choices=[], type="value", interactive=True)
-        ui.walk_text = gr.Markdown(latex_delimiters=LATEX, elem_id="walkthrough")
-        ui.bars = gr.HTML(elem_id="bars")  # figures.figure_markup: an SVG with its description
-    with gr.Accordion("The book's printed values, side by side", open=False):
-        ui.parity_md = gr.Markdown(latex_delimiters=LATEX, elem_id="parity")
-    with gr.Accordion("What attention without weights cannot do", open=False) as ui.facts_box:
-        ui.facts_md = gr.Markdown(latex_delimiters=LATEX)
-        ui.self_match = gr.Markdown(latex_delimiters=LATEX)
-        ui.shuffle_button = gr.Button("Shuffle the tokens", size="sm")
-        with gr.Row():
-            ui.shuffled = attention_matrix(elem_id="shuffled", selectable=False)
-            ui.shuffle_md = gr.Markdown(latex_delimiters=LATEX)
-        gr.Markdown(lessons.CONVEX_HULL)
-        ui.hull = gr.HTML(elem_id="hull")
-    with gr.Accordion("Temperature", open=False):
-        ui.tau_md = gr.Markdown(latex_delimiters=LATEX)
-    with gr.Accordion("Loops vs matrices", open=False):
-        loops_code, matrix_code = lessons.code_of_both()
-        # One above the other: side by side, either would wrap its lines.
-        gr.Markdown(
-            code_block(loops_code, label="Loops: the chapter's <code>torch.dot</code>, one pair at a time"),
-            latex_delimiters=[],
-            elem_classes="code-md",
-        )
-        gr.Markdown(
-            code_block(matrix_code, label="Matrices: the book's three lines"),
-            latex_delimiters=[],
-            elem_classes="code-md",
-        )
-        ui.timings = gr.Markdown()
-    with gr.Accordion("Why the next step adds trainable weights", open=False) as ui.why_box:
-        gr.Markdown(lessons.WHY_TRAINABLE, latex_delimiters=LATEX)
-        ui.by_dim = gr.Markdown(latex_delimiters=LATEX)
-        with gr.Row():
-            ui.cat_button = gr.Button("Run “" + CAT_SENTENCE + "” above", size="sm")
-            ui.to_training = training_panel.opener()
-    training_section()
-    with gr.Accordion("Take this run home", open=False):
-        ui.export_button = gr.Button("Prepare JSON, CSV and PNG", size="sm")
-        # Hidden until there is something to download (an empty gr.File is a labelled box with nothing in it).
-        ui.exports = gr.File(
-            label="Downloads", file_count="multiple", interactive=False, visible=False, elem_id="exports"
-        )
-        ui.snippet = gr.Markdown(latex_delimiters=[], elem_classes="code-md")
-    ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
-    ui.shuffles = gr.State(0)  # then (clicks, last permutation)
-
-
-def lecture_section() -> None:
-    """The Lecture tab (web/lecture.py): the chapter's steps in order, beside a live matrix of their own."""
-    ui.lecture = lecture_tab.build()
-
-
-def wire_lecture(blocks: gr.Blocks) -> None:
-    """The lecture's events; it follows the first tab's run (ui.state) when the learner chooses it."""
-    ui.lecture_events = lecture_tab.wire(
-        ui.lecture,
-        blocks=blocks,
-        tabs=ui.tabs,
-        tab=ui.lecture_tab,
-        main_run=ui.state,
-        link=ui.link,
-        other_tabs=(ui.main_tab, ui.lab_tab),
-    )
-
-
-def training_section() -> None:
-    """Watch the weights learn: train W_query and W_key on the page's run (web/training_panel.py)."""
-    ui.training = training_panel.build()
-
-
-def wire_training() -> None:
-    """The panel follows each new run shown in the matrix, and trains on it."""
-    training_panel.wire(ui.training, ui.state, ui.heatmap.change, open_with=ui.to_training)
-
-
 def run_chain(start: Callable[..., Any]) -> Any:
     """The first view, then what lies below it, then the loop timing.
 
@@ -578,10 +485,11 @@ def build_demo() -> gr.Blocks:
                 # Below the first screen: hidden until the page has painted (its components then load no code
                 # before the first paint), shown by the load event.
                 with gr.Column(visible=False, elem_id="below") as ui.below:
-                    tables_section()
-                    details_section()
+                    below.build(ui, latex=LATEX, cat_sentence=CAT_SENTENCE)
+                ui.state = gr.State(None, time_to_live=900)  # a 256 x 768 run holds about 2 MB
+                ui.shuffles = gr.State(0)  # then (clicks, last permutation)
             with gr.Tab("Lecture", id=lecture_tab.TAB_ID) as ui.lecture_tab:
-                lecture_section()
+                ui.lecture = lecture_tab.build()  # the chapter's steps, beside a live matrix of their own
             ui.lab_tab = lab_tab.build(latex=LATEX)
         # Light and heavy calls wait in separate lines, so a flood of /attend never holds up /tokenize or /normalize.
         # One heavy call at a time: a large run is mostly Python work under the GIL (the answer's lists, then
@@ -598,8 +506,17 @@ def build_demo() -> gr.Blocks:
                 concurrency_limit=limit,
             )
         wire()
-        wire_lecture(blocks)
-        wire_training()
+        # The lecture follows the first tab's run when the learner chooses it; the training panel, each new run.
+        ui.lecture_events = lecture_tab.wire(
+            ui.lecture,
+            blocks=blocks,
+            tabs=ui.tabs,
+            tab=ui.lecture_tab,
+            main_run=ui.state,
+            link=ui.link,
+            other_tabs=(ui.main_tab, ui.lab_tab),
+        )
+        training_panel.wire(ui.training, ui.state, ui.heatmap.change, open_with=ui.to_training)
         # A shared link's settings and the run they describe, in one round trip, then what lies below. Queued, so
         # that gr.Warning about a bad link parameter reaches the page as a toast.
         opened = blocks.load(
