@@ -13,7 +13,7 @@ import gradio as gr
 from attention_core.views import lessons
 from attention_core.views.markup import code_block
 
-from . import training_panel
+from . import page_model, training_panel
 from .matrix import attention_matrix
 
 
@@ -42,7 +42,7 @@ def build(ui: Any, *, latex: list[dict], cat_sentence: str) -> None:
         ui.self_match = gr.Markdown(latex_delimiters=latex)
         ui.shuffle_button = gr.Button("Shuffle the tokens", size="sm")
         with gr.Row():
-            ui.shuffled = attention_matrix(elem_id="shuffled", selectable=False)
+            ui.shuffled = attention_matrix(elem_id="shuffled", selectable=False, value=page_model.SHUFFLE_FIRST)
             ui.shuffle_md = gr.Markdown(latex_delimiters=latex)
         gr.Markdown(lessons.CONVEX_HULL)
         ui.hull = gr.HTML(elem_id="hull")

@@ -10,7 +10,8 @@
 //   watch    watch("value", fn) runs fn after the server sends a new value.
 // It reads and writes nothing outside `element`.
 //
-// props.value, built by matrix_value from one run (anything else, e.g. "", shows the empty state):
+// props.value, built by matrix_value from one run (anything else shows the empty state, in the words of a
+// non-empty string value when it is one):
 //   tokens   T visible token strings, such as "␣journey". User text: only ever set with textContent.
 //   ids      T GPT-2 token ids, or null when the tokens are a table's labels.
 //   scores   T × T scores ω = X Xᵀ, row by row, as one string of T² float32 values in their shortest decimal
@@ -522,6 +523,8 @@ function show(value) {
   data = parseValue(value);
   root.classList.toggle("am-has-data", !!data);
   if (!data) {
+    // A string value is the empty state's own words (the shuffled matrix: "Press Shuffle…"); anything else, ours.
+    empty.textContent = typeof value === "string" && value ? value : "The matrix appears here after a run.";
     resizer.disconnect();
     grid.replaceChildren();
     mode = null;

@@ -83,8 +83,14 @@ class Panel:
     cost: Cost = "light"  # heavy: an event that fills it counts against a client's share of large runs
 
 
-def _table(table: panels.Table) -> gr.Dataframe:
-    return gr.Dataframe(value=table.value, label=table.label)
+def _table_of(table: Callable[[Attended], panels.Table]) -> Callable[[RunView], gr.Dataframe]:
+    """A table panel's builder: the run's table, shown (a refused run hides it)."""
+
+    def build(view: RunView) -> gr.Dataframe:
+        shown = table(view.run)
+        return gr.Dataframe(value=shown.value, label=shown.label, visible=True)
+
+    return build
 
 
 def _tokens(run: Attended, chosen: int) -> gr.Dropdown:
@@ -121,7 +127,9 @@ def _timings(view: RunView) -> str:
 
 
 NO_CHOICES = gr.update(choices=[], value=None)
-HIDDEN_FILES = gr.update(value=None, visible=False)  # an empty gr.File is a labelled box with nothing in it
+HIDDEN_FILES = gr.update(value=None, visible=False)
+SHUFFLE_FIRST = "Press “Shuffle the tokens” to see this run's matrix with its tokens in a new order."
+NO_TABLE = gr.update(value=None, visible=False)  # an empty gr.Dataframe still shows a "1 2 3" header
 
 PANELS: tuple[Panel, ...] = (
     Panel("state", lambda v: v.run, None, "first view", cost="heavy"),  # the run itself, for the later events
@@ -134,9 +142,9 @@ PANELS: tuple[Panel, ...] = (
     Panel("trace_query", lambda v: _tokens(v.run, v.trace_query), NO_CHOICES, "beside"),
     Panel("trace_key", lambda v: _tokens(v.run, v.trace_key), NO_CHOICES, "beside"),
     Panel("trace_md", lambda v: panels.trace(v.run, v.trace_query, v.trace_key), "", "beside", progress=True),
-    Panel("inputs_table", lambda v: _table(panels.inputs_table(v.run)), None, "below", progress=True, cost="heavy"),
-    Panel("weights_table", lambda v: _table(panels.weights_table(v.run)), None, "below", progress=True, cost="heavy"),
-    Panel("context_table", lambda v: _table(panels.context_table(v.run)), None, "below", progress=True, cost="heavy"),
+    Panel("inputs_table", _table_of(panels.inputs_table), NO_TABLE, "below", progress=True, cost="heavy"),
+    Panel("weights_table", _table_of(panels.weights_table), NO_TABLE, "below", progress=True, cost="heavy"),
+    Panel("context_table", _table_of(panels.context_table), NO_TABLE, "below", progress=True, cost="heavy"),
     Panel("walk_text", lambda v: panels.walk(v.run, v.query), "", "below", progress=True),
     Panel("bars", lambda v: panels.bars(v.run, v.query), "", "below"),
     Panel("parity_md", lambda v: panels.parity_panel(v.run), "", "below"),
@@ -147,7 +155,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("exports", lambda v: copy.deepcopy(HIDDEN_FILES), HIDDEN_FILES, "below", cost="heavy"),  # now stale
     Panel("timings", _timings, "", "last", cost="heavy"),
     Panel("hull", None, "", "on demand", cost="heavy"),
-    Panel("shuffled", None, None, "on demand", cost="heavy"),
+    Panel("shuffled", None, SHUFFLE_FIRST, "on demand", cost="heavy"),
     Panel("shuffle_md", None, "", "on demand"),
 )
 
