@@ -324,8 +324,8 @@ def inputs_section() -> None:
             min_width=260,
         )
         with gr.Row(elem_id="run-buttons"):
-            ui.run_button = gr.Button("Run", variant="primary", min_width=80)
-            ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", min_width=200)
+            ui.run_button = gr.Button("Run", variant="primary", min_width=0)
+            ui.book_button = gr.Button(panels.BOOK_BUTTON, variant="secondary", min_width=0)
     with gr.Row(elem_id="run-options"):
         with gr.Accordion("Examples", open=False, elem_id="examples-box"):
             ui.examples = gr.Examples(

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.harness import CHROMIUM_ARGS, chromium_path  # noqa: E402 (Debian's Chromium, as the tests launch it)
 
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 CAT_SENTENCE = "The cat sat on the mat because it is warm"
 TIMEOUT_MS = 60_000
@@ -62,9 +62,9 @@ def accordion(page: Page, label: str) -> Locator:
 
 
 def first_run(page: Page) -> None:
-    """The page's own first run has drawn its matrix and tables."""
+    """The page has painted its first screen, and what lies below it is shown."""
     page.locator(".tok-chip").first.wait_for()
-    page.locator("#context-table [role=gridcell]").first.wait_for()
+    page.locator("#below").wait_for()
     settled(page)
 
 
@@ -74,30 +74,27 @@ def cell(page: Page, row: int, column: int, count: int) -> Locator:
 
 
 def screenshot(page: Page) -> dict:
-    """The cat sentence's run, with the tooltip of " it" attending to " on", beside its tables."""
-    page.set_viewport_size({"width": DESKTOP["width"], "height": 1900})  # tall enough to hold it all unscrolled
-    page.locator("label").filter(has_text="Text").locator("textarea").first.fill(CAT_SENTENCE)
-    page.get_by_role("button", name="Run", exact=True).click()
-    page.locator("#heatmap [role=gridcell]").nth(99).wait_for()
-    page.get_by_role("heading", name="Query 2:").filter(has_text="cat").wait_for()
+    """The first screen at 1280 x 800 as a visitor sees it: the default run's matrix, its cell (2, 3) clicked and
+    hovered (the mouse moved there without scrolling), beside that cell's trace."""
+    target = cell(page, 2, 3, count=6)
+    box = target.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator("#trace").filter(has_text="Cell (2, 3)").wait_for()
     settled(page)
-    page.evaluate("() => window.scrollTo(0, 0)")
-    cell(page, 8, 4, count=10).hover()
+    page.mouse.move(box["x"] + box["width"] / 2 + 1, box["y"] + box["height"] / 2)
     page.locator("#heatmap .am-tip").wait_for()
-    locators = [page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")]
-    return {"clip": region(page, locators), "full_page": False}
+    return {"full_page": False}
 
 
 def trace(page: Page) -> dict:
-    """The book's example, its cell (4, 5) clicked: the matrix, the tables and the trace."""
+    """The book's example, its cell (4, 5) clicked: the matrix and, beside it, the trace."""
     page.get_by_role("button", name="Load the book's example").click()
     page.locator("#trace").filter(has_text="Cell (2, 1)").wait_for()
     cell(page, 4, 5, count=6).click()
     page.locator("#trace").filter(has_text="Cell (4, 5)").wait_for()
     settled(page)
     page.mouse.move(0, 0)
-    trace_box = page.locator(".gr-accordion").filter(has=page.get_by_role("button", name="Trace one cell"))
-    return {"clip": region(page, [page.locator("#inputs-table"), page.locator("#heatmap"), trace_box])}
+    return {"clip": region(page, [page.locator("#heatmap"), page.locator("#trace-column")])}
 
 
 def parity(page: Page) -> dict:
@@ -132,10 +129,9 @@ def lab(page: Page) -> dict:
 
 
 def phone(page: Page) -> dict:
-    """On a 390 px phone: the tokens, τ and the whole matrix."""
-    top = page.locator("#tokens").evaluate("e => e.getBoundingClientRect().top + scrollY")
+    """On a 390 x 844 phone: the first screen and a half, down to the whole matrix."""
     bottom = page.locator("#heatmap").evaluate("e => e.getBoundingClientRect().bottom + scrollY")
-    return {"clip": {"x": 0, "y": top - 12, "width": PHONE["width"], "height": bottom - top + 24}, "full_page": True}
+    return {"clip": {"x": 0, "y": 0, "width": PHONE["width"], "height": bottom + 12}, "full_page": True}
 
 
 PICTURES: dict[str, tuple[Callable[[Page], dict], dict]] = {
