@@ -5,6 +5,7 @@ cannot be imported while these tests run, as where only what ``pip install`` of 
 from __future__ import annotations
 
 import importlib.abc
+import importlib.machinery
 import os
 import sys
 
@@ -12,13 +13,21 @@ BLOCKED = ("gradio", "matplotlib", "pandas")
 BLOCKING = os.environ.get("ATTENTION_BLOCK_UI") == "1"
 
 
-class UIBlocker(importlib.abc.MetaPathFinder):
-    """A meta-path finder that refuses the UI packages and everything under them."""
+class UIBlocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """A meta-path finder that refuses the UI packages and everything under them: ``import pandas`` raises
+    ModuleNotFoundError, and a probe such as ``importlib.util.find_spec`` (torch's compiler asks about pandas when
+    an optimizer is built) gets a spec with no origin, as for a package that is not there to load."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+    def find_spec(self, name: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
         if name.partition(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {name!r} (ATTENTION_BLOCK_UI=1: the core must not need it)")
+            return importlib.machinery.ModuleSpec(name, self)
         return None  # any other module: the next finder
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        raise ModuleNotFoundError(f"No module named {spec.name!r} (ATTENTION_BLOCK_UI=1: the core must not need it)")
+
+    def exec_module(self, module: object) -> None:  # never reached: create_module refuses
+        raise ModuleNotFoundError(module)
 
 
 if BLOCKING:
