@@ -1,6 +1,9 @@
 // Whatever scrolls sideways gets a tab stop, a role and a name, so that a keyboard can scroll it and a screen
 // reader can say what it is; it loses them again once it fits. On a phone, wide tables (the views put each in a
 // .scroll-x box), figures, formulas and code can scroll; on a wide screen they usually fit, and add no tab stop.
+// Gradio's gr.Radio gives each of its inputs a name of its own, so every option is a tab stop of its own and the
+// arrow keys do not move the choice: the inputs of one group get one name (the first's), and the browser then
+// makes the group one tab stop whose arrow keys choose, as for any radio group.
 // Run once by Gradio when the page loads (app.launch's js).
 () => {
   const SCROLLERS = [
@@ -39,6 +42,14 @@
 
   const resized = new ResizeObserver((entries) => measure(entries.map((entry) => entry.target)));
 
+  function groupRadios() {
+    for (const group of document.querySelectorAll("fieldset")) {
+      const radios = Array.from(group.querySelectorAll("input[type=radio]")).filter((r) => r.closest("fieldset") === group);
+      const shared = radios[0]?.name;
+      if (shared && radios.some((radio) => radio.name !== shared)) radios.forEach((radio) => { radio.name = shared; });
+    }
+  }
+
   // After the page changes: new boxes are watched (the observer also fires when a closed accordion opens), and
   // every box is measured again, since new content can overflow a box whose own size stays the same.
   function scan() {
@@ -62,6 +73,7 @@
       queued = true;
       requestAnimationFrame(() => {
         queued = false;
+        groupRadios();
         scan();
       });
     }

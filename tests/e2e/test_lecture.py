@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pages import Page, expect, expected_chips, screenshot, textbox, url_params
+from pages import TEXT, Page, expect, expected_chips, open_embeddings, screenshot, textbox, url_params
 from reference import CAT_SENTENCE
 
 import attention_core as ac
@@ -157,7 +157,8 @@ def test_every_question_both_ways_on_the_books_table(page: Page):
 
 
 def test_every_question_both_ways_on_a_random_run(page: Page):
-    textbox(page, "Text").fill(CAT_SENTENCE)
+    textbox(page, TEXT).fill(CAT_SENTENCE)
+    open_embeddings(page)
     page.get_by_label(re.compile(r"^dim d")).fill(str(RANDOM_DIM))
     page.get_by_label(re.compile(r"^seed")).fill(str(RANDOM_SEED))
     page.get_by_role("button", name="Run", exact=True).click()
