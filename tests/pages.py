@@ -236,7 +236,8 @@ def expect_restored(page: Page, text: str, *, dim: int, seed: int, tau: str, raw
     expect(page.get_by_label(re.compile(r"^dim d"))).to_have_value(str(dim))
     expect(page.get_by_label(re.compile(r"^seed"))).to_have_value(str(seed))
     expect(page.locator("#tau .tau-box")).to_have_value(tau)
-    expect(page.locator("#tau [data-tau]")).to_have_attribute("data-tau", tau)
+    expect(page.locator("#tau [data-tau-control]")).to_have_attribute("data-tau", tau)
+    expect(page.locator("#heatmap [data-attention-matrix]")).to_have_attribute("data-tau", tau)
     expect(page.get_by_label("Show raw scores ω instead of weights α")).to_be_checked(checked=raw_scores)
 
     open_tables(page)

@@ -109,8 +109,8 @@ def test_lab_shows_nan_for_naive_softmax_of_400(page: Page, tmp_path: Path):
     assert titles == ["value", "sum-normalized", "naive softmax", "stable softmax"], titles
     naive, stable = titles.index("naive softmax"), titles.index("stable softmax")
     value_cells = table.locator('[role=gridcell][data-col="0"]')
-    # float32 carries 6 significant digits: 400.000, not 400.0000.
-    expect(value_cells).to_have_text(["1.0000", "2.0000", "3.0000", "400.000", "sum: 406.000"])
+    # The stored values exactly (each is a float32 integer); their sum to float32's 6 significant digits.
+    expect(value_cells).to_have_text(["1", "2", "3", "400", "sum: 406.000"])
     row = 3  # the row of 400
     expect(table.locator(f'[data-testid="cell-{row}-{naive}"]')).to_have_text("NaN")
     expect(table.locator(f'[data-testid="cell-{row}-{stable}"]')).to_have_text("1.0000")

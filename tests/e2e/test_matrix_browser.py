@@ -242,7 +242,7 @@ def test_tau_from_the_keyboard_redraws_the_matrix_at_once_then_the_context_table
     page.keyboard.press("Home")
 
     matrix = page.locator(MATRIX)
-    expect(page.locator("#tau [data-tau]")).to_have_attribute("data-tau", "0.1")
+    expect(page.locator("#tau [data-tau-control]")).to_have_attribute("data-tau", "0.1")
     expect(page.locator("#tau .tau-box")).to_have_value("0.1")
     expect(matrix).to_have_attribute("data-tau", "0.1")
     assert page.evaluate("() => window.contextAtRepaint") == before  # drawn in the browser, before any reply
