@@ -4,6 +4,9 @@
 // Gradio's gr.Radio gives each of its inputs a name of its own, so every option is a tab stop of its own and the
 // arrow keys do not move the choice: the inputs of one group get one name (the first's), and the browser then
 // makes the group one tab stop whose arrow keys choose, as for any radio group.
+// Gradio's toast header is a role=button holding the toast's Close button (axe: nested-interactive, serious): the
+// header loses its role and tab stop. A click on it still folds the toast; Close stays a button of its own, and the
+// message is read from the toast's live region.
 // Run once by Gradio when the page loads (app.launch's js).
 () => {
   const SCROLLERS = [
@@ -50,6 +53,15 @@
     }
   }
 
+  function unnestToastButtons() {
+    for (const header of document.querySelectorAll(".toast-header[role=button]")) {
+      if (header.querySelector("button")) {
+        header.removeAttribute("role");
+        header.removeAttribute("tabindex");
+      }
+    }
+  }
+
   // After the page changes: new boxes are watched (the observer also fires when a closed accordion opens), and
   // every box is measured again, since new content can overflow a box whose own size stays the same.
   function scan() {
@@ -74,6 +86,7 @@
       requestAnimationFrame(() => {
         queued = false;
         groupRadios();
+        unnestToastButtons();
         scan();
       });
     }

@@ -114,6 +114,7 @@ def refused(page: Page) -> None:
     expect(page.locator("#tokens .run-refused")).to_contain_text("Not run. The text is empty")
     open_every_accordion(page)
     settled(page)
+    expect(page.get_by_test_id("toast-body").filter(has_text="The text is empty")).to_be_visible()  # axe sees it
 
 
 def lab(page: Page) -> None:
