@@ -171,6 +171,17 @@ def url_params(page: Page) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
 
 
+def open_tab(page: Page, name: str) -> None:
+    """Choose the tab ``name``: on a narrow screen Gradio moves the tabs that do not fit into its "More tabs" menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.is_visible():
+        tab.click()
+    else:
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True).click()
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+
 def accordion(page: Page, label: str) -> Locator:
     """The whole accordion block (header and content) whose header reads ``label``."""
     return page.locator(".gr-accordion").filter(has=page.get_by_role("button", name=label))

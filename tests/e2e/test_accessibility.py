@@ -24,6 +24,7 @@ from pages import (
     expect,
     expected_chips,
     open_embeddings,
+    open_tab,
     open_tables,
     textbox,
 )
@@ -118,7 +119,7 @@ def refused(page: Page) -> None:
 
 
 def lab(page: Page) -> None:
-    page.get_by_role("tab", name="Normalization lab").click()
+    open_tab(page, "Normalization lab")  # in the "More tabs" menu on a phone
     expect(page.locator("#fig-lab svg")).to_be_visible()
     settled(page)
 
@@ -323,7 +324,7 @@ def test_every_kind_of_control_shows_its_focus(open_page, what: str):
     page = open_page()
     open_embeddings(page)
     targets = {
-        "radio": page.get_by_role("radio", name="My own table"),
+        "radio": page.get_by_role("radio", name="Seeded random table"),  # the checked one: its group's tab stop
         "checkbox": page.get_by_label("Show raw scores ω instead of weights α"),
         "dropdown": page.get_by_label("query (row)"),
         "number": page.get_by_label(re.compile(r"^seed")),
