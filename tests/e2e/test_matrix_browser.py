@@ -25,6 +25,7 @@ from pages import (
     Browser,
     Locator,
     Page,
+    below,
     book_matrices,
     expect,
     expect_matrix,
@@ -799,3 +800,13 @@ def test_matrix_text_is_at_least_12px_and_frozen_labels_hide_what_scrolls_under_
     tokens = visible_tokens(text)
     assert frozen["names"] == [f"1 {tokens[0]}", f"2 {tokens[1]}"]  # read "1 The", not "1The"
     screenshot(page, tmp_path, f"matrix-scrolled-{width}px.png", region=[page.locator("#heatmap")])
+
+
+def test_tau_on_the_default_run_reaches_the_address_bar(page: Page):
+    """The default run comes with the page (no round trip writes its link): a τ chosen on it must still be in the
+    address bar, with the run's own settings, so that the link reproduces what is on screen."""
+    below(page)  # shown by the load event, which also hands the server the default run's state
+    page.locator("#tau").get_by_role("button", name="τ = 2", exact=True).click()
+    expect(page.locator(MATRIX)).to_have_attribute("data-tau", "2")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tau') === '2'")
+    assert url_params(page) == {"text": BOOK_SENTENCE, "dim": "3", "seed": "123", "tau": "2", "show": "weights"}
