@@ -198,7 +198,7 @@ def open_accordion(page: Page, label: str) -> Locator:
 
 def open_box(page: Page, elem_id: str) -> Locator:
     """Open the accordion with this elem_id (``examples-box``, ``embeddings-box``: their headers change)."""
-    header = page.locator(f"#{elem_id} > button.label-wrap, #{elem_id} button.label-wrap").first
+    header = page.locator(f"#{elem_id} button.label-wrap").first
     if "open" not in (header.get_attribute("class") or "").split():
         header.click()
     expect(header).to_have_class(re.compile(r"\bopen\b"))

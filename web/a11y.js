@@ -47,7 +47,8 @@
 
   function groupRadios() {
     for (const group of document.querySelectorAll("fieldset")) {
-      const radios = Array.from(group.querySelectorAll("input[type=radio]")).filter((r) => r.closest("fieldset") === group);
+      const radios = Array.from(group.querySelectorAll("input[type=radio]"));
+      if (radios.some((radio) => radio.closest("fieldset") !== group)) continue; // not one flat group
       const shared = radios[0]?.name;
       if (shared && radios.some((radio) => radio.name !== shared)) radios.forEach((radio) => { radio.name = shared; });
     }
