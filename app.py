@@ -359,7 +359,9 @@ def inputs_section() -> None:
                 )
                 ui.upload_note = gr.Markdown(elem_id="upload-note")
     gr.Markdown("ⓘ " + lessons.RANDOM_EMBEDDINGS, elem_id="meaning-note")
-    ui.link = gr.Textbox(visible=False)  # the last run's settings as a query string, for the address bar
+    # The last run's settings as a query string, for the address bar; at first the default run's, so that a new τ
+    # on it (links.with_tau) has a link to change.
+    ui.link = gr.Textbox(FIRST["link"], visible=False)
 
 
 def matrix_section() -> None:

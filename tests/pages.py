@@ -18,11 +18,12 @@ from golden import SENTENCE as BOOK_SENTENCE
 from golden import WEIGHTS_2
 from reference import book_dot_line
 
-from attention_core import tokenize, visible_token
+from attention_core import MAX_TOKENS, tokenize, visible_token
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1280, "height": 900}
+TEXT = f"Text (up to {MAX_TOKENS} GPT-2 tokens)"  # the label of the first tab's text box
 INSTALL_HINT = (
     "Install Debian's Chromium with `apt-get install chromium` (Playwright launches it; it downloads no browser)."
 )
@@ -42,9 +43,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def expected_chips(text: str) -> list[str]:
-    """A chip's text is the visible piece followed by its id, e.g. ``␣journey7002``."""
+    """A chip's text is the visible piece, a visually hidden ", id ", then its id: ``␣journey, id 7002``."""
     tokens = tokenize(text)
-    return [visible_token(piece) + str(token_id) for piece, token_id in zip(tokens.tokens, tokens.ids)]
+    return [f"{visible_token(piece)}, id {token_id}" for piece, token_id in zip(tokens.tokens, tokens.ids)]
 
 
 def visible_tokens(text: str) -> list[str]:
@@ -103,12 +104,13 @@ def wait_until_settled(page: Page) -> None:
 
 
 def run_text(page: Page, text: str) -> None:
-    box = textbox(page, "Text")
+    box = textbox(page, TEXT)
     box.fill(text)
     page.get_by_role("button", name="Run", exact=True).click()
 
 
 def expect_context_table(page: Page, text: str) -> None:
+    open_tables(page)
     table = grid(page, "context-table")
     tokens = visible_tokens(text)
     expect(table).to_have_attribute("aria-rowcount", str(len(tokens) + 1))  # the header row counts too
@@ -169,17 +171,59 @@ def url_params(page: Page) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(page.url).query, keep_blank_values=True))
 
 
+def open_tab(page: Page, name: str) -> None:
+    """Choose the tab ``name``: on a narrow screen Gradio moves the tabs that do not fit into its "More tabs" menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.is_visible():
+        tab.click()
+    else:
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True).click()
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+
 def accordion(page: Page, label: str) -> Locator:
     """The whole accordion block (header and content) whose header reads ``label``."""
     return page.locator(".gr-accordion").filter(has=page.get_by_role("button", name=label))
 
 
 def open_accordion(page: Page, label: str) -> Locator:
+    """Open the accordion whose header reads ``label`` (those below the first screen wait for #below)."""
     header = page.get_by_role("button", name=label)
     if "open" not in (header.get_attribute("class") or "").split():
         header.click()
     expect(header).to_have_class(re.compile(r"\bopen\b"))
     return accordion(page, label)
+
+
+def open_box(page: Page, elem_id: str) -> Locator:
+    """Open the accordion with this elem_id (``examples-box``, ``embeddings-box``: their headers change)."""
+    header = page.locator(f"#{elem_id} button.label-wrap").first
+    if "open" not in (header.get_attribute("class") or "").split():
+        header.click()
+    expect(header).to_have_class(re.compile(r"\bopen\b"))
+    return page.locator(f"#{elem_id}")
+
+
+def open_embeddings(page: Page) -> Locator:
+    """The form's folded "Embeddings: …" box, open: the source radio, dim, seed, the recipe and the table."""
+    return open_box(page, "embeddings-box")
+
+
+TABLES = "Tables: the inputs x, the weights α and the context vectors z"
+
+
+def below(page: Page) -> Locator:
+    """Everything under the first screen (#below), once the page's load event has shown it."""
+    shown = page.locator("#below")
+    expect(shown).to_be_visible()
+    return shown
+
+
+def open_tables(page: Page) -> Locator:
+    """The accordion of the three tables (inputs x, weights α, context z), open."""
+    below(page)
+    return open_accordion(page, TABLES)
 
 
 def recipe_embeddings(text: str, *, dim: int, seed: int) -> list[list[float]]:
@@ -198,12 +242,16 @@ def recipe_embeddings(text: str, *, dim: int, seed: int) -> list[list[float]]:
 def expect_restored(page: Page, text: str, *, dim: int, seed: int, tau: str, raw_scores: bool) -> None:
     """The controls show the link's settings, and the run they describe has finished."""
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(text))
-    expect(textbox(page, "Text")).to_have_value(text)
+    expect(textbox(page, TEXT)).to_have_value(text)
+    open_embeddings(page)
     expect(page.get_by_label(re.compile(r"^dim d"))).to_have_value(str(dim))
     expect(page.get_by_label(re.compile(r"^seed"))).to_have_value(str(seed))
-    expect(page.locator("#tau input[type=number]")).to_have_value(tau)
+    expect(page.locator("#tau .tau-box")).to_have_value(tau)
+    expect(page.locator("#tau [data-tau-control]")).to_have_attribute("data-tau", tau)
+    expect(page.locator("#heatmap [data-attention-matrix]")).to_have_attribute("data-tau", tau)
     expect(page.get_by_label("Show raw scores ω instead of weights α")).to_be_checked(checked=raw_scores)
 
+    open_tables(page)
     table = grid(page, "inputs-table")
     expect(table).to_have_attribute("aria-rowcount", str(len(tokenize(text).ids) + 1))
     assert column_titles(table) == ["#", "token"] + [f"d{i + 1}" for i in range(dim)], column_titles(table)

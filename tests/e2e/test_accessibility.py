@@ -1,9 +1,10 @@
 """Everyone can use the whole page (issue 12): axe-core, the keyboard alone, a phone, a tablet and dark mode.
 
 Playwright drives Debian's Chromium against the launched app (the fixtures of test_browser.py). axe-core runs on
-eight states (the main tab with every accordion open, and the lab, each in light and dark mode, at 1280 px and
-390 px) and must find no critical or serious violation beyond those the README lists as Gradio's
-own. Screenshots go to pytest's tmp_path (scripts/screenshots.py draws the README's docs/phone.png).
+sixteen states (the first screen as it opens, a refused run, the main tab with every accordion open, and the lab,
+each in light and dark mode, at 1280 px and 390 px) and must find no critical or serious violation beyond those the
+README lists as Gradio's own. Screenshots go to pytest's tmp_path (scripts/screenshots.py draws the README's
+docs/phone.png).
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from pathlib import Path
 import pytest
 from pages import (
     BOOK_SENTENCE,
+    TEXT,
     Browser,
     Locator,
     Page,
+    below,
     expect,
     expected_chips,
+    open_embeddings,
+    open_tab,
+    open_tables,
     textbox,
 )
 
@@ -71,16 +77,21 @@ def settled(page: Page) -> None:
     page.wait_for_timeout(300)  # a frame for web/a11y.js's tab stops, and for CSS transitions
 
 
-def everything_open(page: Page) -> None:
-    """The book's example, then every accordion and every <details> open, with their contents drawn."""
-    page.get_by_role("button", name="Load the book's example").click()
-    expect(page.locator("#trace")).to_contain_text("Cell (2, 1)")
+def open_every_accordion(page: Page) -> None:
+    below(page)  # shown by the load event: its accordions are not on the page before
     for _ in range(20):
         closed = page.locator("button.label-wrap:not(.open)")
         if closed.count() == 0:
             break
         closed.first.click()
     expect(page.locator("button.label-wrap:not(.open)")).to_have_count(0)
+
+
+def everything_open(page: Page) -> None:
+    """The book's example, then every accordion and every <details> open, with their contents drawn."""
+    page.get_by_role("button", name="Load the book's example").click()
+    expect(page.locator("#trace")).to_contain_text("Cell (2, 1)")
+    open_every_accordion(page)
     expect(page.locator("#parity")).to_contain_text("printed numbers match")
     expect(page.locator("#fig-hull svg")).to_be_visible()
     expect(page.locator("#fig-bars svg")).to_be_visible()
@@ -90,8 +101,25 @@ def everything_open(page: Page) -> None:
     settled(page)
 
 
+def first_screen(page: Page) -> None:
+    """The page as it opens: the default run's first view, everything folded, and #below shown."""
+    below(page)
+    settled(page)
+
+
+def refused(page: Page) -> None:
+    """A refused Run (empty text), its reason where the tokens were, then every accordion open on the empty run."""
+    below(page)
+    textbox(page, TEXT).fill("")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.locator("#tokens .run-refused")).to_contain_text("Not run. The text is empty")
+    open_every_accordion(page)
+    settled(page)
+    expect(page.get_by_test_id("toast-body").filter(has_text="The text is empty")).to_be_visible()  # axe sees it
+
+
 def lab(page: Page) -> None:
-    page.get_by_role("tab", name="Normalization lab").click()
+    open_tab(page, "Normalization lab")  # in the "More tabs" menu on a phone
     expect(page.locator("#fig-lab svg")).to_be_visible()
     settled(page)
 
@@ -131,13 +159,15 @@ def serious_violations_in(page: Page, context: str | None) -> dict[str, list[str
     return found
 
 
-STATES = [(tab, theme, width) for width in (DESKTOP, PHONE) for theme in ("light", "dark") for tab in ("main", "lab")]
+# The page as it opens, a refused run, the main tab with everything open, and the lab.
+SHOWN = {"first": first_screen, "refused": refused, "main": everything_open, "lab": lab}
+STATES = [(tab, theme, width) for width in (DESKTOP, PHONE) for theme in ("light", "dark") for tab in SHOWN]
 
 
 @pytest.mark.parametrize(("tab", "theme", "width"), STATES, ids=[f"{t}-{th}-{w}" for t, th, w in STATES])
 def test_axe_finds_no_serious_violation(open_page, tab: str, theme: str, width: int):
     page = open_page(width, theme)
-    everything_open(page) if tab == "main" else lab(page)
+    SHOWN[tab](page)
     found = serious_violations(page)
     allowed = {rule for rule, _ in documented_violations()}
     assert set(found) <= allowed, {rule: nodes for rule, nodes in found.items() if rule not in allowed}
@@ -229,7 +259,7 @@ def test_the_keyboard_alone_runs_the_whole_lesson(open_page, tmp_path: Path):
     page.locator("body").focus()
 
     # Type a sentence, then Run.
-    text = textbox(page, "Text")
+    text = textbox(page, TEXT)
     expect_visible_focus(page, text, "the text box")
     page.keyboard.press("Control+A")
     page.keyboard.type(CAT)
@@ -239,10 +269,11 @@ def test_the_keyboard_alone_runs_the_whole_lesson(open_page, tmp_path: Path):
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(CAT))
 
     # τ with the arrow keys.
-    slider = page.locator("#tau input[type=range]")
+    slider = page.locator("#tau .tau-track")
     expect_visible_focus(page, slider, "the τ slider")
-    page.keyboard.press("ArrowRight")
-    expect(page.locator("#tau input[type=number]")).to_have_value("1.01")
+    page.keyboard.press("ArrowRight")  # logarithmic: one step multiplies τ by 10^(1/50), shown to 3 digits
+    expect(page.locator("#tau .tau-box")).to_have_value("1.05")
+    expect(page.locator("#heatmap [data-attention-matrix]")).to_have_attribute("data-tau", "1.05")
 
     # Trace a cell: the matrix is one tab stop; the arrow keys move its cursor and Enter traces.
     grid = page.locator("#heatmap [role=grid]")
@@ -291,8 +322,9 @@ def test_the_keyboard_alone_runs_the_whole_lesson(open_page, tmp_path: Path):
 @pytest.mark.parametrize("what", ["radio", "checkbox", "dropdown", "number"])
 def test_every_kind_of_control_shows_its_focus(open_page, what: str):
     page = open_page()
+    open_embeddings(page)
     targets = {
-        "radio": page.get_by_role("radio", name="My own table"),
+        "radio": page.get_by_role("radio", name="Seeded random table"),  # the checked one: its group's tab stop
         "checkbox": page.get_by_label("Show raw scores ω instead of weights α"),
         "dropdown": page.get_by_label("query (row)"),
         "number": page.get_by_label(re.compile(r"^seed")),
@@ -363,11 +395,12 @@ def test_dark_mode_figures_follow_the_theme(open_page, tmp_path: Path, tab: str)
 
 def test_a_refused_run_clears_the_last_run_and_says_why(open_page):
     page = open_page()
-    textbox(page, "Text").fill("")
+    textbox(page, TEXT).fill("")
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_test_id("toast-text")).to_contain_text("The text is empty")
     refused = page.locator("#tokens .run-refused")
     expect(refused).to_contain_text("Not run. The text is empty")
+    open_tables(page)  # open, so that an empty table is seen, not merely folded away
     assert refused.evaluate("p => Array.from(p.querySelectorAll('*')).map(e => e.tagName)") == ["STRONG"]
     expect(page.locator(".tok-chip")).to_have_count(0)
     expect(page.locator("#heatmap [role=gridcell]")).to_have_count(0)
@@ -375,7 +408,46 @@ def test_a_refused_run_clears_the_last_run_and_says_why(open_page):
     expect(page.locator("#walkthrough")).not_to_contain_text("Query 2")
     expect(page.locator("#fig-bars")).to_have_count(0)
     # The next good Run brings everything back.
-    textbox(page, "Text").fill(CAT)
+    textbox(page, TEXT).fill(CAT)
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(CAT))
     expect(page.locator("#fig-bars svg")).to_be_visible()
+
+
+# --- radio groups -----------------------------------------------------------------------------------------------
+
+RADIO_NAMES_JS = """() => Array.from(document.querySelectorAll('fieldset'))
+    .map(group => Array.from(group.querySelectorAll('input[type=radio]'), radio => radio.name))
+    .filter(names => names.length > 0)"""
+
+
+def test_a_radio_group_is_one_tab_stop_and_the_arrow_keys_choose(open_page):
+    """Issue 20: Gradio names each radio input on its own, so each option was a tab stop and the arrows did nothing;
+    web/a11y.js gives a group's inputs one name."""
+    page = open_page()
+    open_embeddings(page)
+    seeded = page.get_by_role("radio", name="Seeded random table")
+    own = page.get_by_role("radio", name="My own table")
+    expect(seeded).to_be_checked()
+    page.locator("body").focus()
+    tab_to(page, seeded)
+    page.keyboard.press("Tab")  # past the whole group, not onto its second option
+    assert not own.evaluate("radio => radio === document.activeElement")
+    page.keyboard.press("Shift+Tab")
+    expect(seeded).to_be_focused()
+
+    page.keyboard.press("ArrowRight")
+
+    expect(own).to_be_checked()
+    expect(own).to_be_focused()
+    expect(textbox(page, "Embedding table (one row per token)")).to_be_visible()  # Gradio has the new value
+    expect(page.get_by_label(re.compile(r"^dim d"))).to_be_hidden()
+    page.keyboard.press("ArrowLeft")
+    expect(seeded).to_be_checked()
+    expect(page.get_by_label(re.compile(r"^dim d"))).to_be_visible()
+
+    page.get_by_role("tab", name="Normalization lab").click()
+    expect(page.locator("#fig-lab svg")).to_be_visible()
+    groups = page.evaluate(RADIO_NAMES_JS)
+    assert len(groups) >= 2 and all(len(set(names)) == 1 for names in groups), groups
+    assert len({names[0] for names in groups}) == len(groups), groups  # and no two groups share one

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from pages import (
     BOOK_SENTENCE,
-    VIEWPORT,
+    TEXT,
     WEIGHTS_2,
     Page,
-    accordion,
     book_dot_line,
     book_matrices,
     column_titles,
@@ -33,6 +32,8 @@ from pages import (
     load_book_example,
     matrix_cell,
     open_accordion,
+    open_box,
+    open_embeddings,
     recipe_embeddings,
     run_text,
     screenshot,
@@ -72,9 +73,8 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
     expect(page.get_by_role("heading", name="Query 2:")).to_contain_text(visible_token(" cat"))
 
     wait_until_settled(page)
-    # The README's first picture: the inputs, the chips, the matrix with one cell's tooltip, and the tables, in a
-    # viewport tall enough to hold them all (the tooltip must stay where the mouse left it).
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1900})
+    # The first screen: the form, the chips, the matrix with one cell's tooltip, and the trace beside it (the
+    # tooltip must stay where the mouse left it).
     page.evaluate("() => window.scrollTo(0, 0)")
     matrix_cell(page, 8, 4, count=10).hover()  # " it" attending to " on"
     expect(page.locator("#heatmap .am-tip")).to_contain_text("weight α")
@@ -83,7 +83,7 @@ def test_a_new_sentence_replaces_the_run(page: Page, tmp_path: Path):
         tmp_path,
         "screenshot.png",
         full_page=False,
-        region=[page.locator("h1").first, page.locator("#heatmap"), page.locator("#context-table")],
+        region=[page.locator("h1").first, page.locator("#first-screen")],
     )
 
 
@@ -109,8 +109,8 @@ def test_lab_shows_nan_for_naive_softmax_of_400(page: Page, tmp_path: Path):
     assert titles == ["value", "sum-normalized", "naive softmax", "stable softmax"], titles
     naive, stable = titles.index("naive softmax"), titles.index("stable softmax")
     value_cells = table.locator('[role=gridcell][data-col="0"]')
-    # float32 carries 6 significant digits: 400.000, not 400.0000.
-    expect(value_cells).to_have_text(["1.0000", "2.0000", "3.0000", "400.000", "sum: 406.000"])
+    # The stored values exactly (each is a float32 integer); their sum to float32's 6 significant digits.
+    expect(value_cells).to_have_text(["1", "2", "3", "400", "sum: 406.000"])
     row = 3  # the row of 400
     expect(table.locator(f'[data-testid="cell-{row}-{naive}"]')).to_have_text("NaN")
     expect(table.locator(f'[data-testid="cell-{row}-{stable}"]')).to_have_text("1.0000")
@@ -123,8 +123,9 @@ def test_lab_shows_nan_for_naive_softmax_of_400(page: Page, tmp_path: Path):
 # --- shared links, the book's example, tracing, facts, exports ---------------------------------
 
 SHARED_TEXT = "the cat and the hat"
-SHARED_LINK = "?text=the+cat+and+the+hat&dim=4&seed=7&tau=2&view=scores"
-SHARED_SETTINGS = {"dim": "4", "seed": "7", "tau": "2", "view": "scores"}
+SHARED_LINK = "?text=the+cat+and+the+hat&dim=4&seed=7&tau=2&show=scores"
+OLD_LINK = SHARED_LINK.replace("&show=", "&view=")  # links written before show= replaced view=
+SHARED_SETTINGS = {"dim": "4", "seed": "7", "tau": "2", "show": "scores"}
 NEXT_TEXT = "A dog chased the ball across the park"
 # The trace of the book's cell (2, 1), the one the book works out: ω_21 and α_21.
 BOOK_DOT_LINE = book_dot_line(1, 0)
@@ -134,8 +135,9 @@ BOOK_ALPHA_21 = f"{WEIGHTS_2[0]:.4f}"
 TOAST_WAIT_MS = 2_000
 
 
-def test_a_shared_link_restores_the_run_and_follows_the_next_one(open_app: Callable[[str], Page]):
-    page = open_app(SHARED_LINK)
+@pytest.mark.parametrize("link", [SHARED_LINK, OLD_LINK], ids=["show", "old-view"])
+def test_a_shared_link_restores_the_run_and_follows_the_next_one(open_app: Callable[[str], Page], link: str):
+    page = open_app(link)
     expect_restored(page, SHARED_TEXT, dim=4, seed=7, tau="2", raw_scores=True)
 
     run_text(page, NEXT_TEXT)
@@ -190,17 +192,22 @@ def test_a_link_with_markup_puts_no_element_on_the_page(open_app: Callable[[str]
 
 
 def test_an_example_runs_when_clicked(page: Page):
-    page.get_by_role("button", name=CAT_SENTENCE, exact=True).click()
+    examples = open_box(page, "examples-box")
+    examples.get_by_role("button", name=CAT_SENTENCE, exact=True).click()
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(CAT_SENTENCE))
-    expect(textbox(page, "Text")).to_have_value(CAT_SENTENCE)
+    expect(textbox(page, TEXT)).to_have_value(CAT_SENTENCE)
+    open_embeddings(page)
     expect(page.get_by_role("radio", name="Seeded random table")).to_be_checked()
     expect_context_table(page, CAT_SENTENCE)
 
 
-def test_a_scores_link_opens_without_an_error(open_app: Callable[[str], Page]):
-    page = open_app(SHARED_LINK)
+@pytest.mark.parametrize("link", [SHARED_LINK, OLD_LINK], ids=["show", "old-view"])
+def test_a_scores_link_opens_without_an_error(open_app: Callable[[str], Page], link: str):
+    page = open_app(link)
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(SHARED_TEXT))
-    expect(page.locator("#trace")).to_contain_text("Cell (2, 1)")  # the whole chain has run
+    expect(page.locator("#trace")).to_contain_text("Cell (2, 1)")
+    expect(page.locator("#heatmap [data-attention-matrix]")).to_have_attribute("data-view", "scores")
+    expect(page.locator("#walkthrough")).to_contain_text("Query 2")  # the whole chain has run
     # Checked once, not retried: a toast goes away by itself after 10 s.
     toasts = page.get_by_test_id("toast-body").all_inner_texts()
     assert toasts == [], toasts
@@ -211,12 +218,13 @@ def test_the_book_example_matches_every_printed_number(page: Page, tmp_path: Pat
 
     load_book_example(page)
 
+    open_embeddings(page)
     expect(page.get_by_role("radio", name="My own table")).to_be_checked()
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
     expect(page.locator(".tok-count")).to_have_text("6 tokens:")
     expect(page.locator("#trace")).to_contain_text(BOOK_ALPHA_21)
     # τ is back to the book's 1; dim and seed are not in the link: they do not apply to a table.
-    book_link = {"text": BOOK_SENTENCE, "tau": "1", "view": "weights", "table": "book"}
+    book_link = {"text": BOOK_SENTENCE, "tau": "1", "show": "weights", "table": "book"}
     assert url_params(page) == book_link, page.url
 
     # The comparison waits, closed, until the reader opens it.
@@ -262,8 +270,8 @@ def test_a_click_on_the_heatmap_traces_that_cell(page: Page, tmp_path: Path):
     expect(trace).to_contain_text(f"{weights[row - 1][column - 1]:.4f}")
 
     wait_until_settled(page)
-    # The matrix with the tables beside it, and the trace below them.
-    region = [page.locator("#inputs-table"), page.locator("#heatmap"), accordion(page, "Trace one cell")]
+    # The matrix with the trace beside it, on the first screen.
+    region = [page.locator("#heatmap"), page.locator("#trace-column")]
     screenshot(page, tmp_path, "trace.png", region=region)
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pages import Page, expect, expected_chips, screenshot, textbox, url_params
+from pages import BOOK_SENTENCE, TEXT, Page, expect, expected_chips, open_embeddings, screenshot, textbox, url_params
 from reference import CAT_SENTENCE
 
 import attention_core as ac
@@ -97,14 +97,22 @@ def test_every_step_by_keyboard_then_back(page: Page):
     expect_step(page, run, N - 2, focused=True)
 
 
-@pytest.mark.parametrize(("query", "number"), [("?step=5", 5), ("?step=13", 13), (f"?step={N + 5}", N)])
-def test_a_link_opens_its_step(open_app, query: str, number: int):
+LINKS = [("?step=5", 5, None), ("?text=hello+world&step=13", 13, "hello world"), (f"?step={N + 5}", N, None)]
+
+
+@pytest.mark.parametrize(("query", "number", "text"), LINKS, ids=["step5", "step13-with-text", "past-the-end"])
+def test_a_link_opens_its_step(open_app, query: str, number: int, text: str | None):
     page = open_app(query)
     expect(page.get_by_role("tab", name="Lecture")).to_have_attribute("aria-selected", "true")
     expect_step(page, book_run(), number, focused=False)
-    expect(page.locator(".tok-chip").first).to_be_attached()  # the first tab's run happened too
+    # The first tab's run happened too: a link's own, or the default run that came with the page.
+    expect(page.locator(".tok-chip")).to_have_text(expected_chips(text or BOOK_SENTENCE))
     params = url_params(page)
-    assert params["step"] == str(number) and "text" in params  # the run's own settings stay in the link
+    assert params["step"] == str(number), params
+    if text:  # the run's own settings stay in the link
+        assert params["text"] == text and {"dim", "seed", "tau", "show"} <= set(params), params
+    else:  # the default run needs none: its address stays bare
+        assert params == {"step": str(number)}, params
     page.get_by_role("tab", name="Self-attention").click()
     page.wait_for_function("() => !new URLSearchParams(location.search).has('step')")
 
@@ -157,7 +165,8 @@ def test_every_question_both_ways_on_the_books_table(page: Page):
 
 
 def test_every_question_both_ways_on_a_random_run(page: Page):
-    textbox(page, "Text").fill(CAT_SENTENCE)
+    textbox(page, TEXT).fill(CAT_SENTENCE)
+    open_embeddings(page)
     page.get_by_label(re.compile(r"^dim d")).fill(str(RANDOM_DIM))
     page.get_by_label(re.compile(r"^seed")).fill(str(RANDOM_SEED))
     page.get_by_role("button", name="Run", exact=True).click()

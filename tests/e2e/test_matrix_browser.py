@@ -21,9 +21,11 @@ import pytest
 import torch
 from pages import (
     BOOK_SENTENCE,
+    TEXT,
     Browser,
     Locator,
     Page,
+    below,
     book_matrices,
     expect,
     expect_matrix,
@@ -31,6 +33,8 @@ from pages import (
     grid,
     load_book_example,
     matrix_cell,
+    open_embeddings,
+    open_tables,
     recipe_embeddings,
     run_text,
     screenshot,
@@ -139,6 +143,7 @@ def test_hover_shows_the_cells_score_and_weight(page: Page):
     assert tip.locator("dd").all_inner_texts() == ["1.47540", "0.23327"]
     # Every cell shows its weight at 2 decimals; the weights table beside it holds the same run at 4, with row sums.
     expect(page.locator(f"{MATRIX} [role=gridcell]")).to_have_text([f"{w:.2f}" for row in weights for w in row])
+    open_tables(page)
     table = grid(page, "weights-table")
     for i, row in enumerate(weights):
         cells = table.locator(f'[role=gridcell][data-testid^="cell-{i}-"]')
@@ -213,8 +218,9 @@ def test_enter_traces_the_cursor_cell(page: Page):
 def test_tau_from_the_keyboard_redraws_the_matrix_at_once_then_the_context_table(page: Page):
     load_book_example(page)
     x = torch.tensor(book_matrices()[0], dtype=torch.float64)  # (T, d) = (6, 3)
-    tau = 0.05  # the slider's minimum: Home on the slider
+    tau = 0.1  # the logarithmic track's low end: Home on it (the box alone goes down to 0.05)
     sharp = torch.softmax(x @ x.T / tau, dim=-1)  # (T, T)
+    open_tables(page)
     context_row_2 = page.locator('#context-table [role=gridcell][data-testid^="cell-1-"]')
     before = context_row_2.all_inner_texts()
     assert before[2:] == ["0.4419", "0.6515", "0.5683"]  # the book's z^(2)
@@ -233,20 +239,22 @@ def test_tau_from_the_keyboard_redraws_the_matrix_at_once_then_the_context_table
         MATRIX,
     )
 
-    page.locator("#tau input[type=range]").focus()
+    page.locator("#tau .tau-track").focus()
     page.keyboard.press("Home")
 
     matrix = page.locator(MATRIX)
-    expect(matrix).to_have_attribute("data-tau", "0.05")
+    expect(page.locator("#tau [data-tau-control]")).to_have_attribute("data-tau", "0.1")
+    expect(page.locator("#tau .tau-box")).to_have_value("0.1")
+    expect(matrix).to_have_attribute("data-tau", "0.1")
     assert page.evaluate("() => window.contextAtRepaint") == before  # drawn in the browser, before any reply
     expect(matrix.locator("[role=gridcell]")).to_have_text([f"{w:.2f}" for row in sharp.tolist() for w in row])
-    expect(matrix.locator(".am-title")).to_contain_text("softmax(ω / 0.05)")
+    expect(matrix.locator(".am-title")).to_contain_text("softmax(ω / 0.1)")
     # Then the server follows, with no mouse release: the context table and the address bar.
     expected = [f"{v:.4f}" for v in (sharp @ x)[1].tolist()]
     expect(context_row_2).to_have_text(before[:2] + expected)
-    assert url_params(page)["tau"] == "0.05"
+    assert url_params(page)["tau"] == "0.1"
     matrix_cell(page, 2, 2, count=6).hover()
-    expect(matrix.locator(".am-tip")).to_contain_text("weight α at τ = 0.05")
+    expect(matrix.locator(".am-tip")).to_contain_text("weight α at τ = 0.1")
     expect_tip(matrix.locator(".am-tip"), book_matrices()[0], 2, 2, tau=tau)
 
 
@@ -255,21 +263,23 @@ def test_the_server_follows_tau_with_the_runs_own_inputs_and_keeps_the_chosen_ce
     and the traced cell and the walked-through query stay where the reader put them."""
     load_book_example(page)
     x = torch.tensor(book_matrices()[0], dtype=torch.float64)  # (T, d) = (6, 3)
-    sharp = torch.softmax(x @ x.T / 0.05, dim=-1)  # (T, T) at the slider's minimum
+    sharp = torch.softmax(x @ x.T / 0.1, dim=-1)  # (T, T) at the track's low end
     matrix_cell(page, 5, 3, count=6).click()  # " one" attending to " starts"
     trace = page.locator("#trace")
     expect(trace).to_contain_text("Cell (5, 3)")
+    open_tables(page)  # below the first screen: the walk-through, and the tables
     page.get_by_label("Query token").click()
     page.get_by_role("option", name="5: ␣one").click()
     walk = page.locator("#walkthrough")
     expect(walk.get_by_role("heading", name="Query 5:")).to_be_visible()
     # New text in the box, not run: the box's edit also switches the embeddings back to the random table.
-    box = textbox(page, "Text")
+    box = textbox(page, TEXT)
     box.fill("A different sentence")
     box.press_sequentially(" never run")  # typed: Gradio's input event fires on keystrokes, not on fill()
+    open_embeddings(page)
     expect(page.get_by_role("radio", name="Seeded random table")).to_be_checked()
 
-    page.locator("#tau input[type=range]").focus()
+    page.locator("#tau .tau-track").focus()
     page.keyboard.press("Home")
 
     context_row_5 = page.locator('#context-table [role=gridcell][data-testid^="cell-4-"]')
@@ -277,7 +287,7 @@ def test_the_server_follows_tau_with_the_runs_own_inputs_and_keeps_the_chosen_ce
     expect(page.locator(f"{MATRIX} [role=rowheader] .am-tok")).to_have_text(BOOK_TOKENS)
     expect(page.locator(".tok-chip")).to_have_text(expected_chips(BOOK_SENTENCE))
     expect(trace).to_contain_text("Cell (5, 3)")
-    expect(trace).to_contain_text(f"{sharp[4][2]:.4f}")  # α_53 at τ = 0.05, 0.4505 (0.1988 at τ = 1)
+    expect(trace).to_contain_text(f"{sharp[4][2]:.4f}")  # α_53 at τ = 0.1 (0.1988 at τ = 1)
     expect(page.get_by_label("query (row)")).to_have_value("5: ␣one")
     expect(page.get_by_label("key (column)")).to_have_value("3: ␣starts")
     expect(walk.get_by_role("heading", name="Query 5:")).to_be_visible()
@@ -303,7 +313,7 @@ def test_the_raw_scores_switch_and_the_fixed_scale_redraw_in_the_browser(page: P
     expect(matrix.locator("[role=gridcell]")).to_have_text([f"{s:.2f}" for row in scores for s in row])
     expect(matrix.locator(".am-scale input")).to_be_disabled()  # scores have no fixed range
     expect(matrix.locator(".am-title")).to_contain_text("Attention scores ω")
-    assert url_params(page)["view"] == "scores"
+    assert url_params(page)["show"] == "scores"
 
 
 def hover_canvas_cell(page: Page, matrix: Locator, row: int, column: int, *, count: int) -> Locator:
@@ -790,3 +800,13 @@ def test_matrix_text_is_at_least_12px_and_frozen_labels_hide_what_scrolls_under_
     tokens = visible_tokens(text)
     assert frozen["names"] == [f"1 {tokens[0]}", f"2 {tokens[1]}"]  # read "1 The", not "1The"
     screenshot(page, tmp_path, f"matrix-scrolled-{width}px.png", region=[page.locator("#heatmap")])
+
+
+def test_tau_on_the_default_run_reaches_the_address_bar(page: Page):
+    """The default run comes with the page (no round trip writes its link): a τ chosen on it must still be in the
+    address bar, with the run's own settings, so that the link reproduces what is on screen."""
+    below(page)  # shown by the load event, which also hands the server the default run's state
+    page.locator("#tau").get_by_role("button", name="τ = 2", exact=True).click()
+    expect(page.locator(MATRIX)).to_have_attribute("data-tau", "2")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tau') === '2'")
+    assert url_params(page) == {"text": BOOK_SENTENCE, "dim": "3", "seed": "123", "tau": "2", "show": "weights"}
