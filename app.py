@@ -398,7 +398,7 @@ def run_chain(start: Callable[..., Any]) -> Any:
     shown = start(
         run_attention, run_inputs(), outputs("first view"), show_progress_on=progress_on("first view"), **private
     )
-    shown.failure(refused_run, run_inputs(), outputs(), show_progress="hidden", **private)
+    shown.failure(refused_run, run_inputs(), outputs(), show_progress="hidden", show_progress_on=ui.heatmap, **private)
     return fill_below(shown)
 
 
@@ -439,7 +439,10 @@ def tau_chain() -> None:
 
 def wire() -> None:
     private = {"api_visibility": "private"}
-    ui.source.change(toggle_source, ui.source, [ui.random_box, ui.table_box], queue=False, **private)
+    # Progress on a leaf: Gradio's page copies every progress target, and everything inside it, at each status
+    # change of every later event (tests/web/test_wiring.py: no layout block is a progress target).
+    boxes = [ui.random_box, ui.table_box]
+    ui.source.change(toggle_source, ui.source, boxes, queue=False, show_progress_on=ui.source, **private)
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
     ui.upload.upload(load_upload, ui.upload, [ui.table, ui.source, ui.upload, ui.upload_note], **private)
     run_chain(functools.partial(gr.on, [ui.run_button.click, ui.text.submit]))
@@ -526,6 +529,7 @@ def build_demo() -> gr.Blocks:
             run_inputs(),
             run_inputs() + outputs() + [ui.below],
             show_progress="hidden",  # the default run came with the page; a link's run is hidden until it is shown
+            show_progress_on=ui.heatmap,  # not #below: Gradio copies a progress target's contents at every status
             api_visibility="private",
         )
         opened.then(None, js=LINK_OPENED_JS, api_visibility="private")  # a shared link's run is on screen

@@ -43,14 +43,15 @@ DROP_STEP_JS = """() => {
     params.delete("step");
     history.replaceState(null, "", "?" + params.toString());
 }"""
-# After the first tab rewrites the address bar with its run's settings, the lecture's step goes back in.
-KEEP_STEP_JS = """() => {
+# After the first tab rewrites the address bar with its run's settings, the lecture's step goes back in: after
+# the next frame, as web/page.py's LINK_JS does, so that it runs after that rewrite.
+KEEP_STEP_JS = """() => { requestAnimationFrame(() => setTimeout(() => {
     const step = document.getElementById("lecture")?.dataset.step;
     if (!step) return;
     const params = new URLSearchParams(location.search);
     params.set("step", step);
     history.replaceState(null, "", "?" + params.toString());
-}"""
+})); }"""
 
 
 @dataclasses.dataclass
@@ -273,7 +274,7 @@ def wire(
         return {tabs: gr.Tabs(selected=TAB_ID)} | stayed(source, run, shown, step)  # type: ignore[operator]
 
     # Not queued: every page load asks, and most have no ?step to answer.
-    blocks.load(from_link, inputs, [tabs, *outputs], queue=False, **private)
+    blocks.load(from_link, inputs, [tabs, *outputs], queue=False, **progress, **private)
     parts.signal.change(None, parts.signal, None, js=LECTURE_JS, **private)
     # Arrow keys move through the choices faster than the answers come back: one at a time, and the last one counts
     # (two in parallel could finish out of order).

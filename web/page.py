@@ -16,7 +16,11 @@ HERE = Path(__file__).resolve().parent
 
 # The address bar is always a shareable link to what the page shows: the last run's settings (ui.link, built on
 # the server from the run), and the view switch, which changes without a run.
-LINK_JS = "(query) => { if (query) history.replaceState(null, '', '?' + query); }"
+# After the next frame: Chromium's replaceState can take ~20 ms, which would hold back the new matrix's frame.
+# web/lecture.py's KEEP_STEP_JS waits the same way, so it still runs after this one and keeps ?step.
+LINK_JS = """(query) => {
+    if (query) requestAnimationFrame(() => setTimeout(() => history.replaceState(null, '', '?' + query)));
+}"""
 VIEW_JS = """(raw) => {
     const params = new URLSearchParams(location.search);
     params.delete("view");  // the old name of the key (web/links.py): Gradio's own ?view=api uses it

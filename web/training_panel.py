@@ -245,7 +245,10 @@ def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with
     it belongs on the guard's heavy list."""
     private = {"api_visibility": "private"}
     if open_with is not None:
-        opened = open_with.click(lambda: gr.Accordion(open=True), None, panel.box, queue=False, **private)
+        # Progress on the button, not the accordion: Gradio copies a progress target's contents at every status.
+        opened = open_with.click(
+            lambda: gr.Accordion(open=True), None, panel.box, queue=False, show_progress_on=open_with, **private
+        )
         opened.then(None, None, None, js=_SCROLL_JS, **private)  # once open: its content is laid out
     run_shown(
         follow_run,

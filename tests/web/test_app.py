@@ -517,6 +517,21 @@ def test_each_stage_shows_progress_on_its_marked_panels_only():
             assert ids(block_fn.show_progress_on) == marked, block_fn.name
 
 
+def test_no_event_puts_its_progress_on_a_layout_block():
+    """The page's status bookkeeping (Gradio 6.31, Blocks' update_loading_stati_state) copies the props of every
+    component that has ever been a progress target, and of everything inside it, at each status change of every
+    later event. A #below or the Tabs as a target made each Run copy the whole page: 2.3x the floor in bench_ui."""
+    config = app.demo.get_config_file()
+    layouts = {block["id"] for block in config["components"] if block["type"] in LAYOUT_TYPES}
+    assert {app.ui.below._id, app.ui.tabs._id, app.ui.random_box._id} <= layouts  # the rule sees the page's layout
+    for dependency in config["dependencies"]:
+        targets = dependency["show_progress_on"] or dependency["outputs"]
+        assert not set(targets) & layouts, (dependency["api_name"], set(targets) & layouts)
+
+
+LAYOUT_TYPES = {"column", "row", "group", "accordion", "tabs", "tabitem", "form", "sidebar"}
+
+
 def test_every_first_view_is_followed_by_below_and_on_failure_by_a_refusal_that_clears_every_panel():
     """Each trigger's run_attention has a refused_run that fires only when it fails, and on success the trace
     beside it, then run_extras."""
