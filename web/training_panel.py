@@ -255,6 +255,7 @@ def wire(panel: TrainingPanel, run_state: gr.State, run_shown: Any, *, open_with
         [run_state, panel.query, panel.key, panel.trained],
         [panel.query, panel.key, *panel.results()],
         show_progress="hidden",
+        show_progress_on=panel.query,  # Gradio copies each progress target at every status change: one, and small
         **private,
     )
     # On the heavy line, one at a time, with /attend and /train: training at d = 768 is CPU-bound.
