@@ -48,36 +48,26 @@ class Table:
 
 def inputs_table(run: Attended) -> Table:
     """The input embeddings x, (T, d)."""
-    inputs = run.attention.inputs
-    return Table(
-        views.tables.matrix_table(run.tokens, inputs), views.tables.table_label("Input embeddings x", inputs.shape[1])
-    )
+    return _table("Input embeddings x", run.tokens, run.attention.inputs)
 
 
 def weights_table(run: Attended) -> Table:
     """The attention weights α, (T, T), with each row's sum."""
-    count = len(run.tokens)
-    keys = [f"{j + 1}" for j in range(count)]
-    return Table(
-        views.tables.matrix_table(
-            run.tokens,
-            run.attention.weights,
-            columns=keys,
-            row_sums=True,
-            supported=views.tables.weight_digits(run.attention.scores, run.attention.temperature),
-        ),
-        views.tables.table_label(
-            "Attention weights α (rows: queries, columns: keys; each row sums to 1)", count, "keys"
-        ),
-    )
+    keys = [f"{j + 1}" for j in range(len(run.tokens))]
+    supported = views.tables.weight_digits(run.attention.scores, run.attention.temperature)
+    what = "Attention weights α (rows: queries, columns: keys; each row sums to 1)"
+    return _table(what, run.tokens, run.attention.weights, "keys", columns=keys, row_sums=True, supported=supported)
 
 
 def context_table(run: Attended) -> Table:
     """The context vectors z, (T, d)."""
-    context = run.attention.context
-    return Table(
-        views.tables.matrix_table(run.tokens, context), views.tables.table_label("Context vectors z", context.shape[1])
-    )
+    return _table("Context vectors z", run.tokens, run.attention.context)
+
+
+def _table(what: str, tokens: Sequence[str], matrix: Any, noun: str = "dimensions", **options: Any) -> Table:
+    """A (T, n) matrix as a table, labelled with what it is and how its numbers are printed."""
+    value = views.tables.matrix_table(tokens, matrix, **options)
+    return Table(value, views.tables.table_label(what, matrix.shape[1], value["data"], noun))
 
 
 def matrix(run: Attended, raw_scores: bool = False) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from ..tokens import visible_token
-from .numbers import num, softmax_digits
+from .numbers import DECIMALS, num, softmax_digits
 
 # The page's tables show this many columns; the API and the exports carry all of them.
 MAX_COLUMNS = 16
@@ -63,12 +63,23 @@ def weight_digits(scores: torch.Tensor, temperature: float = 1.0) -> list[int]:
     return [softmax_digits(value, count) for value in largest.tolist()]
 
 
-def table_label(what: str, columns: int, noun: str = "dimensions") -> str:
-    """A table's label, saying when only the first MAX_COLUMNS columns are shown.
+def table_label(what: str, columns: int, rows: Sequence[Sequence[str]], noun: str = "dimensions") -> str:
+    """A table's label, saying when only the first MAX_COLUMNS columns are shown, and how its numbers are printed:
+    read from ``rows`` (``matrix_table``'s data), so that it never claims 4 decimals a cell does not have.
 
-    >>> table_label("Context vectors z", 768)
+    >>> table_label("Context vectors z", 768, [["1", "a", "0.5000"]])
     'Context vectors z (first 16 of 768 dimensions, 4 decimals)'
+    >>> table_label("α", 2, [["1", "a", "1.0000", "0.205", "3.1e-07"]], "keys")
+    'α (up to 4 decimals, as many as the computation supports; scientific notation for very small or large values)'
     """
-    if columns > MAX_COLUMNS:
-        return f"{what} (first {MAX_COLUMNS} of {columns} {noun}, 4 decimals)"
-    return f"{what} (4 decimals)"
+    shown = f"first {MAX_COLUMNS} of {columns} {noun}, " if columns > MAX_COLUMNS else ""
+    return f"{what} ({shown}{_digits_note([cell for row in rows for cell in row[2:]])})"
+
+
+def _digits_note(cells: Sequence[str]) -> str:
+    """How ``num`` printed these cells."""
+    scientific = any("e" in cell for cell in cells)
+    fixed = [cell for cell in cells if "e" not in cell and cell[-1:].isdigit()]  # not NaN, inf or e-notation
+    fewer = any(len(cell.partition(".")[2]) < DECIMALS for cell in fixed)
+    note = "up to 4 decimals, as many as the computation supports" if fewer else "4 decimals"
+    return note + ("; scientific notation for very small or large values" if scientific else "")
