@@ -440,7 +440,7 @@ def tau_chain() -> None:
 def wire() -> None:
     private = {"api_visibility": "private"}
     # Progress on a leaf: Gradio's page copies every progress target, and everything inside it, at each status
-    # change of every later event (tests/web/test_wiring.py: no layout block is a progress target).
+    # change of every later event (tests/web/test_app.py: no layout block is a progress target).
     boxes = [ui.random_box, ui.table_box]
     ui.source.change(toggle_source, ui.source, boxes, queue=False, show_progress_on=ui.source, **private)
     ui.text.input(text_edited, [ui.text, ui.source, ui.table], ui.source, queue=False, **private)
